@@ -1,0 +1,462 @@
+// A loaded, tapped model and the capture of its attention for one text.
+import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
+import { AttentionCapture, HeadVectors, LayerAttention } from '../analysis/attentionCapture';
+import { AttentionTap, attentionSites, fusedAttentionMessage } from './attentionTap';
+import { InputError } from './inputError';
+import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
+import { InputPlan, PlannedInput, concreteDims, inputPlan } from './modelInputs';
+import { OnnxModel, nodeWithIntAttribute, onnxModel, rewrittenModelBytes } from './onnxGraph';
+import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, createSession, floatTensor, intTensor, tensorFloats } from './ortSession';
+import { TextTokenizer, TokenizedText } from './tokenizerTypes';
+import { seededNormals } from './seededRandom';
+
+export interface LoadOptions {
+  model: string;
+  executionProvider: ExecutionProviderChoice;
+  /** a tokenizer.json or vocab.txt to use instead of the one beside the model */
+  tokenizer?: string;
+}
+
+export interface ModelInput {
+  name: string;
+  type: string;
+  shape: (number | string)[];
+  role: string;
+}
+
+export interface ModelInfo {
+  path: string;
+  layers: number;
+  layerNames: string[];
+  headsPerLayer: number[];
+  executionProvider: string;
+  inputs: ModelInput[];
+  tokenizer: string | null;
+  maxPositions: number | null;
+  vocabSize: number | null;
+  sequenceMode: string;
+  warnings: string[];
+}
+
+export interface CaptureOptions {
+  text?: string;
+  ids?: number[];
+  /** indices of the attention layers to capture; all when absent */
+  layers?: number[];
+  includeQueryKey?: boolean;
+  /** cut text longer than the model's positions instead of refusing it */
+  truncate?: boolean;
+  /** refuse a capture whose tensors would need more than this */
+  memoryBudgetBytes?: number;
+}
+
+const FLOAT_BYTES = 4;
+
+/** How many bytes a capture will hold, from the heads found at load time. */
+export function captureBytes(heads: number[], queries: number, keys: number, layers: number[]): number {
+  return layers.reduce((sum, l) => sum + heads[l] * queries * keys * FLOAT_BYTES, 0);
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+function configNumber(config: Record<string, unknown> | undefined, keys: string[]): number | undefined {
+  for (const k of keys) {
+    const v = config?.[k];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
+  }
+  return undefined;
+}
+
+/** Rows of the token-embedding table: the Gather that reads the ids input from an initializer. */
+function embeddingRows(model: OnnxModel, idsInput: string | undefined): number | undefined {
+  if (!idsInput) return undefined;
+  const castsOfIds = new Set([idsInput]);
+  for (const n of model.nodes) if (n.opType === 'Cast' && castsOfIds.has(n.inputs[0])) castsOfIds.add(n.outputs[0]);
+  for (const n of model.nodes) {
+    if (n.opType === 'Gather' && castsOfIds.has(n.inputs[1])) {
+      const table = model.initializers.get(n.inputs[0]);
+      if (table && table.dims.length === 2) return table.dims[0];
+    }
+  }
+  return undefined;
+}
+
+/** Rows of a position-embedding table, when one is named so. */
+function positionRows(model: OnnxModel): number | undefined {
+  for (const n of model.nodes) {
+    if (n.opType !== 'Gather' && n.opType !== 'Slice') continue;
+    const table = model.initializers.get(n.inputs[0]);
+    if (table && table.dims.length === 2 && /position|wpe|pos_emb/i.test(table.name)) return table.dims[0];
+  }
+  return undefined;
+}
+
+// Externally stored weights are resolved next to the model; the tapped copy lives in a temp
+// folder, so the side files are linked there under the same relative names.
+function tappedModelSource(files: ModelFiles, model: OnnxModel, tapped: Uint8Array): string | Uint8Array {
+  const external = [...model.initializers.values()].filter((i) => i.external);
+  if (external.length === 0) return tapped;
+  const dir = dirname(files.modelPath);
+  const tmp = mkdtempSync(join(tmpdir(), 'attention-lens-'));
+  for (const loc of new Set(external.map((i) => i.external!.location))) {
+    const rel = normalize(loc);
+    if (isAbsolute(rel) || rel.startsWith('..')) throw new InputError(`external data file '${loc}' lies outside the model's folder`);
+    const src = join(dir, rel);
+    if (!existsSync(src)) {
+      const owner = external.find((i) => i.external!.location === loc)!;
+      throw new InputError(`external data file '${loc}' (weights of '${owner.name}') is missing beside ${basename(files.modelPath)}`);
+    }
+    mkdirSync(dirname(join(tmp, rel)), { recursive: true });
+    try {
+      symlinkSync(src, join(tmp, rel));
+    } catch {
+      copyFileSync(src, join(tmp, rel));
+    }
+  }
+  const path = join(tmp, basename(files.modelPath));
+  writeFileSync(path, tapped);
+  return path;
+}
+
+export class LoadedModel {
+  private constructor(
+    readonly info: ModelInfo,
+    private readonly session: OrtSession,
+    private readonly taps: AttentionTap[],
+    private readonly plan: InputPlan,
+    private readonly tokenizer: TextTokenizer | undefined,
+    private readonly originalOutputs: string[],
+    readonly modelPath: string,
+    readonly modifiedMs: number,
+  ) {}
+
+  static async load(opts: LoadOptions): Promise<LoadedModel> {
+    const files = modelFiles(opts.model);
+    const what = basename(files.modelPath);
+    const stat = statSync(files.modelPath);
+    const model = onnxModel(readFileSync(files.modelPath), what);
+    const sites = attentionSites(model);
+    const warnings: string[] = [];
+    if (sites.taps.length === 0) {
+      if (sites.fused.length) throw new InputError(`${what}: ${fusedAttentionMessage(sites.fused)}`);
+      throw new InputError(
+        `${what} has no attention to capture: no Softmax in its graph is computed from a MatMul of queries and keys` +
+          (model.hasLocalFunctions ? ' (the model keeps some operators in local functions, which are not searched: export it with functions inlined)' : ''),
+      );
+    }
+    if (sites.fused.length) warnings.push(`some attention is fused and cannot be captured: ${fusedAttentionMessage(sites.fused)}`);
+
+    // Use attention the model already outputs (directly or through Identity) instead of tapping it again.
+    const graphOutputs = new Set(model.outputs.map((o) => o.name));
+    const identityOf = new Map<string, string>();
+    for (const n of model.nodes) if (n.opType === 'Identity') identityOf.set(n.inputs[0], n.outputs[0]);
+    const taps = sites.taps.map((t) => {
+      let probs = t.probsTensor;
+      for (let alias = identityOf.get(probs); alias && !graphOutputs.has(probs); alias = identityOf.get(alias)) probs = alias;
+      return graphOutputs.has(probs) ? { ...t, probsTensor: probs } : t;
+    });
+    const extra = new Set<string>();
+    for (const t of taps) for (const name of [t.probsTensor, t.queryTensor, t.keyTensor]) if (name && !graphOutputs.has(name)) extra.add(name);
+    const nodeBytes = new Map<number, Uint8Array>();
+    for (const t of taps) {
+      if (t.standardAttentionNode === undefined) continue;
+      const node = model.nodes[t.standardAttentionNode];
+      const outputs = [...node.outputs];
+      while (outputs.length < 4) outputs.push('');
+      outputs[3] = t.probsTensor;
+      const SOFTMAX_MODE = 3;
+      nodeBytes.set(t.standardAttentionNode, nodeWithIntAttribute(node, 'qk_matmul_output_mode', SOFTMAX_MODE, outputs));
+    }
+    const tapped = rewrittenModelBytes(model, { extraOutputs: [...extra], nodeBytes });
+    let created;
+    try {
+      created = await createSession(tappedModelSource(files, model, tapped), opts.executionProvider);
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(`ONNX Runtime cannot load ${what}: ${(e as Error).message}`);
+    }
+    if (created.fallbackReason) warnings.push(created.fallbackReason);
+    const session = created.session;
+    const metadata = session.inputMetadata.map((m) => ({
+      name: m.name,
+      type: m.isTensor ? m.type : 'non-tensor',
+      shape: m.isTensor ? [...m.shape] : [],
+    }));
+    const plan = inputPlan(metadata, session.outputNames);
+
+    const config = modelConfig(files);
+    const tokenizerPath = opts.tokenizer ?? files.tokenizerPath;
+    const tokenizer = tokenizerPath ? tokenizerAt(tokenizerPath, config) : undefined;
+    const idsInput = plan.inputs.find((i) => i.role === 'ids');
+    const vocabRows = embeddingRows(model, idsInput?.name) ?? configNumber(config, ['vocab_size']);
+    if (tokenizer && vocabRows && tokenizer.vocabSize > vocabRows) {
+      throw new InputError(
+        `the tokenizer (${basename(tokenizerPath!)}, ${tokenizer.vocabSize} entries) does not match the model: its embedding has ${vocabRows} rows, ` +
+          'so some token ids would fall outside it. Use the tokenizer the model was trained with.',
+      );
+    }
+    const maxPositions =
+      configNumber(config, ['max_position_embeddings', 'n_positions', 'max_seq_len', 'n_ctx']) ??
+      (plan.mode.kind === 'fixed' ? plan.mode.length : undefined) ??
+      positionRows(model);
+
+    const info: ModelInfo = {
+      path: files.modelPath,
+      layers: taps.length,
+      layerNames: taps.map((t) => t.name),
+      headsPerLayer: [],
+      executionProvider: created.provider,
+      inputs: plan.inputs.map((i) => ({ name: i.name, type: i.type, shape: [...i.shape], role: i.role })),
+      tokenizer: tokenizerPath ? basename(tokenizerPath) : null,
+      maxPositions: maxPositions ?? null,
+      vocabSize: vocabRows ?? null,
+      sequenceMode: plan.mode.kind,
+      warnings,
+    };
+    const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)], files.modelPath, stat.mtimeMs);
+    // A short probe run learns each layer's heads from the shapes and proves the taps run.
+    const probeLength = plan.mode.kind === 'fixed' ? Math.min(plan.mode.length, 4) : 4;
+    const probeIds = Array.from({ length: probeLength }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
+    const probe = await loaded.capture({ ids: probeIds, includeQueryKey: false });
+    info.headsPerLayer = probe.layers.map((l) => l.heads);
+    return loaded;
+  }
+
+  /** Token pieces of a text, or of raw ids, with the limits of the model checked. */
+  tokenize(opts: CaptureOptions): TokenizedText & { warnings: string[] } {
+    const warnings: string[] = [];
+    let t: TokenizedText;
+    if (opts.ids) {
+      if (opts.ids.length === 0) throw new InputError('no token ids given');
+      const vocab = this.info.vocabSize;
+      const bad = opts.ids.find((id) => !Number.isInteger(id) || id < 0 || (vocab !== null && id >= vocab));
+      if (bad !== undefined) throw new InputError(`token id ${bad} is outside the model's vocabulary (0-${vocab === null ? '?' : vocab - 1})`);
+      t = {
+        ids: [...opts.ids],
+        tokens: opts.ids.map((id) => this.tokenizer?.idToToken(id) ?? String(id)),
+        offsets: opts.ids.map(() => [0, 0] as [number, number]),
+        special: opts.ids.map(() => false),
+      };
+    } else {
+      const text = opts.text ?? '';
+      if (text.trim() === '') throw new InputError('the text is empty: give some text to analyse');
+      if (!this.tokenizer) {
+        throw new InputError(
+          'the model has no tokenizer beside it (looked for tokenizer.json and vocab.txt): put one there, name one with --tokenizer, or pass token ids with --ids',
+        );
+      }
+      t = this.tokenizer.encode(text);
+      if (t.ids.length === 0) throw new InputError('the text gives no tokens');
+    }
+    const max = this.info.maxPositions;
+    if (max !== null && t.ids.length > max) {
+      if (!opts.truncate) {
+        throw new InputError(
+          `the text is ${t.ids.length} tokens long but the model takes at most ${max} positions: shorten it, or pass --truncate to keep the first ${max}`,
+        );
+      }
+      const keepLast = this.tokenizer?.addsSpecialTokens && !opts.ids ? 1 : 0;
+      const cut = (a: unknown[]): void => void a.splice(max - keepLast, a.length - max);
+      cut(t.ids);
+      cut(t.tokens);
+      cut(t.offsets);
+      cut(t.special);
+      warnings.push(`the text was cut to the model's ${max} positions`);
+    }
+    return { ...t, warnings };
+  }
+
+  async capture(opts: CaptureOptions): Promise<AttentionCapture> {
+    const tok = this.tokenize(opts);
+    const n = tok.ids.length;
+    const layerIndices = opts.layers ?? this.taps.map((_, i) => i);
+    for (const l of layerIndices) {
+      if (!Number.isInteger(l) || l < 0 || l >= this.taps.length) {
+        throw new InputError(`layer ${l} does not exist: the model has ${this.taps.length} attention layers (0-${this.taps.length - 1})`);
+      }
+    }
+    if (this.plan.mode.kind === 'fixed') {
+      const length = this.plan.mode.length;
+      if (n > length) throw new InputError(`the text is ${n} tokens long but the model takes exactly ${length}`);
+      if (n < length && !this.plan.inputs.some((i) => i.role === 'mask')) {
+        throw new InputError(`the model takes exactly ${length} tokens and has no attention mask to hide padding: give ${length} tokens`);
+      }
+    }
+    if (opts.memoryBudgetBytes !== undefined && this.info.headsPerLayer.length) {
+      const need = captureBytes(this.info.headsPerLayer, n, n, layerIndices) * (opts.includeQueryKey ? 1.5 : 1);
+      if (need > opts.memoryBudgetBytes) {
+        const perLayer = captureBytes(this.info.headsPerLayer, n, n, [layerIndices[0]]);
+        const layersThatFit = Math.floor(opts.memoryBudgetBytes / perLayer);
+        throw new InputError(
+          `capturing ${layerIndices.length} layers at n = ${n} needs ${formatBytes(need)} of attention probabilities, ` +
+            `more than the ${formatBytes(opts.memoryBudgetBytes)} the engine may use: ` +
+            (layersThatFit > 0 ? `capture at most ${layersThatFit} layers (--layers) or a shorter text` : 'give a shorter text'),
+        );
+      }
+    }
+    const captured = this.plan.mode.kind === 'stepwise' ? await this.runStepwise(tok.ids, layerIndices, !!opts.includeQueryKey) : await this.runOnce(tok.ids, layerIndices, !!opts.includeQueryKey);
+    return {
+      tokens: tok.tokens,
+      inputIds: tok.ids,
+      offsets: tok.offsets,
+      layerIndices,
+      layers: captured,
+      executionProvider: this.info.executionProvider,
+      warnings: [...this.info.warnings, ...tok.warnings],
+    };
+  }
+
+  /** Feeds for one run: `ids` at positions past.., the cache given or empty. */
+  private feeds(ids: number[], padTo: number, past: number, cache: Map<string, OrtTensor>): OrtFeeds {
+    const feeds: OrtFeeds = {};
+    const n = ids.length;
+    for (const input of this.plan.inputs) {
+      const dims = concreteDims(input, this.plan, padTo, past);
+      const type = input.type === 'int32' ? 'int32' : 'int64';
+      switch (input.role) {
+        case 'ids':
+          feeds[input.name] = intTensor(type, [...ids, ...Array(padTo - n).fill(this.tokenizer?.padId ?? 0)], dims);
+          break;
+        case 'mask':
+          feeds[input.name] = intTensor(type, [...Array(past + n).fill(1), ...Array(padTo - n).fill(0)], dims);
+          break;
+        case 'tokenType':
+          feeds[input.name] = intTensor(type, Array(padTo).fill(0), dims);
+          break;
+        case 'position':
+          feeds[input.name] = intTensor(type, Array.from({ length: padTo }, (_, i) => past + i), dims);
+          break;
+        case 'past':
+          feeds[input.name] = cache.get(input.name) ?? floatTensor(new Float32Array(0), dims);
+          break;
+        case 'hidden':
+        case 'weight':
+          feeds[input.name] = syntheticInput(input, dims);
+          break;
+      }
+    }
+    return feeds;
+  }
+
+  private fetchNames(layerIndices: number[], withQK: boolean): string[] {
+    const names = new Set(this.originalOutputs);
+    for (const l of layerIndices) {
+      const t = this.taps[l];
+      names.add(t.probsTensor);
+      if (withQK && t.queryTensor && t.keyTensor) {
+        names.add(t.queryTensor);
+        names.add(t.keyTensor);
+      }
+    }
+    return [...names];
+  }
+
+  private async runOnce(ids: number[], layerIndices: number[], withQK: boolean): Promise<LayerAttention[]> {
+    const padTo = this.plan.mode.kind === 'fixed' ? this.plan.mode.length : ids.length;
+    const out = await this.session.run(this.feeds(ids, padTo, 0, new Map()), this.fetchNames(layerIndices, withQK));
+    return layerIndices.map((l) => {
+      const tap = this.taps[l];
+      const probs = out[tap.probsTensor];
+      const layer = attentionRows(tap.name, probs, ids.length, ids.length);
+      if (withQK && tap.queryTensor && tap.keyTensor) {
+        layer.query = headVectors(out[tap.queryTensor], ids.length, false);
+        layer.key = headVectors(out[tap.keyTensor], ids.length, tap.keyOperandIsTransposed);
+      }
+      return layer;
+    });
+  }
+
+  // Models that take one token per run (a decoder with a key/value cache): each run gives one
+  // query row of every layer; the rows are assembled into the full causal matrix.
+  private async runStepwise(ids: number[], layerIndices: number[], withQK: boolean): Promise<LayerAttention[]> {
+    const n = ids.length;
+    const cache = new Map<string, OrtTensor>();
+    const pasts = this.plan.inputs.filter((i): i is PlannedInput & { presentOutput: string } => i.role === 'past' && !!i.presentOutput);
+    const fetch = [...new Set([...this.fetchNames(layerIndices, withQK), ...pasts.map((p) => p.presentOutput)])];
+    let layers: LayerAttention[] = [];
+    for (let step = 0; step < n; step++) {
+      const out = await this.session.run(this.feeds([ids[step]], 1, step, cache), fetch);
+      for (const p of pasts) cache.set(p.name, out[p.presentOutput]);
+      layerIndices.forEach((l, k) => {
+        const tap = this.taps[l];
+        const row = attentionRows(tap.name, out[tap.probsTensor], 1, step + 1);
+        if (step === 0) layers[k] = { name: tap.name, heads: row.heads, queries: n, keys: n, probs: new Float32Array(row.heads * n * n) };
+        const layer = layers[k];
+        for (let h = 0; h < row.heads; h++) layer.probs.set(row.probs.subarray(h * (step + 1), (h + 1) * (step + 1)), (h * n + step) * n);
+        if (withQK && tap.queryTensor && tap.keyTensor) {
+          const q = headVectors(out[tap.queryTensor], 1, false);
+          layer.query ??= { heads: q.heads, positions: n, dims: q.dims, data: new Float32Array(q.heads * n * q.dims) };
+          for (let h = 0; h < q.heads; h++) layer.query.data.set(q.data.subarray(h * q.dims, (h + 1) * q.dims), (h * n + step) * q.dims);
+          if (step === n - 1) layer.key = headVectors(out[tap.keyTensor], n, tap.keyOperandIsTransposed);
+        }
+      });
+    }
+    return layers;
+  }
+}
+
+function syntheticInput(input: PlannedInput, dims: number[]): OrtTensor {
+  const count = dims.reduce((a, b) => a * b, 1);
+  // weights scaled by 1/sqrt(fan-in) keep activations of order one, as in a trained block
+  const scale = input.role === 'weight' && dims.length >= 2 ? 1 / Math.sqrt(dims[0]) : input.role === 'weight' ? 0.02 : 1;
+  const values = seededNormals(count, input.name);
+  for (let i = 0; i < count; i++) values[i] *= scale;
+  return floatTensor(values, dims);
+}
+
+/**
+ * Probabilities [heads][queries][keys] of the first `queries` query rows and `keys` keys of a
+ * softmax output [..., Q, K]: the last axis is the softmax's (keys), the query axis is the last
+ * other axis of size >= queries, every remaining axis but the leading batch axis counts as heads.
+ */
+export function attentionRows(name: string, t: OrtTensor, queries: number, keys: number): LayerAttention {
+  const dims = t.dims.map(Number);
+  const rank = dims.length;
+  if (rank < 2) throw new InputError(`attention '${name}' has shape [${dims.join(', ')}], not [..., queries, keys]`);
+  if (dims[rank - 1] < keys || dims[rank - 2] < queries) {
+    throw new InputError(`attention '${name}' has shape [${dims.join(', ')}], too small for ${queries} queries and ${keys} keys`);
+  }
+  const src = tensorFloats(t);
+  const K = dims[rank - 1];
+  const Q = dims[rank - 2];
+  const heads = src.length / (Q * K) / (rank >= 4 ? dims[0] : 1);
+  const probs = new Float32Array(heads * queries * keys);
+  for (let h = 0; h < heads; h++) {
+    for (let q = 0; q < queries; q++) {
+      const from = (h * Q + q) * K;
+      probs.set(src.subarray(from, from + keys), (h * queries + q) * keys);
+    }
+  }
+  return { name, heads, queries, keys, probs };
+}
+
+/** Per-head vectors [heads][positions][dims] from a MatMul operand [..., positions, d] or, transposed, [..., d, positions]. */
+export function headVectors(t: OrtTensor, positions: number, transposed: boolean): HeadVectors {
+  const dims = t.dims.map(Number);
+  const rank = dims.length;
+  const src = tensorFloats(t);
+  const P = transposed ? dims[rank - 1] : dims[rank - 2];
+  const D = transposed ? dims[rank - 2] : dims[rank - 1];
+  const heads = src.length / (P * D) / (rank >= 4 ? dims[0] : 1);
+  const data = new Float32Array(heads * positions * D);
+  for (let h = 0; h < heads; h++) {
+    const base = h * P * D;
+    for (let p = 0; p < positions; p++) {
+      for (let d = 0; d < D; d++) {
+        data[(h * positions + p) * D + d] = transposed ? src[base + d * P + p] : src[base + p * D + d];
+      }
+    }
+  }
+  return { heads, positions, dims: D, data };
+}

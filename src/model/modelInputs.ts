@@ -1,0 +1,93 @@
+// What each input of a model is for, from its name, type and shape in the model's metadata.
+import { InputError } from './inputError';
+
+export interface InputMetadata {
+  name: string;
+  type: string;
+  shape: readonly (number | string)[];
+}
+
+export type InputRole = 'ids' | 'mask' | 'tokenType' | 'position' | 'past' | 'hidden' | 'weight';
+
+export interface PlannedInput extends InputMetadata {
+  role: InputRole;
+  /** for past inputs: the output that carries the cache forward */
+  presentOutput?: string;
+}
+
+/** How tokens enter the model: all at once, padded to a fixed length, or one per run with a cache. */
+export type SequenceMode = { kind: 'whole' } | { kind: 'fixed'; length: number } | { kind: 'stepwise' };
+
+export interface InputPlan {
+  inputs: PlannedInput[];
+  mode: SequenceMode;
+  hasPast: boolean;
+  /** the symbolic name of the batch dimension */
+  batchSymbol?: string;
+}
+
+const isInt = (t: string): boolean => t === 'int64' || t === 'int32';
+const isFloat = (t: string): boolean => t === 'float32' || t === 'float16';
+
+function presentName(past: string, outputs: readonly string[]): string | undefined {
+  const candidates = [past.replace('past_key_values', 'present'), past.replace('past', 'present')];
+  return candidates.find((c) => c !== past && outputs.includes(c));
+}
+
+export function inputPlan(metadata: readonly InputMetadata[], outputNames: readonly string[]): InputPlan {
+  const inputs: PlannedInput[] = [];
+  const unknown: string[] = [];
+  let ids: PlannedInput | undefined;
+  for (const m of metadata) {
+    const name = m.name.toLowerCase();
+    let role: InputRole | undefined;
+    if (isInt(m.type)) {
+      if (/mask/.test(name)) role = 'mask';
+      else if (/token_type|segment/.test(name)) role = 'tokenType';
+      else if (/position/.test(name)) role = 'position';
+      else if (!ids && (/ids|^input/.test(name) || m.shape.length === 2)) role = 'ids';
+    } else if (isFloat(m.type)) {
+      if (/past|cache/.test(name)) role = 'past';
+      else if (m.shape.length === 3 && typeof m.shape[1] !== 'number') role = 'hidden';
+      else if (m.shape.every((d) => typeof d === 'number')) role = 'weight';
+    }
+    if (!role) {
+      unknown.push(`${m.name} (${m.type} [${m.shape.join(', ')}])`);
+      continue;
+    }
+    const planned: PlannedInput = { ...m, role };
+    if (role === 'past') {
+      planned.presentOutput = presentName(m.name, outputNames);
+    }
+    if (role === 'ids') ids = planned;
+    inputs.push(planned);
+  }
+  if (unknown.length) throw new InputError(`the model has inputs Attention Lens cannot fill: ${unknown.join('; ')}`);
+  const hidden = inputs.find((i) => i.role === 'hidden');
+  if (!ids && !hidden) throw new InputError('the model has no token-id input (an int32/int64 input such as input_ids) and no hidden-state input');
+  const seqInput = ids ?? hidden!;
+  const hasPast = inputs.some((i) => i.role === 'past');
+  const seqDim = seqInput.shape[1];
+  let mode: SequenceMode = { kind: 'whole' };
+  if (typeof seqDim === 'number') {
+    if (seqDim === 1 && hasPast) mode = { kind: 'stepwise' };
+    else if (seqDim >= 1) mode = { kind: 'fixed', length: seqDim };
+  }
+  const missingPresent = inputs.find((i) => i.role === 'past' && !i.presentOutput);
+  if (mode.kind === 'stepwise' && missingPresent) {
+    throw new InputError(`the model takes one token per run with a cache, but no output carries input ${missingPresent.name} forward`);
+  }
+  const batch = seqInput.shape[0];
+  return { inputs, mode, hasPast, batchSymbol: typeof batch === 'string' ? batch : undefined };
+}
+
+/** Concrete dims of an input: batch 1, the sequence and past lengths as given, fixed dims kept. */
+export function concreteDims(input: PlannedInput, plan: InputPlan, sequence: number, past: number): number[] {
+  return input.shape.map((d, axis) => {
+    if (typeof d === 'number' && d >= 0) return d;
+    if (d === plan.batchSymbol || (axis === 0 && input.role !== 'past')) return 1;
+    if (input.role === 'past') return past;
+    if (input.role === 'mask' && plan.hasPast) return past + sequence;
+    return sequence;
+  });
+}

@@ -1,0 +1,287 @@
+// Reads the structure of an ONNX ModelProto (nodes, inputs, outputs, initializer shapes)
+// straight from the wire format, leaving weights as byte ranges, and writes a copy of the
+// model with extra graph outputs.
+import {
+  MessageWriter,
+  ProtobufError,
+  WIRE_BYTES,
+  WIRE_FIXED32,
+  WireField,
+  fieldFloat32,
+  fieldInt64,
+  fieldString,
+  pushInt64s,
+  wireFields,
+} from './protobufWire';
+
+export const ONNX_FLOAT = 1;
+export const ONNX_INT32 = 6;
+export const ONNX_INT64 = 7;
+export const ONNX_FLOAT16 = 10;
+
+export interface OnnxAttribute {
+  name: string;
+  i?: number;
+  f?: number;
+  s?: string;
+  ints?: number[];
+}
+
+export interface OnnxNode {
+  name: string;
+  opType: string;
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  attributes: Map<string, OnnxAttribute>;
+  /** the encoded NodeProto, for rewriting a node */
+  bytes: Uint8Array;
+}
+
+export interface OnnxValueInfo {
+  name: string;
+  elemType: number;
+  /** dims: a number for a fixed size, a string for a named one, null when unnamed */
+  dims?: (number | string | null)[];
+}
+
+export interface ExternalDataRef {
+  location: string;
+  offsetBytes: number;
+  lengthBytes?: number;
+}
+
+export interface OnnxInitializer {
+  name: string;
+  dims: number[];
+  dataType: number;
+  external?: ExternalDataRef;
+}
+
+export interface OnnxModel {
+  bytes: Uint8Array;
+  irVersion: number;
+  producer: string;
+  opsets: Map<string, number>;
+  nodes: OnnxNode[];
+  inputs: OnnxValueInfo[];
+  outputs: OnnxValueInfo[];
+  initializers: Map<string, OnnxInitializer>;
+  hasLocalFunctions: boolean;
+}
+
+/** The file is not an ONNX model, or is damaged: a user-facing message. */
+export class ModelFormatError extends Error {}
+
+function decodeAttribute(buf: Uint8Array, start: number, end: number): OnnxAttribute {
+  const a: OnnxAttribute = { name: '' };
+  for (const f of wireFields(buf, start, end)) {
+    if (f.field === 1) a.name = fieldString(buf, f);
+    else if (f.field === 2 && f.wire === WIRE_FIXED32) a.f = fieldFloat32(buf, f);
+    else if (f.field === 3) a.i = fieldInt64(buf, f);
+    else if (f.field === 4) a.s = fieldString(buf, f);
+    else if (f.field === 8) pushInt64s(buf, f, (a.ints ??= []));
+  }
+  return a;
+}
+
+function decodeNode(buf: Uint8Array, start: number, end: number): OnnxNode {
+  const n: OnnxNode = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: new Map(), bytes: buf.subarray(start, end) };
+  for (const f of wireFields(buf, start, end)) {
+    if (f.field === 1) n.inputs.push(fieldString(buf, f));
+    else if (f.field === 2) n.outputs.push(fieldString(buf, f));
+    else if (f.field === 3) n.name = fieldString(buf, f);
+    else if (f.field === 4) n.opType = fieldString(buf, f);
+    else if (f.field === 7) n.domain = fieldString(buf, f);
+    else if (f.field === 5) {
+      const a = decodeAttribute(buf, f.start, f.end);
+      n.attributes.set(a.name, a);
+    }
+  }
+  return n;
+}
+
+function decodeValueInfo(buf: Uint8Array, start: number, end: number): OnnxValueInfo {
+  const v: OnnxValueInfo = { name: '', elemType: 0 };
+  for (const f of wireFields(buf, start, end)) {
+    if (f.field === 1) v.name = fieldString(buf, f);
+    else if (f.field === 2) {
+      for (const t of wireFields(buf, f.start, f.end)) {
+        if (t.field !== 1) continue; // tensor_type
+        for (const tt of wireFields(buf, t.start, t.end)) {
+          if (tt.field === 1) v.elemType = tt.value;
+          else if (tt.field === 2) {
+            v.dims = [];
+            for (const d of wireFields(buf, tt.start, tt.end)) {
+              if (d.field !== 1) continue;
+              let dim: number | string | null = null;
+              for (const dv of wireFields(buf, d.start, d.end)) {
+                if (dv.field === 1) dim = fieldInt64(buf, dv);
+                else if (dv.field === 2) dim = fieldString(buf, dv);
+              }
+              v.dims.push(dim);
+            }
+          }
+        }
+      }
+    }
+  }
+  return v;
+}
+
+function decodeInitializer(buf: Uint8Array, start: number, end: number): OnnxInitializer {
+  const t: OnnxInitializer = { name: '', dims: [], dataType: 0 };
+  let external = false;
+  const entries = new Map<string, string>();
+  for (const f of wireFields(buf, start, end)) {
+    if (f.field === 1) pushInt64s(buf, f, t.dims);
+    else if (f.field === 2) t.dataType = f.value;
+    else if (f.field === 8) t.name = fieldString(buf, f);
+    else if (f.field === 14) external = f.value === 1;
+    else if (f.field === 13) {
+      let key = '';
+      let value = '';
+      for (const e of wireFields(buf, f.start, f.end)) {
+        if (e.field === 1) key = fieldString(buf, e);
+        else if (e.field === 2) value = fieldString(buf, e);
+      }
+      entries.set(key, value);
+    }
+  }
+  if (external) {
+    const location = entries.get('location');
+    if (!location) throw new ModelFormatError(`initializer '${t.name}' is stored externally but names no file`);
+    const length = entries.get('length');
+    t.external = { location, offsetBytes: Number(entries.get('offset') ?? 0), lengthBytes: length === undefined ? undefined : Number(length) };
+  }
+  return t;
+}
+
+function graphField(buf: Uint8Array): WireField | undefined {
+  let graph: WireField | undefined;
+  for (const f of wireFields(buf)) if (f.field === 7 && f.wire === WIRE_BYTES) graph = f;
+  return graph;
+}
+
+/** Decodes the model's structure; throws ModelFormatError with what is wrong. */
+export function onnxModel(bytes: Uint8Array, what = 'the file'): OnnxModel {
+  if (bytes.length === 0) throw new ModelFormatError(`${what} is empty (0 bytes): not an ONNX model`);
+  const model: OnnxModel = {
+    bytes,
+    irVersion: 0,
+    producer: '',
+    opsets: new Map(),
+    nodes: [],
+    inputs: [],
+    outputs: [],
+    initializers: new Map(),
+    hasLocalFunctions: false,
+  };
+  let graph: WireField | undefined;
+  try {
+    for (const f of wireFields(bytes)) {
+      if (f.field === 1 && f.wire === 0) model.irVersion = f.value;
+      else if (f.field === 2 && f.wire === WIRE_BYTES) model.producer = fieldString(bytes, f);
+      else if (f.field === 7 && f.wire === WIRE_BYTES) graph = f;
+      else if (f.field === 25) model.hasLocalFunctions = true;
+      else if (f.field === 8 && f.wire === WIRE_BYTES) {
+        let domain = '';
+        let version = 0;
+        for (const o of wireFields(bytes, f.start, f.end)) {
+          if (o.field === 1) domain = fieldString(bytes, o);
+          else if (o.field === 2) version = o.value;
+        }
+        model.opsets.set(domain === 'ai.onnx' ? '' : domain, version);
+      }
+    }
+    if (!graph || model.irVersion <= 0 || model.irVersion > 100) {
+      throw new ModelFormatError(`${what} is not an ONNX model: no ModelProto with an IR version and a graph`);
+    }
+    for (const f of wireFields(bytes, graph.start, graph.end)) {
+      if (f.wire !== WIRE_BYTES) continue;
+      if (f.field === 1) model.nodes.push(decodeNode(bytes, f.start, f.end));
+      else if (f.field === 11) model.inputs.push(decodeValueInfo(bytes, f.start, f.end));
+      else if (f.field === 12) model.outputs.push(decodeValueInfo(bytes, f.start, f.end));
+      else if (f.field === 5) {
+        const init = decodeInitializer(bytes, f.start, f.end);
+        model.initializers.set(init.name, init);
+      }
+    }
+  } catch (e) {
+    if (e instanceof ProtobufError) {
+      throw new ModelFormatError(`${what} is not a readable ONNX model (damaged or truncated protobuf: ${e.message})`);
+    }
+    throw e;
+  }
+  if (model.nodes.length === 0) throw new ModelFormatError(`${what} is not an ONNX model: its graph has no nodes`);
+  // IR < 4 lists initializers among the inputs too; they are weights, not inputs.
+  model.inputs = model.inputs.filter((i) => !model.initializers.has(i.name));
+  return model;
+}
+
+/** Encodes a ValueInfoProto that names a tensor and nothing else: ORT infers its type. */
+function namedValueInfo(name: string): MessageWriter {
+  return new MessageWriter().string(1, name);
+}
+
+export interface ModelRewrite {
+  /** names of tensors to add as graph outputs */
+  extraOutputs: string[];
+  /** replacement encodings for nodes, by node index */
+  nodeBytes?: Map<number, Uint8Array>;
+  /** inline bytes for externally stored initializers, by name */
+  inlineData?: Map<string, Uint8Array>;
+}
+
+/** A copy of the model's bytes with the graph rewritten; everything else is copied verbatim. */
+export function rewrittenModelBytes(model: OnnxModel, rewrite: ModelRewrite): Uint8Array {
+  const buf = model.bytes;
+  const graph = graphField(buf);
+  if (!graph) throw new ModelFormatError('the model has no graph');
+  const g = new MessageWriter();
+  let nodeIndex = 0;
+  for (const f of wireFields(buf, graph.start, graph.end)) {
+    const whole = buf.subarray(f.tagStart, f.end);
+    if (f.field === 1 && f.wire === WIRE_BYTES) {
+      const replacement = rewrite.nodeBytes?.get(nodeIndex++);
+      if (replacement) g.bytes(1, replacement);
+      else g.raw(whole);
+    } else if (f.field === 5 && f.wire === WIRE_BYTES && rewrite.inlineData?.size) {
+      const init = decodeInitializer(buf, f.start, f.end);
+      const data = rewrite.inlineData.get(init.name);
+      if (!data) {
+        g.raw(whole);
+        continue;
+      }
+      const t = new MessageWriter();
+      for (const tf of wireFields(buf, f.start, f.end)) {
+        if (tf.field !== 13 && tf.field !== 14) t.raw(buf.subarray(tf.tagStart, tf.end));
+      }
+      t.bytes(9, data);
+      g.message(5, t);
+    } else {
+      g.raw(whole);
+    }
+  }
+  for (const name of rewrite.extraOutputs) g.message(12, namedValueInfo(name));
+  const m = new MessageWriter();
+  for (const f of wireFields(buf)) {
+    if (f.tagStart === graph.tagStart) m.message(7, g);
+    else m.raw(buf.subarray(f.tagStart, f.end));
+  }
+  return m.finish();
+}
+
+/** Re-encodes a node with one integer attribute set (replacing any of that name) and, if given, its outputs replaced. */
+export function nodeWithIntAttribute(node: OnnxNode, name: string, value: number, outputs?: string[]): Uint8Array {
+  const w = new MessageWriter();
+  for (const f of wireFields(node.bytes)) {
+    if (f.field === 5 && decodeAttribute(node.bytes, f.start, f.end).name === name) continue;
+    if (f.field === 2 && outputs) continue;
+    w.raw(node.bytes.subarray(f.tagStart, f.end));
+  }
+  for (const o of outputs ?? []) w.string(2, o);
+  const ATTRIBUTE_INT = 2;
+  w.message(5, new MessageWriter().string(1, name).int(20, ATTRIBUTE_INT).int(3, value));
+  return w.finish();
+}

@@ -1,0 +1,90 @@
+// The one module that imports onnxruntime-node: sessions, execution providers, tensors.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { InputError } from './inputError';
+
+export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda';
+export const EXECUTION_PROVIDER_CHOICES: readonly ExecutionProviderChoice[] = Object.freeze(['auto', 'cpu', 'cuda']);
+
+export type OrtSession = ort.InferenceSession;
+export type OrtTensor = ort.Tensor;
+export type OrtFeeds = Record<string, ort.Tensor>;
+
+export interface SessionWithProvider {
+  session: ort.InferenceSession;
+  provider: 'cpu' | 'cuda';
+  /** why auto fell back to the CPU, when it did */
+  fallbackReason?: string;
+}
+
+/** Whether the CUDA provider's library was installed beside the binding (it is opt-in). */
+export function cudaBinariesPresent(): boolean {
+  const binding = require.resolve('onnxruntime-node');
+  const root = join(dirname(binding), '..');
+  const bin = join(root, 'bin', 'napi-v6', process.platform, process.arch);
+  const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+  return existsSync(join(bin, lib));
+}
+
+const CUDA_HOW_TO =
+  'install them with: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (needs CUDA 12 and cuDNN 9 on the machine)';
+
+function options(provider: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  };
+}
+
+export async function createSession(source: string | Uint8Array, choice: ExecutionProviderChoice): Promise<SessionWithProvider> {
+  const create = (provider: 'cpu' | 'cuda'): Promise<ort.InferenceSession> =>
+    typeof source === 'string' ? ort.InferenceSession.create(source, options(provider)) : ort.InferenceSession.create(source, options(provider));
+  if (choice === 'cuda' && !cudaBinariesPresent()) {
+    throw new InputError(`the CUDA execution provider was asked for, but its binaries are not installed: ${CUDA_HOW_TO}`);
+  }
+  if (choice !== 'cpu' && cudaBinariesPresent()) {
+    try {
+      return { session: await create('cuda'), provider: 'cuda' };
+    } catch (e) {
+      if (choice === 'cuda') throw new InputError(`the CUDA execution provider could not start: ${(e as Error).message}`);
+      return { session: await create('cpu'), provider: 'cpu', fallbackReason: `CUDA could not start (${(e as Error).message}); ran on the CPU` };
+    }
+  }
+  return { session: await create('cpu'), provider: 'cpu' };
+}
+
+export function intTensor(type: 'int32' | 'int64', values: readonly number[], dims: number[]): ort.Tensor {
+  return type === 'int64'
+    ? new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims)
+    : new ort.Tensor('int32', Int32Array.from(values), dims);
+}
+
+export function floatTensor(values: Float32Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor('float32', values, dims);
+}
+
+/** A tensor's values as float32, converting float16 and float64. */
+export function tensorFloats(t: ort.Tensor): Float32Array {
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'float64') return Float32Array.from(t.data as Float64Array);
+  if (t.type === 'float16') {
+    const halves = t.data as Uint16Array;
+    const out = new Float32Array(halves.length);
+    for (let i = 0; i < halves.length; i++) out[i] = halfToFloat(halves[i]);
+    return out;
+  }
+  throw new InputError(`an attention tensor has type ${t.type}, not a floating-point type`);
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+export const ortVersion = (): string => ort.env.versions.node ?? 'unknown';
