@@ -13,6 +13,7 @@ import {
   pushInt64s,
   wireFields,
 } from './protobufWire';
+import { InputError } from './inputError';
 
 export const ONNX_FLOAT = 1;
 export const ONNX_INT32 = 6;
@@ -71,7 +72,7 @@ export interface OnnxModel {
 }
 
 /** The file is not an ONNX model, or is damaged: a user-facing message. */
-export class ModelFormatError extends Error {}
+export class ModelFormatError extends InputError {}
 
 function decodeAttribute(buf: Uint8Array, start: number, end: number): OnnxAttribute {
   const a: OnnxAttribute = { name: '' };

@@ -1,0 +1,12 @@
+// One build: bundles the extension host code, the engine process and the CLI with esbuild,
+// type-checks nothing (npm run check does), then writes the specimen model into media/specimen.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+
+const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external: ['vscode', 'onnxruntime-node'], logLevel: 'warning' };
+await Promise.all([
+  build({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
+  build({ ...node, entryPoints: ['src/engine/engineMain.ts'], outfile: 'dist/engine.js' }),
+  build({ ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' }),
+]);
+execFileSync(process.execPath, ['dist/cli.js', 'specimen', '--out', 'media/specimen'], { stdio: 'inherit' });

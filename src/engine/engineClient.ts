@@ -1,0 +1,148 @@
+// The host side of the engine: starts the child process lazily, pairs requests with replies,
+// and turns a timeout, a cancel or a crash into a rejected request and a fresh engine next time.
+import { ChildProcess, fork } from 'node:child_process';
+import type { AttentionCapture } from '../analysis/attentionCapture';
+import type { CaptureOptions, LoadOptions, ModelInfo } from '../model/capture';
+import { EngineMethod, EngineMethods, EngineResponse } from './engineProtocol';
+
+export type EngineErrorKind = 'input' | 'internal' | 'cancelled' | 'crashed' | 'timeout';
+
+export class EngineError extends Error {
+  constructor(
+    readonly kind: EngineErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+export interface EngineClientOptions {
+  /** the bundled engine script (dist/engine.js) */
+  enginePath: string;
+  /** a request that takes longer stops the engine */
+  timeoutMs: number;
+  /** the heap of the engine's JavaScript; tensors live outside it */
+  maxOldSpaceMb?: number;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(e: EngineError): void;
+  timer: NodeJS.Timeout;
+  method: EngineMethod;
+}
+
+const STDERR_TAIL_CHARS = 2000;
+
+export class EngineClient {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private stderrTail = '';
+  /** why the engine is being stopped, so its exit is reported as that and not as a crash */
+  private stopping: EngineError | undefined;
+
+  constructor(private readonly opts: EngineClientOptions) {}
+
+  /** the running engine's process id, if one runs */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  load(params: LoadOptions): Promise<ModelInfo> {
+    return this.request('load', params);
+  }
+
+  capture(load: LoadOptions, capture: CaptureOptions): Promise<AttentionCapture> {
+    return this.request('capture', { load, capture });
+  }
+
+  stats(): Promise<{ maxRssBytes: number }> {
+    return this.request('stats', {});
+  }
+
+  /** Stops whatever the engine is doing: ONNX Runtime cannot abort a run, so the process ends. */
+  cancel(): void {
+    this.stop(new EngineError('cancelled', 'the run was cancelled'));
+  }
+
+  dispose(): void {
+    this.stop(new EngineError('cancelled', 'the engine was shut down'));
+  }
+
+  private start(): ChildProcess {
+    this.stderrTail = '';
+    const execArgv = this.opts.maxOldSpaceMb ? [`--max-old-space-size=${this.opts.maxOldSpaceMb}`] : [];
+    const child = fork(this.opts.enginePath, [], {
+      serialization: 'advanced',
+      execArgv,
+      // The telemetry switch keeps ONNX Runtime from writing a device id and usage database
+      // under the user's home folder; ELECTRON_RUN_AS_NODE makes VS Code's binary a plain Node.
+      env: { ...process.env, ORT_DISABLE_TELEMETRY: '1', ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (s: string) => {
+      this.stderrTail = (this.stderrTail + s).slice(-STDERR_TAIL_CHARS);
+    });
+    child.on('message', (msg: EngineResponse) => this.settle(msg));
+    child.on('exit', (code, signal) => this.exited(child, code, signal));
+    child.on('error', (e) => this.failAll(new EngineError('crashed', `the engine process could not run: ${e.message}`)));
+    this.child = child;
+    return child;
+  }
+
+  private request<M extends EngineMethod>(method: M, params: EngineMethods[M]['params']): Promise<EngineMethods[M]['result']> {
+    const child = this.child && this.child.exitCode === null && this.child.signalCode === null ? this.child : this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const seconds = Math.round(this.opts.timeoutMs / 1000);
+        this.stop(new EngineError('timeout', `the ${method} took longer than the ${seconds} s time limit and was stopped`));
+      }, this.opts.timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, method });
+      child.send({ id, method, params });
+    });
+  }
+
+  private settle(msg: EngineResponse): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.ok) p.resolve(msg.result);
+    else p.reject(new EngineError(msg.kind, msg.message));
+  }
+
+  private stop(reason: EngineError): void {
+    const child = this.child;
+    this.child = undefined;
+    this.failAll(reason);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      this.stopping = reason;
+      child.kill('SIGKILL');
+    }
+  }
+
+  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child === child) this.child = undefined;
+    if (this.stopping) {
+      this.stopping = undefined;
+      return;
+    }
+    if (this.pending.size === 0) return;
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const oom = signal === 'SIGKILL' ? ' (the system may have run out of memory)' : '';
+    const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
+    this.failAll(new EngineError('crashed', `the engine process ${how}${oom} during the run${tail ? `: ${tail}` : ''}; the next run starts a fresh engine`));
+  }
+
+  private failAll(e: EngineError): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(e);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// The engine child process: runs ONNX Runtime away from the extension host, so that a crash
+// or an out-of-memory in a model takes down only this process.
+import { statSync } from 'node:fs';
+import { freemem } from 'node:os';
+import { CaptureOptions, LoadOptions, LoadedModel } from '../model/capture';
+import { InputError } from '../model/inputError';
+import { modelFiles } from '../model/modelFiles';
+import { ModelFormatError } from '../model/onnxGraph';
+import { EngineRequest, EngineResponse } from './engineProtocol';
+
+// Sessions are kept per model file, modification time and provider choice.
+const models = new Map<string, Promise<LoadedModel>>();
+
+function loaded(opts: LoadOptions): Promise<LoadedModel> {
+  const path = modelFiles(opts.model).modelPath;
+  const key = `${path}\0${statSync(path).mtimeMs}\0${opts.executionProvider}\0${opts.tokenizer ?? ''}`;
+  let m = models.get(key);
+  if (!m) {
+    m = LoadedModel.load(opts);
+    models.set(key, m);
+    m.catch(() => models.delete(key));
+  }
+  return m;
+}
+
+// The capture is held twice at the end (ONNX Runtime's outputs and the message to the host).
+const defaultBudgetBytes = (): number => Math.floor(freemem() * 0.45);
+
+async function handle(req: EngineRequest): Promise<unknown> {
+  switch (req.method) {
+    case 'load':
+      return (await loaded(req.params as LoadOptions)).info;
+    case 'capture': {
+      const p = req.params as { load: LoadOptions; capture: CaptureOptions };
+      const model = await loaded(p.load);
+      return model.capture({ ...p.capture, memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes() });
+    }
+    case 'stats':
+      return { maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+    default:
+      throw new Error(`unknown engine method ${String((req as { method: unknown }).method)}`);
+  }
+}
+
+function reply(msg: EngineResponse): void {
+  process.send?.(msg);
+}
+
+process.on('message', (req: EngineRequest) => {
+  handle(req).then(
+    (result) => reply({ id: req.id, ok: true, result }),
+    (e: unknown) => {
+      const err = e instanceof Error ? e : new Error(String(e));
+      const input = err instanceof InputError || err instanceof ModelFormatError;
+      reply({ id: req.id, ok: false, kind: input ? 'input' : 'internal', message: err.message });
+    },
+  );
+});
+process.on('disconnect', () => process.exit(0));

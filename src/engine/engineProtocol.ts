@@ -1,0 +1,25 @@
+// The messages between the extension host (or CLI) and the engine child process.
+import type { AttentionCapture } from '../analysis/attentionCapture';
+import type { CaptureOptions, LoadOptions, ModelInfo } from '../model/capture';
+
+export interface EngineMethods {
+  load: { params: LoadOptions; result: ModelInfo };
+  capture: { params: { load: LoadOptions; capture: CaptureOptions }; result: AttentionCapture };
+  /** the engine's own peak resident memory */
+  stats: { params: Record<string, never>; result: { maxRssBytes: number } };
+}
+
+export type EngineMethod = keyof EngineMethods;
+
+export interface EngineRequest<M extends EngineMethod = EngineMethod> {
+  id: number;
+  method: M;
+  params: EngineMethods[M]['params'];
+}
+
+/** input: the user's model or text is at fault (CLI exit 2); internal: a failure of ours (exit 1). */
+export type EngineFailureKind = 'input' | 'internal';
+
+export type EngineResponse =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; kind: EngineFailureKind; message: string };

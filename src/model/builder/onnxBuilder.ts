@@ -1,0 +1,138 @@
+// Writes ONNX models from TypeScript: a graph of named tensors, nodes and weights, encoded
+// as a ModelProto (IR 8, default opset 17), optionally with weights in an external data file.
+import { MessageWriter } from '../protobufWire';
+import { ONNX_FLOAT, ONNX_INT64 } from '../onnxGraph';
+
+type AttrValue = number | number[] | string | { float: number };
+
+export interface EncodedModel {
+  model: Uint8Array;
+  /** the external data file's bytes, when weights were moved out */
+  externalData?: Uint8Array;
+}
+
+interface Weight {
+  name: string;
+  dims: number[];
+  dataType: number;
+  bytes: Uint8Array;
+}
+
+export class GraphBuilder {
+  private readonly nodes: MessageWriter[] = [];
+  private readonly weights: Weight[] = [];
+  private readonly inputs: MessageWriter[] = [];
+  private readonly outputs: MessageWriter[] = [];
+  private counter = 0;
+
+  constructor(private readonly name: string) {}
+
+  private fresh(prefix: string): string {
+    return `${prefix}_${this.counter++}`;
+  }
+
+  input(name: string, elemType: number, dims: (number | string)[]): string {
+    this.inputs.push(valueInfo(name, elemType, dims));
+    return name;
+  }
+
+  output(name: string, elemType: number, dims: (number | string)[]): void {
+    this.outputs.push(valueInfo(name, elemType, dims));
+  }
+
+  floats(name: string, dims: number[], data: Float32Array): string {
+    this.weights.push({ name, dims, dataType: ONNX_FLOAT, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    return name;
+  }
+
+  ints(name: string, dims: number[], data: number[]): string {
+    const b = BigInt64Array.from(data, (v) => BigInt(v));
+    this.weights.push({ name, dims, dataType: ONNX_INT64, bytes: new Uint8Array(b.buffer) });
+    return name;
+  }
+
+  scalar(value: number): string {
+    return this.floats(this.fresh('const'), [], Float32Array.of(value));
+  }
+
+  /** Adds a node and returns its first output's name (outputs named `name`, `name_1`, ...). */
+  node(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, name?: string, outputCount = 1): string {
+    const nodeName = name ?? this.fresh(opType);
+    const outputs = Array.from({ length: outputCount }, (_, i) => (i === 0 ? `${nodeName}_output` : `${nodeName}_output_${i}`));
+    const w = new MessageWriter();
+    for (const i of inputs) w.string(1, i);
+    for (const o of outputs) w.string(2, o);
+    w.string(3, nodeName).string(4, opType);
+    for (const [k, v] of Object.entries(attrs)) w.message(5, attribute(k, v));
+    this.nodes.push(w);
+    return outputs[0];
+  }
+
+  /** The encoded model; weights of at least `externalMinBytes` go to `externalLocation` when given. */
+  encode(opts: { opset?: number; externalLocation?: string; externalMinBytes?: number } = {}): EncodedModel {
+    const g = new MessageWriter();
+    for (const n of this.nodes) g.message(1, n);
+    g.string(2, this.name);
+    const external: Uint8Array[] = [];
+    let externalOffset = 0;
+    for (const wt of this.weights) {
+      const t = new MessageWriter();
+      for (const d of wt.dims) t.int(1, d);
+      t.int(2, wt.dataType).string(8, wt.name);
+      if (opts.externalLocation && wt.bytes.length >= (opts.externalMinBytes ?? 1024)) {
+        const entry = (k: string, v: string): MessageWriter => new MessageWriter().string(1, k).string(2, v);
+        t.message(13, entry('location', opts.externalLocation));
+        t.message(13, entry('offset', String(externalOffset)));
+        t.message(13, entry('length', String(wt.bytes.length)));
+        t.int(14, 1);
+        external.push(wt.bytes);
+        externalOffset += wt.bytes.length;
+      } else {
+        t.bytes(9, wt.bytes);
+      }
+      g.message(5, t);
+    }
+    for (const i of this.inputs) g.message(11, i);
+    for (const o of this.outputs) g.message(12, o);
+    const m = new MessageWriter()
+      .int(1, 8)
+      .string(2, 'attention-lens')
+      .string(3, '1')
+      .message(8, new MessageWriter().string(1, '').int(2, opts.opset ?? 17))
+      .message(7, g);
+    let externalData: Uint8Array | undefined;
+    if (external.length) {
+      externalData = new Uint8Array(externalOffset);
+      let o = 0;
+      for (const e of external) {
+        externalData.set(e, o);
+        o += e.length;
+      }
+    }
+    return { model: m.finish(), externalData };
+  }
+}
+
+function valueInfo(name: string, elemType: number, dims: (number | string)[]): MessageWriter {
+  const shape = new MessageWriter();
+  for (const d of dims) shape.message(1, typeof d === 'number' ? new MessageWriter().int(1, d) : new MessageWriter().string(2, d));
+  const tensor = new MessageWriter().int(1, elemType).message(2, shape);
+  return new MessageWriter().string(1, name).message(2, new MessageWriter().message(1, tensor));
+}
+
+const ATTR_FLOAT = 1;
+const ATTR_INT = 2;
+const ATTR_STRING = 3;
+const ATTR_INTS = 7;
+
+function attribute(name: string, v: AttrValue): MessageWriter {
+  const a = new MessageWriter().string(1, name);
+  if (typeof v === 'number') return a.int(20, ATTR_INT).int(3, v);
+  if (typeof v === 'string') return a.int(20, ATTR_STRING).string(4, v);
+  if (Array.isArray(v)) {
+    a.int(20, ATTR_INTS);
+    for (const x of v) a.int(8, x);
+    return a;
+  }
+  return a.int(20, ATTR_FLOAT).float(2, v.float);
+}
