@@ -1,14 +1,13 @@
 // A loaded, tapped model and the capture of its attention for one text.
-import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { AttentionCapture, HeadVectors, LayerAttention } from '../analysis/attentionCapture';
 import { AttentionTap, attentionSites, fusedAttentionMessage } from './attentionTap';
 import { InputError } from './inputError';
 import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
 import { InputPlan, PlannedInput, concreteDims, inputPlan } from './modelInputs';
-import { OnnxModel, nodeWithIntAttribute, onnxModel, rewrittenModelBytes } from './onnxGraph';
-import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, createSession, floatTensor, intTensor, tensorFloats } from './ortSession';
+import { ModelRewrite, OnnxModel, nodeWithIntAttribute, onnxModel, rewrittenModelBytes } from './onnxGraph';
+import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, createSession, floatTensor, intTensor, tensorFloats } from './ortSession';
 import { TextTokenizer, TokenizedText } from './tokenizerTypes';
 import { seededNormals } from './seededRandom';
 
@@ -102,31 +101,51 @@ function positionRows(model: OnnxModel): number | undefined {
   return undefined;
 }
 
-// Externally stored weights are resolved next to the model; the tapped copy lives in a temp
-// folder, so the side files are linked there under the same relative names.
-function tappedModelSource(files: ModelFiles, model: OnnxModel, tapped: Uint8Array): string | Uint8Array {
+// ONNX Runtime resolves external data next to the model file and refuses paths that lead
+// elsewhere (symbolic links included), so the tapped copy carries those weights inline. That
+// holds below protobuf's 2 GiB limit; larger models are written beside the original for the
+// moment the session is created, then removed.
+const INLINE_LIMIT_BYTES = 1.9 * 1024 ** 3;
+
+async function tappedSession(
+  files: ModelFiles,
+  model: OnnxModel,
+  rewrite: ModelRewrite,
+  choice: ExecutionProviderChoice,
+): Promise<SessionWithProvider> {
   const external = [...model.initializers.values()].filter((i) => i.external);
-  if (external.length === 0) return tapped;
+  if (external.length === 0) return createSession(rewrittenModelBytes(model, rewrite), choice);
   const dir = dirname(files.modelPath);
-  const tmp = mkdtempSync(join(tmpdir(), 'attention-lens-'));
-  for (const loc of new Set(external.map((i) => i.external!.location))) {
+  const fileOf = (loc: string, owner: string): string => {
     const rel = normalize(loc);
     if (isAbsolute(rel) || rel.startsWith('..')) throw new InputError(`external data file '${loc}' lies outside the model's folder`);
-    const src = join(dir, rel);
-    if (!existsSync(src)) {
-      const owner = external.find((i) => i.external!.location === loc)!;
-      throw new InputError(`external data file '${loc}' (weights of '${owner.name}') is missing beside ${basename(files.modelPath)}`);
+    const path = join(dir, rel);
+    if (!existsSync(path)) throw new InputError(`external data file '${loc}' (weights of '${owner}') is missing beside ${basename(files.modelPath)}`);
+    return path;
+  };
+  const paths = new Map(external.map((i) => [i.name, fileOf(i.external!.location, i.name)]));
+  const total = model.bytes.length + [...new Set(paths.values())].reduce((s, p) => s + statSync(p).size, 0);
+  if (total < INLINE_LIMIT_BYTES) {
+    const inlineData = new Map<string, Uint8Array>();
+    const opened = new Map<string, Buffer>();
+    for (const init of external) {
+      const path = paths.get(init.name)!;
+      const file = opened.get(path) ?? readFileSync(path);
+      opened.set(path, file);
+      const { offsetBytes, lengthBytes } = init.external!;
+      const end = lengthBytes === undefined ? file.length : offsetBytes + lengthBytes;
+      if (end > file.length) throw new InputError(`external data file '${init.external!.location}' is shorter than the weights of '${init.name}' need: truncated?`);
+      inlineData.set(init.name, file.subarray(offsetBytes, end));
     }
-    mkdirSync(dirname(join(tmp, rel)), { recursive: true });
-    try {
-      symlinkSync(src, join(tmp, rel));
-    } catch {
-      copyFileSync(src, join(tmp, rel));
-    }
+    return createSession(rewrittenModelBytes(model, { ...rewrite, inlineData }), choice);
   }
-  const path = join(tmp, basename(files.modelPath));
-  writeFileSync(path, tapped);
-  return path;
+  const beside = join(dir, `.attention-lens-${process.pid}-${basename(files.modelPath)}`);
+  writeFileSync(beside, rewrittenModelBytes(model, rewrite));
+  try {
+    return await createSession(beside, choice);
+  } finally {
+    rmSync(beside, { force: true });
+  }
 }
 
 export class LoadedModel {
@@ -178,10 +197,9 @@ export class LoadedModel {
       const SOFTMAX_MODE = 3;
       nodeBytes.set(t.standardAttentionNode, nodeWithIntAttribute(node, 'qk_matmul_output_mode', SOFTMAX_MODE, outputs));
     }
-    const tapped = rewrittenModelBytes(model, { extraOutputs: [...extra], nodeBytes });
     let created;
     try {
-      created = await createSession(tappedModelSource(files, model, tapped), opts.executionProvider);
+      created = await tappedSession(files, model, { extraOutputs: [...extra], nodeBytes }, opts.executionProvider);
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError(`ONNX Runtime cannot load ${what}: ${(e as Error).message}`);

@@ -7,7 +7,7 @@
 // the attended keys and the rest, so the roles hold to within e^-20.
 import { seededNormals } from '../seededRandom';
 import { EncoderShape, EncoderWeights, LayerWeights, encoderGraph } from './encoderModel';
-import { EncodedModel } from './onnxBuilder';
+import { EncodedModel, GraphBuilder } from './onnxBuilder';
 
 export type HeadRole = 'previous' | 'next' | 'self' | 'broad' | 'cls' | 'sep' | 'local2' | 'sameToken' | 'strided4' | 'punctuation';
 
@@ -108,7 +108,8 @@ export interface SpecimenFiles extends EncodedModel {
   roles: string;
 }
 
-export function specimenModel(): SpecimenFiles {
+/** The specimen's graph, ready to encode. */
+export function specimenGraph(): GraphBuilder {
   const vocab = specimenVocabulary();
   const shape = { ...SPECIMEN_SHAPE, vocab: vocab.length };
   const inner = shape.heads * HEAD_DIM;
@@ -133,12 +134,17 @@ export function specimenModel(): SpecimenFiles {
     return { wq, wk, wv: seededNormals(HIDDEN * inner, `specimen values ${l}`).map((v) => v * 0.02), wo: new Float32Array(inner * HIDDEN) };
   };
   const weights: EncoderWeights = { tokenEmbedding, positionEmbedding, layer };
-  const encoded = encoderGraph(shape, weights, 'attention-lens specimen').encode();
+  return encoderGraph(shape, weights, 'attention-lens specimen');
+}
+
+export function specimenModel(): SpecimenFiles {
+  const vocab = specimenVocabulary();
+  const encoded = specimenGraph().encode();
   const config = {
     model_type: 'bert',
     architectures: ['AttentionLensSpecimen'],
-    num_hidden_layers: shape.layers,
-    num_attention_heads: shape.heads,
+    num_hidden_layers: SPECIMEN_SHAPE.layers,
+    num_attention_heads: SPECIMEN_SHAPE.heads,
     hidden_size: HIDDEN,
     head_dim: HEAD_DIM,
     intermediate_size: 0,

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { HfTokenizer } from '../../src/model/hfTokenizer';
+import { WordPieceTokenizer } from '../../src/model/wordPiece';
+import { TINY_BERT } from '../helpers/paths';
+
+const vocabText = readFileSync(join(TINY_BERT, 'vocab.txt'), 'utf8');
+const reference = JSON.parse(readFileSync(join(TINY_BERT, 'reference.json'), 'utf8')) as { text: string; tokens: string[]; input_ids: number[] };
+
+test('WordPiece reproduces the reference tokens and ids of bert-base-uncased', () => {
+  const t = new WordPieceTokenizer(vocabText).encode(reference.text);
+  assert.deepEqual(t.tokens, reference.tokens);
+  assert.deepEqual(t.ids, reference.input_ids);
+});
+
+test('WordPiece keeps character offsets through lower-casing, accents and split words', () => {
+  const text = 'Café  Übermensch, tokenization!';
+  const t = new WordPieceTokenizer(vocabText).encode(text);
+  const pieces = t.tokens.map((tok, i) => [tok, text.slice(...t.offsets[i])]);
+  assert.deepEqual(pieces[0], ['[CLS]', '']);
+  assert.deepEqual(pieces[1], ['cafe', 'Café']);
+  assert.ok(pieces.some(([tok, s]) => tok === 'token' && s === 'token'));
+  assert.ok(pieces.some(([tok, s]) => tok === '##ization' && s === 'ization'));
+  assert.deepEqual(pieces.at(-2), ['!', '!']);
+  assert.deepEqual(pieces.at(-1), ['[SEP]', '']);
+});
+
+test('WordPiece gives [UNK] for words it cannot spell and refuses a vocabulary without [CLS]', () => {
+  const t = new WordPieceTokenizer(vocabText).encode('漢字 ☃');
+  assert.ok(t.tokens.includes('[UNK]'));
+  assert.throws(() => new WordPieceTokenizer('a\nb\n'), /no \[UNK\] token/);
+});
+
+function bertTokenizerJson(): string {
+  const vocab: Record<string, number> = {};
+  vocabText.split('\n').forEach((t, i) => {
+    if (t && !(t in vocab)) vocab[t] = i;
+  });
+  return JSON.stringify({
+    version: '1.0',
+    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((content) => ({ id: vocab[content], content, special: true, single_word: false, lstrip: false, rstrip: false, normalized: false })),
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: { type: 'BertProcessing', sep: ['[SEP]', vocab['[SEP]']], cls: ['[CLS]', vocab['[CLS]']] },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+  });
+}
+
+test('tokenizer.json gives the same ids as vocab.txt, with offsets found in the text', () => {
+  const hf = new HfTokenizer(bertTokenizerJson());
+  const text = 'The Quick brown fox, tokenization!';
+  const a = hf.encode(text);
+  const b = new WordPieceTokenizer(vocabText).encode(text);
+  assert.deepEqual(a.ids, b.ids);
+  assert.deepEqual(a.offsets, b.offsets);
+  assert.equal(hf.addsSpecialTokens, true);
+  assert.equal(hf.vocabSize, 30522);
+});
+
+test('a broken tokenizer.json is reported as such', () => {
+  assert.throws(() => new HfTokenizer('{not json'), /tokenizer.json is not valid JSON/);
+});
