@@ -1,0 +1,155 @@
+// The CLI and the engine process: the JSON contract, one clear line and exit code 2 for every
+// bad input, and a killed engine that is reported and replaced.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { EngineClient, EngineError } from '../../src/engine/engineClient';
+import { GraphBuilder } from '../../src/model/builder/onnxBuilder';
+import { ONNX_FLOAT, ONNX_INT64 } from '../../src/model/onnxGraph';
+import { CLI, ENGINE, ORT_TESTDATA, SPECIMEN, TINY_BERT } from '../helpers/paths';
+
+const scratch = mkdtempSync(join(tmpdir(), 'attention-lens-cli-'));
+
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Exit 2 and one stderr line that matches. */
+function refuses(args: string[], message: RegExp): void {
+  const r = cli(args);
+  assert.equal(r.code, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], message);
+}
+
+test('analyze writes the JSON contract, attention included on request', () => {
+  const out = join(scratch, 'demo.json');
+  const r = cli(['analyze', '--model', 'demo', '--text', 'The fox jumps.', '--json', out, '--include-attention']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(readFileSync(out, 'utf8'));
+  assert.deepEqual(Object.keys(j.model).slice(0, 5), ['path', 'layers', 'headsPerLayer', 'executionProvider', 'inputs']);
+  assert.equal(j.model.layers, 3);
+  assert.deepEqual(j.model.headsPerLayer, [4, 4, 4]);
+  assert.equal(j.model.executionProvider, 'cpu');
+  assert.deepEqual(j.tokens, ['[CLS]', 'the', 'fox', 'jumps', '.', '[SEP]']);
+  assert.equal(j.inputIds.length, 6);
+  assert.deepEqual(j.offsets[2], [4, 7]);
+  assert.equal(j.layers[0].name, 'encoder/layer.0/attention/self');
+  assert.equal(j.layers[0].attention.length, 4);
+  assert.equal(j.layers[0].attention[0][3].length, 6);
+  assert.match(r.stdout, /6 tokens, 3 attention layers, 12 heads, execution provider cpu/);
+});
+
+test('analyze on tiny-bert with chosen layers, JSON on stdout without attention', () => {
+  const r = cli(['analyze', '--model', TINY_BERT, '--text', 'hello world', '--layers', '1', '--ep', 'cpu']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.deepEqual(j.layers.map((l: { index: number }) => l.index), [1]);
+  assert.equal(j.layers[0].attention, undefined);
+});
+
+test('fused attention: exit 2 naming the node and how to export an unfused model', () => {
+  for (const [file, op] of [
+    ['attention_opt.onnx', 'Attention'],
+    ['bert_3d_attention_opt.onnx', 'Attention'],
+    ['attention_mha.onnx', 'MultiHeadAttention'],
+  ]) {
+    refuses(['analyze', '--model', join(ORT_TESTDATA, file), '--ids', '1,2,3'], new RegExp(`fused com\\.microsoft ${op} node 'Attention_0'.*Export an unfused model`));
+  }
+});
+
+test('bad files: each with its own message', () => {
+  const empty = join(scratch, 'empty.onnx');
+  writeFileSync(empty, '');
+  const random = join(scratch, 'random.onnx');
+  writeFileSync(random, Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 2654435761) >>> 24)));
+  const whole = readFileSync(join(TINY_BERT, 'model.onnx'));
+  const truncated = join(scratch, 'truncated.onnx');
+  writeFileSync(truncated, whole.subarray(0, whole.length >> 1));
+  const noModel = join(scratch, 'no-model');
+  mkdirSync(noModel, { recursive: true });
+  writeFileSync(join(noModel, 'config.json'), '{}');
+  refuses(['analyze', '--model', join(scratch, 'missing'), '--text', 'x'], /no such file or folder: .*missing/);
+  refuses(['analyze', '--model', noModel, '--text', 'x'], /holds no ONNX model \(looked for model.onnx, onnx\/model.onnx and any \*.onnx\)/);
+  refuses(['analyze', '--model', empty, '--text', 'x'], /empty.onnx is empty \(0 bytes\): not an ONNX model/);
+  refuses(['analyze', '--model', random, '--text', 'x'], /random.onnx is not (a readable ONNX model|an ONNX model)/);
+  refuses(['analyze', '--model', truncated, '--text', 'x'], /truncated.onnx is not a readable ONNX model \(damaged or truncated/);
+});
+
+test('a model with no attention at all', () => {
+  const g = new GraphBuilder('classifier');
+  const ids = g.input('input_ids', ONNX_INT64, ['batch', 'sequence']);
+  const emb = g.node('Gather', [g.floats('emb', [10, 4], new Float32Array(40).fill(0.1)), ids]);
+  g.node('Softmax', [g.node('MatMul', [emb, g.floats('w', [4, 3], new Float32Array(12).fill(0.2))])], { axis: -1 }, 'probs');
+  g.output('probs_output', ONNX_FLOAT, ['batch', 'sequence', 3]);
+  const path = join(scratch, 'no-attention.onnx');
+  writeFileSync(path, g.encode().model);
+  refuses(['analyze', '--model', path, '--ids', '1,2'], /no-attention.onnx has no attention to capture: no Softmax .* MatMul of queries and keys/);
+});
+
+test('bad texts and tokenizers: empty, too long, no tokenizer, a tokenizer of another model', () => {
+  refuses(['analyze', '--model', 'demo', '--text', '   '], /the text is empty/);
+  const long = Array(200).fill('word').join(' ');
+  refuses(['analyze', '--model', 'demo', '--text', long], /the text is 202 tokens long but the model takes at most 128 positions: shorten it, or pass --truncate/);
+  const cut = cli(['analyze', '--model', 'demo', '--text', long, '--truncate']);
+  assert.equal(cut.code, 0, cut.stderr);
+  assert.equal(JSON.parse(cut.stdout).tokens.length, 128);
+  assert.equal(JSON.parse(cut.stdout).tokens[127], '[SEP]');
+  assert.match(cut.stderr, /warning: the text was cut to the model's 128 positions/);
+  refuses(['analyze', '--model', join(ORT_TESTDATA, 'gpt2_one_layer.onnx'), '--text', 'hello'], /no tokenizer beside it .* pass token ids with --ids/);
+  const bigVocab = join(scratch, 'vocab.txt');
+  writeFileSync(bigVocab, ['[PAD]', '[UNK]', '[CLS]', '[SEP]', ...Array.from({ length: 40000 }, (_, i) => `w${i}`)].join('\n'));
+  refuses(['analyze', '--model', TINY_BERT, '--text', 'hello', '--tokenizer', bigVocab], /tokenizer \(vocab.txt, 40004 entries\) does not match the model: its embedding has 30522 rows/);
+  refuses(['analyze', '--model', TINY_BERT, '--ids', '5,40000'], /token id 40000 is outside the model's vocabulary \(0-30521\)/);
+  refuses(['analyze', '--model', 'demo', '--text', 'x', '--ep', 'tpu'], /--ep must be one of auto, cpu, cuda/);
+});
+
+test('the engine killed during a run is reported, and the next run starts a fresh engine', async () => {
+  const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 60_000 });
+  const load = { model: TINY_BERT, executionProvider: 'cpu' as const };
+  try {
+    const run = engine.capture(load, { text: 'the quick brown fox' });
+    const pid = engine.pid!;
+    process.kill(pid, 'SIGKILL');
+    await assert.rejects(run, (e: Error) => e instanceof EngineError && e.kind === 'crashed' && /killed by SIGKILL/.test(e.message));
+    const again = await engine.capture(load, { text: 'the quick brown fox' });
+    assert.equal(again.tokens.length, 6);
+    assert.notEqual(engine.pid, pid);
+  } finally {
+    engine.dispose();
+  }
+});
+
+test('cancel and the time limit stop the engine for real', async () => {
+  const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 1 });
+  const load = { model: SPECIMEN, executionProvider: 'cpu' as const };
+  try {
+    await assert.rejects(engine.load(load), (e: Error) => e instanceof EngineError && e.kind === 'timeout' && /time limit/.test(e.message));
+  } finally {
+    engine.dispose();
+  }
+  const patient = new EngineClient({ enginePath: ENGINE, timeoutMs: 60_000 });
+  try {
+    const run = patient.load(load);
+    const pid = patient.pid!;
+    patient.cancel();
+    await assert.rejects(run, (e: Error) => e instanceof EngineError && e.kind === 'cancelled');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.throws(() => process.kill(pid, 0), 'the cancelled engine process is gone');
+    assert.equal((await patient.load(load)).layers, 3);
+  } finally {
+    patient.dispose();
+  }
+});
+
+test('the engine writes no ONNX Runtime device id or usage database under the home folder', () => {
+  const home = mkdtempSync(join(tmpdir(), 'home-'));
+  const r = cli(['analyze', '--model', 'demo', '--text', 'hello'], { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache') });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(existsSync(join(home, '.cache', 'Microsoft')), false);
+});
