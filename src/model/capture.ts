@@ -449,6 +449,8 @@ export function attentionRows(name: string, t: OrtTensor, queries: number, keys:
   const K = dims[rank - 1];
   const Q = dims[rank - 2];
   const heads = src.length / (Q * K) / (rank >= 4 ? dims[0] : 1);
+  // Without padding to drop, ONNX Runtime's own output buffer is the capture: no copy.
+  if (Q === queries && K === keys) return { name, heads, queries, keys, probs: src.subarray(0, heads * queries * keys) };
   const probs = new Float32Array(heads * queries * keys);
   for (let h = 0; h < heads; h++) {
     for (let q = 0; q < queries; q++) {
