@@ -165,3 +165,38 @@ test('capture of chosen layers only, and a refusal with numbers when it would no
   await assert.rejects(m.capture({ text: 'one two three', layers: [3] }), /layer 3 does not exist: the model has 3 attention layers \(0-2\)/);
   await assert.rejects(m.capture({ text: 'one two three four five', memoryBudgetBytes: 1000 }), /needs .* KiB of attention probabilities, more than the 1000 B the engine may use/);
 });
+
+test("ONNX's standard Attention (opset 23): the softmax comes out of its qk_matmul_output and equals softmax(Q K^T / sqrt d)", async () => {
+  const { GraphBuilder } = await import('../../src/model/builder/onnxBuilder');
+  const { ONNX_FLOAT, ONNX_INT64 } = await import('../../src/model/onnxGraph');
+  const { seededNormals } = await import('../../src/model/seededRandom');
+  const g = new GraphBuilder('standard attention');
+  const ids = g.input('input_ids', ONNX_INT64, ['batch', 'sequence']);
+  const x = g.node('Gather', [g.floats('emb', [50, 16], seededNormals(800, 'emb')), ids]);
+  const heads = (w: string): string =>
+    g.node('Transpose', [g.node('Reshape', [g.node('MatMul', [x, g.floats(w, [16, 16], seededNormals(256, w))]), g.ints(`${w}.shape`, [4], [0, 0, 2, 8])])], { perm: [0, 2, 1, 3] });
+  g.node('Attention', [heads('wq'), heads('wk'), heads('wv')], {}, 'attention');
+  g.output('attention_output', ONNX_FLOAT, ['batch', 2, 'sequence', 8]);
+  const path = join(mkdtempSync(join(tmpdir(), 'opset23-')), 'model.onnx');
+  writeFileSync(path, g.encode({ opset: 23 }).model);
+  const m = await LoadedModel.load({ model: path, executionProvider: 'cpu' });
+  const cap = await m.capture({ ids: [1, 2, 3, 4, 5], includeQueryKey: true });
+  const l = cap.layers[0];
+  assert.equal(l.heads, 2);
+  const q = l.query!;
+  const k = l.key!;
+  let worst = 0;
+  for (let h = 0; h < 2; h++) {
+    for (let i = 0; i < 5; i++) {
+      const scores = Array.from({ length: 5 }, (_, j) => {
+        let s = 0;
+        for (let d = 0; d < 8; d++) s += q.data[(h * 5 + i) * 8 + d] * k.data[(h * 5 + j) * 8 + d];
+        return s / Math.sqrt(8);
+      });
+      const max = Math.max(...scores);
+      const z = scores.reduce((a, s) => a + Math.exp(s - max), 0);
+      scores.forEach((s, j) => (worst = Math.max(worst, Math.abs(Math.exp(s - max) / z - l.probs[(h * 5 + i) * 5 + j]))));
+    }
+  }
+  assert.ok(worst < 1e-5, `largest difference ${worst}`);
+});
