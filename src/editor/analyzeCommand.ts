@@ -33,7 +33,9 @@ export function analyzeCommand(engine: EngineClient, log: vscode.OutputChannel, 
         const started = Date.now();
         try {
           const info = await engine.load(load);
-          const capture = await engine.capture(load, { text });
+          const layers = await pickedLayers(info.layerNames);
+          if (!layers) return;
+          const capture = await engine.capture(load, { text, layers });
           const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
           log.appendLine(
             `${new Date().toISOString()} ${info.path}: ${capture.tokens.length} tokens, ${capture.layers.length} layers, ${heads} heads, ` +
@@ -50,4 +52,12 @@ export function analyzeCommand(engine: EngineClient, log: vscode.OutputChannel, 
       },
     );
   };
+}
+
+/** Which layers to capture: all by default; fewer let long sequences fit in memory. */
+async function pickedLayers(names: string[]): Promise<number[] | undefined> {
+  if (names.length <= 1) return names.map((_, i) => i);
+  const items = names.map((name, index) => ({ label: `${index}: ${name}`, index, picked: true }));
+  const picked = await vscode.window.showQuickPick(items, { title: 'Attention Lens: layers to capture', canPickMany: true });
+  return picked?.length ? picked.map((p) => p.index) : undefined;
 }
