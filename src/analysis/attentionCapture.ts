@@ -28,6 +28,6 @@ export interface AttentionCapture {
   layerIndices: number[];
   layers: LayerAttention[];
   executionProvider: string;
-  /** attention is causal when every query puts no mass on later keys (found from the data) */
+  /** what was done on the user's behalf: text cut, provider fallback, fused layers skipped */
   warnings: string[];
 }

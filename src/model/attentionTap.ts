@@ -1,6 +1,6 @@
 // Finds the attention softmaxes of a graph (the softmax over Q K^T scores) and plans the
 // extra outputs that expose them and their Q and K operands.
-import { OnnxModel, OnnxNode } from './onnxGraph';
+import { ModelRewrite, OnnxModel, OnnxNode, nodeWithIntAttribute } from './onnxGraph';
 
 /** One attention layer as found in the graph. */
 export interface AttentionTap {
@@ -133,4 +133,32 @@ export function fusedAttentionMessage(fused: FusedAttention[]): string {
     'or optimum-cli export onnx without --optimize, and no onnxruntime.transformers.optimizer pass, keeps each attention as ' +
     'MatMul and Softmax nodes.'
   );
+}
+
+/**
+ * The taps as they will be read, and the rewrite that exposes them: attention the model already
+ * outputs (directly or through Identity) is read from that output instead of being added again.
+ */
+export function tapRewrite(model: OnnxModel, taps: AttentionTap[]): { taps: AttentionTap[]; rewrite: ModelRewrite } {
+  const graphOutputs = new Set(model.outputs.map((o) => o.name));
+  const identityOf = new Map<string, string>();
+  for (const n of model.nodes) if (n.opType === 'Identity') identityOf.set(n.inputs[0], n.outputs[0]);
+  const read = taps.map((t) => {
+    let probs = t.probsTensor;
+    for (let alias = identityOf.get(probs); alias && !graphOutputs.has(probs); alias = identityOf.get(alias)) probs = alias;
+    return graphOutputs.has(probs) ? { ...t, probsTensor: probs } : t;
+  });
+  const extraOutputs = new Set<string>();
+  for (const t of read) for (const name of [t.probsTensor, t.queryTensor, t.keyTensor]) if (name && !graphOutputs.has(name)) extraOutputs.add(name);
+  const nodeBytes = new Map<number, Uint8Array>();
+  for (const t of read) {
+    if (t.standardAttentionNode === undefined) continue;
+    const node = model.nodes[t.standardAttentionNode];
+    const outputs = [...node.outputs];
+    while (outputs.length < 4) outputs.push('');
+    outputs[3] = t.probsTensor;
+    const SOFTMAX_MODE = 3;
+    nodeBytes.set(t.standardAttentionNode, nodeWithIntAttribute(node, 'qk_matmul_output_mode', SOFTMAX_MODE, outputs));
+  }
+  return { taps: read, rewrite: { extraOutputs: [...extraOutputs], nodeBytes } };
 }

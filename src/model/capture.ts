@@ -2,11 +2,11 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { AttentionCapture, HeadVectors, LayerAttention } from '../analysis/attentionCapture';
-import { AttentionTap, attentionSites, fusedAttentionMessage } from './attentionTap';
+import { AttentionTap, attentionSites, fusedAttentionMessage, tapRewrite } from './attentionTap';
 import { InputError } from './inputError';
 import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
 import { InputPlan, PlannedInput, concreteDims, inputPlan } from './modelInputs';
-import { ModelRewrite, OnnxModel, nodeWithIntAttribute, onnxModel, rewrittenModelBytes } from './onnxGraph';
+import { ModelRewrite, OnnxModel, onnxModel, rewrittenModelBytes } from './onnxGraph';
 import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, createSession, floatTensor, intTensor, tensorFloats } from './ortSession';
 import { TextTokenizer, TokenizedText } from './tokenizerTypes';
 import { seededNormals } from './seededRandom';
@@ -176,30 +176,10 @@ export class LoadedModel {
     }
     if (sites.fused.length) warnings.push(`some attention is fused and cannot be captured: ${fusedAttentionMessage(sites.fused)}`);
 
-    // Use attention the model already outputs (directly or through Identity) instead of tapping it again.
-    const graphOutputs = new Set(model.outputs.map((o) => o.name));
-    const identityOf = new Map<string, string>();
-    for (const n of model.nodes) if (n.opType === 'Identity') identityOf.set(n.inputs[0], n.outputs[0]);
-    const taps = sites.taps.map((t) => {
-      let probs = t.probsTensor;
-      for (let alias = identityOf.get(probs); alias && !graphOutputs.has(probs); alias = identityOf.get(alias)) probs = alias;
-      return graphOutputs.has(probs) ? { ...t, probsTensor: probs } : t;
-    });
-    const extra = new Set<string>();
-    for (const t of taps) for (const name of [t.probsTensor, t.queryTensor, t.keyTensor]) if (name && !graphOutputs.has(name)) extra.add(name);
-    const nodeBytes = new Map<number, Uint8Array>();
-    for (const t of taps) {
-      if (t.standardAttentionNode === undefined) continue;
-      const node = model.nodes[t.standardAttentionNode];
-      const outputs = [...node.outputs];
-      while (outputs.length < 4) outputs.push('');
-      outputs[3] = t.probsTensor;
-      const SOFTMAX_MODE = 3;
-      nodeBytes.set(t.standardAttentionNode, nodeWithIntAttribute(node, 'qk_matmul_output_mode', SOFTMAX_MODE, outputs));
-    }
+    const { taps, rewrite } = tapRewrite(model, sites.taps);
     let created;
     try {
-      created = await tappedSession(files, model, { extraOutputs: [...extra], nodeBytes }, opts.executionProvider);
+      created = await tappedSession(files, model, rewrite, opts.executionProvider);
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError(`ONNX Runtime cannot load ${what}: ${(e as Error).message}`);

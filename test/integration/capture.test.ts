@@ -149,12 +149,25 @@ test('a model with its weights in an external data file loads and captures the s
 });
 
 test('a model that already outputs its attention is used as it is, not tapped twice', async () => {
-  const path = join(ORT_TESTDATA, 'gpt2_one_layer.onnx');
-  const sites = attentionSites(onnxModel(readFileSync(path)));
-  assert.equal(sites.taps.length, 1);
-  const m = await LoadedModel.load({ model: path, executionProvider: 'cpu' });
-  const cap = await m.capture({ ids: [1, 2, 3], layers: [0] });
-  assert.equal(cap.layers.length, 1);
+  // An export with output_attentions: the specimen with its softmaxes (two directly, one
+  // through Identity) made graph outputs.
+  const { specimenGraph } = await import('../../src/model/builder/specimenModel');
+  const { rewrittenModelBytes } = await import('../../src/model/onnxGraph');
+  const { tapRewrite } = await import('../../src/model/attentionTap');
+  const plain = onnxModel(specimenGraph().encode().model);
+  const probs = attentionSites(plain).taps.map((t) => t.probsTensor);
+  const withOutputs = onnxModel(rewrittenModelBytes(plain, { extraOutputs: probs }));
+  const { taps, rewrite } = tapRewrite(withOutputs, attentionSites(withOutputs).taps);
+  assert.deepEqual(taps.map((t) => t.probsTensor), probs);
+  assert.ok(probs.every((p) => !rewrite.extraOutputs.includes(p)), 'no softmax is added as an output again');
+  assert.equal(rewrite.extraOutputs.length, 6, 'queries and keys of 3 layers are still added');
+
+  const dir = mkdtempSync(join(tmpdir(), 'attentions-out-'));
+  writeFileSync(join(dir, 'model.onnx'), withOutputs.bytes);
+  writeFileSync(join(dir, 'vocab.txt'), readFileSync(join(SPECIMEN, 'vocab.txt')));
+  const a = await (await LoadedModel.load({ model: dir, executionProvider: 'cpu' })).capture({ text: 'a dog. a fox.' });
+  const b = await (await LoadedModel.load({ model: SPECIMEN, executionProvider: 'cpu' })).capture({ text: 'a dog. a fox.' });
+  assert.deepEqual(a.layers.map((l) => Array.from(l.probs)), b.layers.map((l) => Array.from(l.probs)));
 });
 
 test('capture of chosen layers only, and a refusal with numbers when it would not fit', async () => {

@@ -153,3 +153,19 @@ test('the engine writes no ONNX Runtime device id or usage database under the ho
   assert.equal(r.code, 0, r.stderr);
   assert.equal(existsSync(join(home, '.cache', 'Microsoft')), false);
 });
+
+test('sessions are cached per model file and modification time: a replaced model is loaded again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'replaced-'));
+  for (const f of ['model.onnx', 'vocab.txt', 'config.json']) writeFileSync(join(dir, f), readFileSync(join(SPECIMEN, f)));
+  const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 60_000 });
+  try {
+    const load = { model: dir, executionProvider: 'cpu' as const };
+    assert.equal((await engine.load(load)).layers, 3);
+    const pid = engine.pid;
+    for (const f of ['model.onnx', 'vocab.txt', 'config.json']) writeFileSync(join(dir, f), readFileSync(join(TINY_BERT, f)));
+    assert.equal((await engine.load(load)).layers, 2);
+    assert.equal(engine.pid, pid, 'the same engine process served both');
+  } finally {
+    engine.dispose();
+  }
+});

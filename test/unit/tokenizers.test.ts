@@ -63,3 +63,34 @@ test('tokenizer.json gives the same ids as vocab.txt, with offsets found in the 
 test('a broken tokenizer.json is reported as such', () => {
   assert.throws(() => new HfTokenizer('{not json'), /tokenizer.json is not valid JSON/);
 });
+
+/** GPT-2's byte-to-character table: printable bytes stand for themselves, the rest move to U+0100 on. */
+function byteChars(): string[] {
+  const keep = (b: number): boolean => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+  let extra = 0;
+  return Array.from({ length: 256 }, (_, b) => String.fromCodePoint(keep(b) ? b : 256 + extra++));
+}
+
+test('a byte-level BPE tokenizer.json (GPT-2 style) adds no [CLS]/[SEP] and keeps offsets', () => {
+  const chars = byteChars();
+  const merged = ['Ġt', 'he', 'Ġthe', 'wo', 'rl', 'worl', 'world'];
+  const vocab: Record<string, number> = {};
+  [...chars, ...merged].forEach((t, i) => (vocab[t] = i));
+  const endOfText = Object.keys(vocab).length;
+  const json = JSON.stringify({
+    version: '1.0',
+    added_tokens: [{ id: endOfText, content: '<|endoftext|>', special: true, single_word: false, lstrip: false, rstrip: false, normalized: false }],
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab, merges: ['Ġ t', 'h e', 'Ġt he', 'w o', 'r l', 'wo rl', 'worl d'] },
+  });
+  const hf = new HfTokenizer(json);
+  assert.equal(hf.addsSpecialTokens, false);
+  const text = 'Hi the world!';
+  const t = hf.encode(text);
+  assert.deepEqual(t.tokens, ['H', 'i', 'Ġthe', 'Ġ', 'world', '!']);
+  assert.deepEqual(t.tokens.map((_, i) => text.slice(...t.offsets[i])), ['H', 'i', 'the', '', 'world', '!']);
+  assert.equal(t.special.some(Boolean), false);
+});
