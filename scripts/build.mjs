@@ -1,4 +1,4 @@
-// One build: bundles the extension host code, the engine process and the CLI with esbuild,
+// One build: bundles the extension host code, the engine process, the CLI and the webview with esbuild,
 // type-checks nothing (npm run check does), then writes the specimen model into media/specimen.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -8,5 +8,6 @@ await Promise.all([
   build({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
   build({ ...node, entryPoints: ['src/engine/engineMain.ts'], outfile: 'dist/engine.js' }),
   build({ ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' }),
+  build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', minify: true, sourcemap: true, logLevel: 'warning', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' }),
 ]);
 execFileSync(process.execPath, ['dist/cli.js', 'specimen', '--out', 'media/specimen'], { stdio: 'inherit' });

@@ -10,7 +10,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Attention Lens');
   const engine = new EngineClient({ enginePath: join(context.extensionPath, 'dist', 'engine.js'), timeoutMs: RUN_TIMEOUT_MS });
   const specimen = join(context.extensionPath, 'media', 'specimen');
-  context.subscriptions.push(log, { dispose: () => engine.dispose() }, vscode.commands.registerCommand('attentionLens.analyzeAttention', analyzeCommand(engine, log, specimen)));
+  context.subscriptions.push(log, { dispose: () => engine.dispose() }, vscode.commands.registerCommand('attentionLens.analyzeAttention', analyzeCommand(engine, log, context.extensionUri, specimen)));
 }
 
 export function deactivate(): void {}

@@ -1,10 +1,11 @@
-// Analyze Attention: runs the capture in the engine process for the selected text and logs
-// what ran; the panels that draw the result come with the webview.
+// Analyze Attention: runs the capture in the engine process for the selected text, logs what
+// ran and opens the attention panel on the result.
 import * as vscode from 'vscode';
 import { EngineClient, EngineError } from '../engine/engineClient';
+import { AttentionPanel } from './attentionPanel';
 import type { ExecutionProviderChoice } from '../model/ortSession';
 
-export function analyzeCommand(engine: EngineClient, log: vscode.OutputChannel, specimenFolder: string): () => Promise<void> {
+export function analyzeCommand(engine: EngineClient, log: vscode.OutputChannel, extensionUri: vscode.Uri, specimenFolder: string): () => Promise<void> {
   return async () => {
     const picked = await vscode.window.showQuickPick(
       [
@@ -42,6 +43,7 @@ export function analyzeCommand(engine: EngineClient, log: vscode.OutputChannel, 
               `provider ${capture.executionProvider}, ${Date.now() - started} ms`,
           );
           for (const w of capture.warnings) log.appendLine(`  warning: ${w}`);
+          AttentionPanel.show(extensionUri, info.path, capture);
         } catch (e) {
           const err = e as Error;
           log.appendLine(`${new Date().toISOString()} ${modelPath}: ${err.message}`);

@@ -1,0 +1,48 @@
+// Messages between the extension host and the attention webview: one declaration for both
+// sides. Notifications go host -> webview; requests go webview -> host and get a response with
+// the same id. Every message from the webview is checked with isWebviewMessage before use.
+
+export interface LayerSummary {
+  name: string;
+  heads: number;
+}
+
+/** What the panel shows first: summaries only, no matrices. */
+export interface CaptureSummary {
+  modelPath: string;
+  executionProvider: string;
+  tokens: string[];
+  layers: LayerSummary[];
+  warnings: string[];
+}
+
+/** One head's attention [queries][keys], row-major. */
+export interface HeadMatrix {
+  layer: number;
+  head: number;
+  queries: number;
+  keys: number;
+  probs: Float32Array;
+}
+
+export type HostMessage =
+  | { type: 'summary'; summary: CaptureSummary }
+  | { type: 'headMatrix'; id: number; matrix: HeadMatrix }
+  | { type: 'error'; id: number; message: string };
+
+export type WebviewMessage = { type: 'ready' } | { type: 'requestHead'; id: number; layer: number; head: number };
+
+/** Persisted with the webview's setState, so the view comes back as it was. */
+export interface WebviewState {
+  layer: number;
+  head: number;
+}
+
+const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+export function isWebviewMessage(m: unknown): m is WebviewMessage {
+  if (!m || typeof m !== 'object') return false;
+  const msg = m as Record<string, unknown>;
+  if (msg.type === 'ready') return true;
+  return msg.type === 'requestHead' && isIndex(msg.id) && isIndex(msg.layer) && isIndex(msg.head);
+}

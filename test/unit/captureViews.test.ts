@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AttentionCapture } from '../../src/analysis/attentionCapture';
+import { captureSummary, headMatrix } from '../../src/analysis/captureViews';
+import { CaptureSummary, HeadMatrix, isWebviewMessage } from '../../src/protocol';
+
+const capture: AttentionCapture = {
+  tokens: ['[CLS]', 'a', '[SEP]'],
+  inputIds: [2, 40, 3],
+  offsets: [[0, 0], [0, 1], [1, 1]],
+  layerIndices: [0],
+  executionProvider: 'cpu',
+  warnings: [],
+  layers: [{ name: 'layer 0', heads: 2, queries: 3, keys: 3, probs: Float32Array.from({ length: 18 }, (_, i) => i) }],
+};
+
+test('the summary carries no matrices, and a head is cut out of its layer', () => {
+  const s: CaptureSummary = captureSummary('/m.onnx', capture);
+  assert.deepEqual(s.layers, [{ name: 'layer 0', heads: 2 }]);
+  assert.equal(JSON.stringify(s).includes('probs'), false);
+  const m: HeadMatrix | undefined = headMatrix(capture, 0, 1);
+  assert.deepEqual(Array.from(m!.probs), [9, 10, 11, 12, 13, 14, 15, 16, 17]);
+  assert.equal(headMatrix(capture, 0, 2), undefined);
+  assert.equal(headMatrix(capture, 1, 0), undefined);
+});
+
+test('messages from the webview are checked before use', () => {
+  assert.ok(isWebviewMessage({ type: 'ready' }));
+  assert.ok(isWebviewMessage({ type: 'requestHead', id: 1, layer: 0, head: 3 }));
+  for (const bad of [null, 'ready', { type: 'requestHead', id: 1, layer: -1, head: 0 }, { type: 'requestHead', id: 1, layer: 0.5, head: 0 }, { type: 'requestHead', layer: 0, head: 0 }, { type: 'run', cmd: 'rm' }]) {
+    assert.equal(isWebviewMessage(bad), false, JSON.stringify(bad));
+  }
+});

@@ -1,0 +1,8 @@
+// The part of plotly.js-dist's API the views use.
+declare module 'plotly.js-dist' {
+  const Plotly: {
+    react(root: HTMLElement, data: object[], layout: object, config?: object): Promise<void>;
+    Plots: { resize(root: HTMLElement): void };
+  };
+  export default Plotly;
+}
