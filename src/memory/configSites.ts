@@ -1,0 +1,198 @@
+// Where model configurations stand in a document: Hugging Face config.json, YAML configs,
+// and Python (config classes' keyword arguments, PyTorch attention modules, module-level
+// assignments), read with real parsers (yaml, @lezer/python).
+import type { SyntaxNode } from '@lezer/common';
+import { parser as pythonParser } from '@lezer/python';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, Node as YamlNode } from 'yaml';
+import { DIM_KEYS, ModelDims, dimsFromValues, isDimKey, missingDims } from './modelDims';
+
+export type ConfigLanguage = 'json' | 'yaml' | 'python';
+
+export interface ConfigSite {
+  /** offsets of the configuration in the text */
+  from: number;
+  to: number;
+  /** what was recognised: "BertConfig(...)", "config.json", "model:" */
+  label: string;
+  dims: ModelDims;
+  /** what an estimate still needs */
+  missing: string[];
+}
+
+export interface ConfigScan {
+  sites: ConfigSite[];
+  /** why (part of) the text could not be read */
+  problems: string[];
+}
+
+// A mapping is taken for a model config when it names at least two attention dimensions.
+const MIN_KEYS = 2;
+
+export function configSites(text: string, language: ConfigLanguage): ConfigScan {
+  return language === 'python' ? pythonSites(text) : mappingSites(text, language);
+}
+
+export function languageOfPath(path: string): ConfigLanguage | undefined {
+  if (/\.jsonc?$/i.test(path)) return 'json';
+  if (/\.ya?ml$/i.test(path)) return 'yaml';
+  if (/\.py$/i.test(path)) return 'python';
+  return undefined;
+}
+
+function mappingSites(text: string, language: ConfigLanguage): ConfigScan {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const at = lines.linePos(e.pos[0]);
+    return { sites: [], problems: [`${language === 'json' ? 'JSON' : 'YAML'} error at line ${at.line}, column ${at.col}: ${e.message.split('\n')[0]}`] };
+  }
+  const sites: ConfigSite[] = [];
+  const visit = (node: unknown, label: string): void => {
+    if (isSeq(node)) {
+      node.items.forEach((item, i) => visit(item, `${label}[${i}]`));
+      return;
+    }
+    if (!isMap(node)) return;
+    const values = new Map<string, unknown>();
+    let known = 0;
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (key === undefined) continue;
+      if (isScalar(pair.value)) values.set(key, pair.value.value);
+      else if (isSeq(pair.value)) values.set(key, pair.value.toJSON());
+      if (isDimKey(key) && isScalar(pair.value)) known++;
+      visit(pair.value, key);
+    }
+    if (known >= MIN_KEYS) {
+      const dims = dimsFromValues(values);
+      const range = (node as YamlNode).range ?? [0, text.length];
+      sites.push({ from: range[0], to: range[1], label, dims, missing: missingDims(dims) });
+    }
+  };
+  visit(doc.contents, language === 'json' ? 'config' : 'config');
+  return { sites, problems: [] };
+}
+
+// Positional parameters of PyTorch's attention modules, and the layers each stands for.
+const TORCH_MODULES: Record<string, { positional: string[]; layers?: number }> = {
+  MultiheadAttention: { positional: ['embed_dim', 'num_heads'], layers: 1 },
+  TransformerEncoderLayer: { positional: ['d_model', 'nhead'], layers: 1 },
+  TransformerDecoderLayer: { positional: ['d_model', 'nhead'], layers: 1 },
+  Transformer: { positional: ['d_model', 'nhead', 'num_encoder_layers', 'num_decoder_layers'] },
+  TransformerEncoder: { positional: ['encoder_layer', 'num_layers'] },
+  TransformerDecoder: { positional: ['decoder_layer', 'num_layers'] },
+};
+
+type PyValue = number | boolean | string | Map<string, PyValue> | undefined;
+
+function pythonSites(text: string): ConfigScan {
+  const tree = pythonParser.parse(text);
+  const problems: string[] = [];
+  const src = (n: SyntaxNode): string => text.slice(n.from, n.to);
+  const lineOf = (pos: number): number => text.slice(0, pos).split('\n').length;
+  const names = new Map<string, PyValue>();
+  const sites: ConfigSite[] = [];
+  const assigned: { name: string; node: SyntaxNode }[] = [];
+
+  const evaluate = (n: SyntaxNode | null): PyValue => {
+    if (!n) return undefined;
+    switch (n.name) {
+      case 'Number': {
+        const v = Number(src(n).replace(/_/g, ''));
+        return Number.isFinite(v) ? v : undefined;
+      }
+      case 'Boolean':
+        return src(n) === 'True';
+      case 'String':
+        return src(n).replace(/^[rbuf]*(['"]{1,3})([\s\S]*)\1$/i, '$2');
+      case 'VariableName':
+        return names.get(src(n));
+      case 'ParenthesizedExpression':
+        return evaluate(n.firstChild?.nextSibling ?? null);
+      case 'UnaryExpression': {
+        const v = evaluate(n.lastChild);
+        return typeof v === 'number' && src(n).trim().startsWith('-') ? -v : v;
+      }
+      case 'BinaryExpression': {
+        const a = evaluate(n.firstChild);
+        const b = evaluate(n.lastChild);
+        const op = n.firstChild?.nextSibling ? src(n.firstChild.nextSibling).trim() : '';
+        if (typeof a !== 'number' || typeof b !== 'number') return undefined;
+        return op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : op === '//' ? Math.floor(a / b) : op === '/' ? a / b : op === '**' ? a ** b : undefined;
+      }
+      case 'CallExpression':
+        return callSite(n)?.values;
+      default:
+        return undefined;
+    }
+  };
+
+  // A call's arguments by parameter name; positional ones named from the module's signature.
+  const callSite = (call: SyntaxNode): { values: Map<string, PyValue>; label: string; layers?: number } | undefined => {
+    const callee = call.firstChild;
+    const args = call.getChild('ArgList');
+    if (!callee || !args) return undefined;
+    const name = callee.name === 'MemberExpression' ? src(callee.lastChild!) : src(callee);
+    const torch = TORCH_MODULES[name];
+    if (!torch && !/Config$/.test(name)) return undefined;
+    const values = new Map<string, PyValue>();
+    let position = 0;
+    for (let a = args.firstChild; a; a = a.nextSibling) {
+      if (a.name === '(' || a.name === ')' || a.name === ',') continue;
+      if (a.name === 'VariableName' && a.nextSibling?.name === 'AssignOp') {
+        const value = a.nextSibling.nextSibling;
+        values.set(src(a), evaluate(value));
+        a = value ?? a;
+        continue;
+      }
+      if (torch && position < torch.positional.length) values.set(torch.positional[position], evaluate(a));
+      position++;
+    }
+    // The class names the architecture (GPT2Config: a decoder) when the arguments do not.
+    if (!torch && !values.has('model_type')) values.set('model_type', name.replace(/Config$/, '').toLowerCase());
+    if (/Decoder/.test(name)) values.set('is_decoder', true);
+    // A stack of layers takes its sizes from the layer it repeats.
+    for (const inner of ['encoder_layer', 'decoder_layer']) {
+      const layer = values.get(inner);
+      if (layer instanceof Map) for (const [k, v] of layer) if (!values.has(k)) values.set(k, v);
+    }
+    return { values, label: `${name}(…)`, layers: torch?.layers };
+  };
+
+  const addSite = (from: number, to: number, label: string, values: Map<string, PyValue>, layers?: number): void => {
+    const plain = new Map<string, unknown>([...values].filter(([, v]) => !(v instanceof Map)));
+    if (layers !== undefined && ![...plain.keys()].some((k) => DIM_KEYS.layers.includes(k))) plain.set('num_layers', layers);
+    if ([...plain.keys()].filter(isDimKey).length < MIN_KEYS) return;
+    const dims = dimsFromValues(plain);
+    sites.push({ from, to, label, dims, missing: missingDims(dims) });
+  };
+
+  const script = tree.topNode;
+  for (let stmt = script.firstChild; stmt; stmt = stmt.nextSibling) {
+    if (stmt.type.isError) problems.push(`Python syntax error at line ${lineOf(stmt.from)}`);
+    if (stmt.name !== 'AssignStatement') continue;
+    const target = stmt.firstChild;
+    const value = stmt.lastChild;
+    if (target?.name !== 'VariableName' || !value) continue;
+    const v = evaluate(value);
+    names.set(src(target), v);
+    if (value.name !== 'CallExpression') assigned.push({ name: src(target), node: stmt });
+  }
+  // Calls anywhere in the file, in document order (inside functions and classes too).
+  tree.iterate({
+    enter: (ref) => {
+      if (ref.type.isError && !problems.length) problems.push(`Python syntax error at line ${lineOf(ref.from)}`);
+      if (ref.name !== 'CallExpression') return;
+      const site = callSite(ref.node);
+      if (site) addSite(ref.from, ref.to, site.label, site.values, site.layers);
+    },
+  });
+  // Module-level sizes given as plain assignments (NUM_HEADS = 12) form one config.
+  const sized = assigned.filter((a) => isDimKey(a.name) && typeof names.get(a.name) === 'number');
+  if (sized.length >= MIN_KEYS) {
+    addSite(sized[0].node.from, sized[sized.length - 1].node.to, 'module-level sizes', new Map(sized.map((a) => [a.name.toLowerCase(), names.get(a.name)])));
+  }
+  sites.sort((a, b) => a.from - b.from);
+  return { sites, problems: problems.slice(0, 1) };
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { binaryBytes, denseEstimate } from '../../src/memory/attentionMemory';
+import { ConfigLanguage, configSites } from '../../src/memory/configSites';
+import { attentionShape } from '../../src/memory/modelDims';
+import { REPO, TINY_BERT } from '../helpers/paths';
+
+const fixture = (name: string): string => readFileSync(join(REPO, 'test', 'fixtures', 'configs', name), 'utf8');
+const settings = { batch: 1, dtype: 'fp32' as const, mode: 'inference' as const };
+
+function onlySite(text: string, language: ConfigLanguage = 'json') {
+  const scan = configSites(text, language);
+  assert.deepEqual(scan.problems, []);
+  assert.equal(scan.sites.length, 1);
+  return scan.sites[0];
+}
+
+test('Hugging Face config.json of six public models and the tiny BERT', () => {
+  const cases: [string, object][] = [
+    ['bert-base-uncased.json', { layers: 12, heads: 12, hidden: 768, maxPositions: 512, causal: false }],
+    ['gpt2.json', { layers: 12, heads: 12, hidden: 768, maxPositions: 1024, causal: true }],
+    ['distilbert-base-uncased.json', { layers: 6, heads: 12, hidden: 768, maxPositions: 512, causal: false }],
+    ['t5-small.json', { layers: 6, heads: 8, headDim: 64, hidden: 512, maxPositions: 512, causal: false }],
+    ['Llama-2-7b-hf.json', { layers: 32, heads: 32, kvHeads: 32, hidden: 4096, maxPositions: 4096, causal: true }],
+    ['Meta-Llama-3-8B.json', { layers: 32, heads: 32, kvHeads: 8, hidden: 4096, maxPositions: 8192, causal: true }],
+  ];
+  for (const [file, dims] of cases) {
+    const site = onlySite(fixture(file));
+    assert.deepEqual(site.dims, dims, file);
+    assert.deepEqual(site.missing, []);
+  }
+  const tiny = onlySite(readFileSync(join(TINY_BERT, 'config.json'), 'utf8'));
+  assert.equal(tiny.dims.layers, 2);
+  assert.equal(tiny.dims.heads, 4);
+  assert.equal(tiny.dims.hidden, 64);
+  assert.equal(tiny.dims.maxPositions, 128);
+});
+
+test('a config gives the estimate at its max positions: BERT-base 12 MiB a layer, Llama-3-8B grouped keys', () => {
+  const bert = attentionShape(onlySite(fixture('bert-base-uncased.json')).dims, settings);
+  assert.ok('shape' in bert);
+  assert.equal(binaryBytes(denseEstimate(bert.shape).attentionBytesPerLayer), '12 MiB');
+  assert.equal(bert.shape.headDim, 64);
+  const llama = attentionShape(onlySite(fixture('Meta-Llama-3-8B.json')).dims, { ...settings, dtype: 'bf16' });
+  assert.ok('shape' in llama);
+  assert.equal(llama.shape.headDim, 128);
+  assert.equal(binaryBytes(denseEstimate(llama.shape).kvCacheBytes), '1 GiB');
+});
+
+test('YAML: the mapping that holds the model, with its place in the file', () => {
+  const text = fixture('train.yaml');
+  const site = onlySite(text, 'yaml');
+  assert.equal(site.label, 'model');
+  assert.deepEqual(site.dims, { layers: 6, heads: 8, hidden: 512, maxPositions: 1024, causal: false });
+  assert.ok(text.slice(site.from, site.to).startsWith('model_type: bert'));
+});
+
+test('Python: config calls, PyTorch modules, stacked layers and module-level sizes', () => {
+  const text = fixture('model.py');
+  const scan = configSites(text, 'python');
+  assert.deepEqual(scan.problems, []);
+  const found = scan.sites.map((s) => [s.label, s.dims.layers, s.dims.heads, s.dims.hidden, s.missing.length]);
+  assert.deepEqual(found, [
+    ['module-level sizes', undefined, 12, 768, 1],
+    ['BertConfig(…)', 12, 12, 768, 0],
+    ['GPT2Config(…)', 24, 16, 1024, 0],
+    ['MultiheadAttention(…)', 1, 8, 512, 0],
+    ['TransformerEncoderLayer(…)', 1, 4, 256, 0],
+    ['TransformerEncoder(…)', 6, 4, 256, 0],
+    ['BertConfig(…)', undefined, 4, 256, 1],
+  ]);
+  const partial = scan.sites[6];
+  assert.deepEqual(partial.missing, ['the number of layers']);
+  assert.ok(text.slice(partial.from, partial.to).startsWith('BertConfig(hidden_size=256'));
+  assert.equal(scan.sites.find((s) => s.label === 'GPT2Config(…)')?.dims.causal, true);
+});
+
+test('malformed files and bad values give a message, never an exception', () => {
+  assert.match(configSites('{"hidden_size": 768,, }', 'json').problems[0], /^JSON error at line 1, column \d+/);
+  assert.match(configSites('model:\n  hidden_size: [768\n', 'yaml').problems[0], /^YAML error at line \d+/);
+  const py = configSites('cfg = BertConfig(hidden_size=768, num_attention_heads=12, num_hidden_layers=12)\ndef broken(:\n', 'python');
+  assert.match(py.problems[0], /^Python syntax error at line 2/);
+  assert.equal(py.sites.length, 1);
+  const zero = onlySite('{"hidden_size": 0, "num_attention_heads": -4, "num_hidden_layers": 12}');
+  assert.deepEqual(zero.missing, ['a positive whole heads (it is -4)', 'a positive whole hidden (it is 0)']);
+  const noPositions = attentionShape(onlySite('{"hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2}').dims, settings);
+  assert.deepEqual(noPositions, { missing: ['a sequence length (the config has no max positions: set one)'] });
+  const uneven = attentionShape(onlySite('{"hidden_size": 100, "num_attention_heads": 3, "num_hidden_layers": 2}').dims, { ...settings, seq: 8 });
+  assert.deepEqual(uneven, { missing: ['a head dimension: hidden size 100 is not a multiple of 3 heads'] });
+  assert.deepEqual(configSites('{"name": "not a model", "lr": 0.1}', 'json').sites, []);
+});
