@@ -1,11 +1,17 @@
-// npm run bench: bare inference against attention capture on a BERT-base-shaped model
-// (12 layers, 12 heads, hidden 768, random weights generated here, never committed), on the CPU.
+// npm run bench: (1) the inline memory estimates (CodeLens and hover work) on a 2,000-line
+// Python file and a large config.json; (2) bare inference against attention capture on a
+// BERT-base-shaped model (12 layers, 12 heads, hidden 768, random weights generated here,
+// never committed), on the CPU.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EngineClient } from '../src/engine/engineClient';
 import { randomBert, BERT_BASE_SHAPE } from '../src/model/builder/randomBert';
 import { LoadedModel, formatBytes } from '../src/model/capture';
 import { createSession, intTensor } from '../src/model/ortSession';
+import { memoryEstimate } from '../src/memory/attentionMemory';
+import { ConfigScan, configSites, fragmentsAfter } from '../src/memory/configSites';
+import { memoryLensTitle, memoryMarkdown } from '../src/memory/memoryReport';
+import { attentionShape } from '../src/memory/modelDims';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const ROOT = resolve(__dirname, '..');
@@ -37,7 +43,69 @@ async function alternatingMedianMs(a: () => Promise<unknown>, b: () => Promise<u
   return [median(ta), median(tb)];
 }
 
+/** A 2,000-line training script with model configs among ordinary code. */
+function longPythonFile(): string {
+  const lines = ['import torch', 'import torch.nn as nn', 'from transformers import BertConfig, GPT2Config', 'HIDDEN_SIZE = 768', 'NUM_HEADS = 12', ''];
+  for (let i = 0; lines.length < 2000; i++) {
+    lines.push(`def step_${i}(model, batch, lr=${(i % 7) * 0.001 + 0.0001}):`, `    out = model(batch['x'] * ${i} + ${i % 3})`, `    loss = (out - batch['y']).pow(2).mean()`, '    return loss', '');
+    if (i % 50 === 0) lines.push(`cfg_${i} = BertConfig(hidden_size=HIDDEN_SIZE, num_attention_heads=NUM_HEADS, num_hidden_layers=${(i % 12) + 1}, max_position_embeddings=512)`);
+    if (i % 80 === 0) lines.push(`attn_${i} = nn.MultiheadAttention(${64 * ((i % 8) + 1)}, 8, dropout=0.1)`);
+  }
+  return lines.join('\n');
+}
+
+/** A large config.json: an ImageNet-1k classifier's, with its 1,000-label maps (as vit-base-patch16-224 ships). */
+function largeConfig(): string {
+  const name = (i: number): string => `class ${i}, a label as long as ImageNet's`;
+  const id2label = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [String(i), name(i)]));
+  const label2id = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [name(i), i]));
+  return JSON.stringify({ model_type: 'vit', hidden_size: 768, num_attention_heads: 12, num_hidden_layers: 12, id2label, label2id }, null, 2);
+}
+
+/** The lens and hover work on one scan: estimate each config, write its lens line and hover table. */
+function estimateSites(scan: ConfigScan): void {
+  const settings = { seq: 512, batch: 1, dtype: 'fp32' as const, mode: 'inference' as const };
+  for (const site of scan.sites) {
+    const shaped = attentionShape(site.dims, settings);
+    if ('shape' in shaped) {
+      const e = memoryEstimate(shaped.shape);
+      memoryLensTitle(e);
+      memoryMarkdown(e);
+    }
+  }
+}
+
+function medianOf(runs: number, work: (i: number) => void): number {
+  for (let i = 0; i < 5; i++) work(i);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    work(i);
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+function benchMemoryLens(): void {
+  console.log('Inline estimates: parse, find configs, estimate dense and 8 methods, write lens and hover (median of 31 runs)');
+  const py = longPythonFile();
+  const pyScan = configSites(py, 'python');
+  const openMs = medianOf(31, () => estimateSites(configSites(py, 'python')));
+  // An edit: one digit of a config changes, and the tree of the previous version is reused.
+  const at = py.indexOf('num_hidden_layers=', py.length >> 1) + 'num_hidden_layers='.length;
+  const editMs = medianOf(31, (i) => {
+    const edited = py.slice(0, at) + String(i % 9) + py.slice(at + 1);
+    estimateSites(configSites(edited, 'python', fragmentsAfter(pyScan.tree!, [{ from: at, to: at + 1, insertedLength: 1 }])));
+  });
+  const hoverMs = medianOf(31, () => estimateSites({ sites: [pyScan.sites[1]], problems: [] }));
+  console.log(`  Python, ${py.split('\n').length} lines, ${pyScan.sites.length} configs: on open ${openMs.toFixed(2)} ms, after an edit ${editMs.toFixed(2)} ms, a hover ${hoverMs.toFixed(2)} ms`);
+  const json = largeConfig();
+  const jsonMs = medianOf(31, () => estimateSites(configSites(json, 'json')));
+  console.log(`  config.json, ${(json.length / 1024).toFixed(0)} KiB (1,000 labels): ${jsonMs.toFixed(2)} ms`);
+}
+
 async function main(): Promise<void> {
+  benchMemoryLens();
   const modelPath = join(MODEL_DIR, 'model.onnx');
   if (!existsSync(modelPath)) {
     const t0 = performance.now();

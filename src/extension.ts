@@ -1,8 +1,12 @@
-// Wires the extension together: the engine process, the output channel and the commands.
+// Wires the extension together: the engine process, the output channel, the commands and the
+// inline memory estimates. ONNX Runtime is loaded only by the engine process, when a model runs.
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { analyzeCommand } from './editor/analyzeCommand';
+import { ConfigScanCache, MEMORY_LANGUAGES, MemoryLensProvider, SHOW_MEMORY_COMMAND, siteEstimate } from './editor/memoryLens';
+import { MemoryPanel } from './editor/memoryPanel';
 import { EngineClient } from './engine/engineClient';
+import type { AttentionShape } from './memory/attentionMemory';
 
 const RUN_TIMEOUT_MS = 10 * 60 * 1000;
 
@@ -10,7 +14,36 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Attention Lens');
   const engine = new EngineClient({ enginePath: join(context.extensionPath, 'dist', 'engine.js'), timeoutMs: RUN_TIMEOUT_MS });
   const specimen = join(context.extensionPath, 'media', 'specimen');
-  context.subscriptions.push(log, { dispose: () => engine.dispose() }, vscode.commands.registerCommand('attentionLens.analyzeAttention', analyzeCommand(engine, log, context.extensionUri, specimen)));
+  const scans = new ConfigScanCache();
+  const lens = new MemoryLensProvider(scans);
+  const selector = MEMORY_LANGUAGES.map((language) => ({ language }));
+  context.subscriptions.push(
+    log,
+    scans,
+    lens,
+    { dispose: () => engine.dispose() },
+    vscode.languages.registerCodeLensProvider(selector, lens),
+    vscode.languages.registerHoverProvider(selector, lens),
+    vscode.commands.registerCommand('attentionLens.analyzeAttention', analyzeCommand(engine, log, context.extensionUri, specimen)),
+    vscode.commands.registerCommand(SHOW_MEMORY_COMMAND, (shape: AttentionShape) => MemoryPanel.show(context.extensionUri, shape)),
+    vscode.commands.registerCommand('attentionLens.estimateMemory', () => estimateActiveDocument(context.extensionUri, scans)),
+  );
+}
+
+/** Estimate Attention Memory: the first model configuration of the active editor, in the panel. */
+function estimateActiveDocument(extensionUri: vscode.Uri, scans: ConfigScanCache): void {
+  const doc = vscode.window.activeTextEditor?.document;
+  const scan = doc ? scans.scan(doc) : undefined;
+  if (!doc || !scan?.sites.length) {
+    void vscode.window.showWarningMessage(
+      `Attention Lens: ${scan?.problems[0] ?? 'no model configuration in the active editor'} (open a config.json, a YAML config or Python that builds a model)`,
+    );
+    return;
+  }
+  const estimates = scan.sites.map(siteEstimate);
+  const found = estimates.find((e) => 'shape' in e);
+  if (found && 'shape' in found) MemoryPanel.show(extensionUri, found.shape);
+  else void vscode.window.showWarningMessage(`Attention Lens: ${'problem' in estimates[0] ? estimates[0].problem : ''}`);
 }
 
 export function deactivate(): void {}

@@ -25,8 +25,20 @@ export interface HeadMatrix {
   probs: Float32Array;
 }
 
+/** Memory against sequence length for every method, the user's n marked, and the table rows. */
+export interface MemoryChart {
+  title: string;
+  seq: number;
+  /** bytes of every method at each n, with the same figures written out for hovers */
+  series: { method: string; label: string; seq: number[]; bytes: number[]; bytesText: string[] }[];
+  /** log-axis ticks at whole binary units */
+  byteTicks: { values: number[]; text: string[] };
+  table: { header: string[]; rows: string[][] };
+}
+
 export type HostMessage =
   | { type: 'summary'; summary: CaptureSummary }
+  | { type: 'memory'; chart: MemoryChart }
   | { type: 'headMatrix'; id: number; matrix: HeadMatrix }
   | { type: 'error'; id: number; message: string };
 

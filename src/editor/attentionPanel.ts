@@ -1,10 +1,10 @@
 // The attention panel (one class per panel, as in VS Code's webview sample): shows a capture's
 // heads as heatmaps. The webview receives the summary first and asks for one head at a time.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import { captureSummary, headMatrix } from '../analysis/captureViews';
 import { HostMessage, isWebviewMessage } from '../protocol';
+import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export class AttentionPanel {
   static readonly viewType = 'attentionLens.attention';
@@ -27,7 +27,7 @@ export class AttentionPanel {
     private modelPath: string,
     private capture: AttentionCapture,
   ) {
-    panel.webview.html = html(panel.webview, extensionUri);
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'Attention');
     panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
     panel.webview.onDidReceiveMessage((m: unknown) => this.received(m), undefined, this.disposables);
   }
@@ -57,20 +57,4 @@ export class AttentionPanel {
     this.panel.dispose();
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }
-}
-
-function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
-}
-
-function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = randomBytes(16).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'attention.css'));
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data: blob:; style-src ${webview.cspSource} 'unsafe-inline'; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${style}" rel="stylesheet"><title>Attention</title></head>
-<body><div id="app"></div><script nonce="${nonce}" src="${script}"></script></body></html>`;
 }

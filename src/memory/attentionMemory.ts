@@ -241,8 +241,10 @@ function scaled(v: number, base: number, units: string[]): string {
     v /= base;
     u++;
   }
-  const digits = u === 0 || v >= 100 || Number.isInteger(v) ? 0 : v >= 10 ? 1 : 2;
-  return `${Number(v.toFixed(digits))} ${units[u]}`;
+  // Exact quarters and halves stay exact (27.75 MiB); anything else gets 3 significant figures.
+  const exact = Math.abs(v * 100 - Math.round(v * 100)) < 1e-9;
+  const shown = exact ? Number(v.toFixed(2)) : Number(v.toPrecision(3));
+  return `${shown} ${units[u]}`;
 }
 
 /** "144 MiB" */

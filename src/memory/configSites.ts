@@ -1,8 +1,9 @@
 // Where model configurations stand in a document: Hugging Face config.json, YAML configs,
 // and Python (config classes' keyword arguments, PyTorch attention modules, module-level
 // assignments), read with real parsers (yaml, @lezer/python).
-import type { SyntaxNode } from '@lezer/common';
+import { SyntaxNode, Tree, TreeFragment } from '@lezer/common';
 import { parser as pythonParser } from '@lezer/python';
+import { Node as JsonNode, ParseError, getNodeValue, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, Node as YamlNode } from 'yaml';
 import { DIM_KEYS, ModelDims, dimsFromValues, isDimKey, missingDims } from './modelDims';
 
@@ -23,13 +24,86 @@ export interface ConfigScan {
   sites: ConfigSite[];
   /** why (part of) the text could not be read */
   problems: string[];
+  /** Python's syntax tree, kept so that an edit reparses only what changed */
+  tree?: Tree;
+}
+
+/** An edit in the coordinates of the text before it. */
+export interface TextChange {
+  from: number;
+  to: number;
+  insertedLength: number;
+}
+
+/** The reusable parts of a Python tree after edits (ascending, non-overlapping, all in the old text's coordinates). */
+export function fragmentsAfter(previous: readonly TreeFragment[] | Tree, changes: readonly TextChange[]): readonly TreeFragment[] {
+  const base = previous instanceof Tree ? TreeFragment.addTree(previous) : previous;
+  let shift = 0;
+  const ranges = [...changes]
+    .sort((a, b) => a.from - b.from)
+    .map((c) => {
+      const r = { fromA: c.from, toA: c.to, fromB: c.from + shift, toB: c.from + shift + c.insertedLength };
+      shift += c.insertedLength - (c.to - c.from);
+      return r;
+    });
+  return TreeFragment.applyChanges(base, ranges);
 }
 
 // A mapping is taken for a model config when it names at least two attention dimensions.
 const MIN_KEYS = 2;
 
-export function configSites(text: string, language: ConfigLanguage): ConfigScan {
-  return language === 'python' ? pythonSites(text) : mappingSites(text, language);
+/** The model configurations in a text; for Python, fragments of an earlier tree make the parse incremental. */
+export function configSites(text: string, language: ConfigLanguage, fragments?: readonly TreeFragment[]): ConfigScan {
+  if (language === 'python') return pythonSites(text, fragments);
+  return language === 'json' ? jsonSites(text) : yamlSites(text);
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return `line ${line}, column ${offset - lineStart + 1}`;
+}
+
+/** A mapping's scalar values, and how many of its keys name attention dimensions. */
+function siteOf(values: Map<string, unknown>, known: number, from: number, to: number, label: string, sites: ConfigSite[]): void {
+  if (known < MIN_KEYS) return;
+  const dims = dimsFromValues(values);
+  sites.push({ from, to, label, dims, missing: missingDims(dims) });
+}
+
+// JSON (with comments, as VS Code's jsonc) through jsonc-parser, which keeps offsets and is fast on large files.
+function jsonSites(text: string): ConfigScan {
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { allowTrailingComma: false, disallowComments: false });
+  if (errors.length || !root) {
+    const e = errors[0];
+    return { sites: [], problems: [e ? `JSON error at ${lineAndColumn(text, e.offset)}: ${printParseErrorCode(e.error)}` : 'the JSON is empty'] };
+  }
+  const sites: ConfigSite[] = [];
+  const visit = (node: JsonNode, label: string): void => {
+    if (node.type === 'array') node.children?.forEach((c, i) => visit(c, `${label}[${i}]`));
+    if (node.type !== 'object') return;
+    const values = new Map<string, unknown>();
+    let known = 0;
+    for (const prop of node.children ?? []) {
+      const [keyNode, valueNode] = prop.children ?? [];
+      if (!keyNode || !valueNode) continue;
+      const key = String(keyNode.value);
+      if (valueNode.type === 'object') visit(valueNode, key);
+      else {
+        values.set(key, valueNode.type === 'array' ? getNodeValue(valueNode) : valueNode.value);
+        if (valueNode.type !== 'array' && isDimKey(key)) known++;
+        if (valueNode.type === 'array') visit(valueNode, key);
+      }
+    }
+    siteOf(values, known, node.offset, node.offset + node.length, label, sites);
+  };
+  visit(root, 'config');
+  return { sites, problems: [] };
 }
 
 export function languageOfPath(path: string): ConfigLanguage | undefined {
@@ -39,13 +113,13 @@ export function languageOfPath(path: string): ConfigLanguage | undefined {
   return undefined;
 }
 
-function mappingSites(text: string, language: ConfigLanguage): ConfigScan {
+function yamlSites(text: string): ConfigScan {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const at = lines.linePos(e.pos[0]);
-    return { sites: [], problems: [`${language === 'json' ? 'JSON' : 'YAML'} error at line ${at.line}, column ${at.col}: ${e.message.split('\n')[0]}`] };
+    return { sites: [], problems: [`YAML error at line ${at.line}, column ${at.col}: ${e.message.split('\n')[0]}`] };
   }
   const sites: ConfigSite[] = [];
   const visit = (node: unknown, label: string): void => {
@@ -64,13 +138,10 @@ function mappingSites(text: string, language: ConfigLanguage): ConfigScan {
       if (isDimKey(key) && isScalar(pair.value)) known++;
       visit(pair.value, key);
     }
-    if (known >= MIN_KEYS) {
-      const dims = dimsFromValues(values);
-      const range = (node as YamlNode).range ?? [0, text.length];
-      sites.push({ from: range[0], to: range[1], label, dims, missing: missingDims(dims) });
-    }
+    const range = (node as YamlNode).range ?? [0, text.length];
+    siteOf(values, known, range[0], range[1], label, sites);
   };
-  visit(doc.contents, language === 'json' ? 'config' : 'config');
+  visit(doc.contents, 'config');
   return { sites, problems: [] };
 }
 
@@ -86,11 +157,11 @@ const TORCH_MODULES: Record<string, { positional: string[]; layers?: number }> =
 
 type PyValue = number | boolean | string | Map<string, PyValue> | undefined;
 
-function pythonSites(text: string): ConfigScan {
-  const tree = pythonParser.parse(text);
+function pythonSites(text: string, fragments?: readonly TreeFragment[]): ConfigScan {
+  const tree = pythonParser.parse(text, fragments);
   const problems: string[] = [];
   const src = (n: SyntaxNode): string => text.slice(n.from, n.to);
-  const lineOf = (pos: number): number => text.slice(0, pos).split('\n').length;
+  const syntaxError = (pos: number): string => `Python syntax error at ${lineAndColumn(text, pos).replace(/, column \d+$/, '')}`;
   const names = new Map<string, PyValue>();
   const sites: ConfigSite[] = [];
   const assigned: { name: string; node: SyntaxNode }[] = [];
@@ -131,11 +202,12 @@ function pythonSites(text: string): ConfigScan {
   // A call's arguments by parameter name; positional ones named from the module's signature.
   const callSite = (call: SyntaxNode): { values: Map<string, PyValue>; label: string; layers?: number } | undefined => {
     const callee = call.firstChild;
-    const args = call.getChild('ArgList');
-    if (!callee || !args) return undefined;
+    if (!callee) return undefined;
     const name = callee.name === 'MemberExpression' ? src(callee.lastChild!) : src(callee);
     const torch = TORCH_MODULES[name];
-    if (!torch && !/Config$/.test(name)) return undefined;
+    if (!torch && !name.endsWith('Config')) return undefined;
+    const args = call.getChild('ArgList');
+    if (!args) return undefined;
     const values = new Map<string, PyValue>();
     let position = 0;
     for (let a = args.firstChild; a; a = a.nextSibling) {
@@ -162,15 +234,14 @@ function pythonSites(text: string): ConfigScan {
 
   const addSite = (from: number, to: number, label: string, values: Map<string, PyValue>, layers?: number): void => {
     const plain = new Map<string, unknown>([...values].filter(([, v]) => !(v instanceof Map)));
+    const known = [...plain.keys()].filter(isDimKey).length;
     if (layers !== undefined && ![...plain.keys()].some((k) => DIM_KEYS.layers.includes(k))) plain.set('num_layers', layers);
-    if ([...plain.keys()].filter(isDimKey).length < MIN_KEYS) return;
-    const dims = dimsFromValues(plain);
-    sites.push({ from, to, label, dims, missing: missingDims(dims) });
+    siteOf(plain, known, from, to, label, sites);
   };
 
   const script = tree.topNode;
   for (let stmt = script.firstChild; stmt; stmt = stmt.nextSibling) {
-    if (stmt.type.isError) problems.push(`Python syntax error at line ${lineOf(stmt.from)}`);
+    if (stmt.type.isError && !problems.length) problems.push(syntaxError(stmt.from));
     if (stmt.name !== 'AssignStatement') continue;
     const target = stmt.firstChild;
     const value = stmt.lastChild;
@@ -182,7 +253,7 @@ function pythonSites(text: string): ConfigScan {
   // Calls anywhere in the file, in document order (inside functions and classes too).
   tree.iterate({
     enter: (ref) => {
-      if (ref.type.isError && !problems.length) problems.push(`Python syntax error at line ${lineOf(ref.from)}`);
+      if (ref.type.isError && !problems.length) problems.push(syntaxError(ref.from));
       if (ref.name !== 'CallExpression') return;
       const site = callSite(ref.node);
       if (site) addSite(ref.from, ref.to, site.label, site.values, site.layers);
@@ -194,5 +265,5 @@ function pythonSites(text: string): ConfigScan {
     addSite(sized[0].node.from, sized[sized.length - 1].node.to, 'module-level sizes', new Map(sized.map((a) => [a.name.toLowerCase(), names.get(a.name)])));
   }
   sites.sort((a, b) => a.from - b.from);
-  return { sites, problems: problems.slice(0, 1) };
+  return { sites, problems, tree };
 }

@@ -169,3 +169,41 @@ test('sessions are cached per model file and modification time: a replaced model
     engine.dispose();
   }
 });
+
+test('memory: the JSON contract from a config, and from sizes on the command line', () => {
+  const out = join(scratch, 'memory.json');
+  const r = cli(['memory', '--config', join(__dirname, '..', 'fixtures', 'configs', 'bert-base-uncased.json'), '--json', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /attention at n=512: 12 MiB\/layer, 144 MiB in all \(fp32, batch 1\)/);
+  const j = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(j.dense.keysFloatsPerLayer, 393216);
+  assert.equal(j.dense.attentionFloatsPerLayer, 3145728);
+  assert.equal(j.dense.attentionBytesAllLayers, 150994944);
+  assert.equal(j.dense.activationBytesPerLayer, 27.75 * 1024 * 1024);
+  assert.equal(typeof j.dense.kvCacheBytes, 'number');
+  assert.equal(typeof j.dense.flopsPerLayer, 'number');
+  for (const m of ['strided', 'fixed', 'local', 'adaptiveSpan', 'lsh', 'routing', 'transformerXL', 'compressive']) {
+    assert.deepEqual(Object.keys(j.methods[m]).filter((k) => ['attentionFloatsPerLayer', 'bytesAllLayers', 'flopsPerLayer', 'longestDependency'].includes(k)).length, 4, m);
+  }
+  const flags = cli(['memory', '--layers', '12', '--heads', '12', '--hidden', '768', '--seq', '2048', '--dtype', 'fp16', '--mode', 'training']);
+  assert.equal(flags.code, 0, flags.stderr);
+  const f = JSON.parse(flags.stdout);
+  assert.equal(f.dense.attentionBytesAllLayers, 12 * 12 * 2048 * 2048 * 2);
+  assert.equal(f.shape.mode, 'training');
+});
+
+test('memory: bad configs and sizes exit 2 with what is wrong', () => {
+  const bad = join(scratch, 'bad.json');
+  writeFileSync(bad, '{"hidden_size": 768,, }');
+  refuses(['memory', '--config', bad], /bad.json: JSON error at line 1, column \d+/);
+  const partial = join(scratch, 'partial.yaml');
+  writeFileSync(partial, 'model:\n  hidden_size: 768\n  num_attention_heads: 12\n');
+  refuses(['memory', '--config', partial, '--seq', '512'], /partial.yaml: the model configuration lacks the number of layers/);
+  refuses(['memory', '--config', join(scratch, 'nothing.toml')], /--config takes a .json, .yaml\/.yml or .py file/);
+  refuses(['memory', '--layers', '12', '--heads', '12', '--hidden', '768'], /missing a sequence length .*\(--seq n\)/);
+  refuses(['memory', '--layers', '12', '--heads=-1', '--hidden', '768', '--seq', '8'], /--heads takes a positive whole number, not '-1'/);
+  refuses(['memory', '--layers', '12', '--heads', '7', '--hidden', '768', '--seq', '8'], /hidden size 768 is not a multiple of 7 heads/);
+  refuses(['memory', '--layers', '2', '--heads', '4', '--hidden', '64', '--seq', '8', '--dtype', 'fp8'], /--dtype must be one of fp32, fp16, bf16, int8/);
+  const huge = cli(['memory', '--layers', '12', '--heads', '12', '--hidden', '768', '--seq', '1000000000']);
+  assert.equal(huge.code, 0, huge.stderr);
+});

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { binaryBytes, denseEstimate } from '../../src/memory/attentionMemory';
-import { ConfigLanguage, configSites } from '../../src/memory/configSites';
+import { ConfigLanguage, ConfigScan, configSites, fragmentsAfter } from '../../src/memory/configSites';
 import { attentionShape } from '../../src/memory/modelDims';
 import { REPO, TINY_BERT } from '../helpers/paths';
 
@@ -90,4 +90,29 @@ test('malformed files and bad values give a message, never an exception', () => 
   const uneven = attentionShape(onlySite('{"hidden_size": 100, "num_attention_heads": 3, "num_hidden_layers": 2}').dims, { ...settings, seq: 8 });
   assert.deepEqual(uneven, { missing: ['a head dimension: hidden size 100 is not a multiple of 3 heads'] });
   assert.deepEqual(configSites('{"name": "not a model", "lr": 0.1}', 'json').sites, []);
+});
+
+test('after an edit, a Python reparse from the old tree finds what a fresh parse finds', () => {
+  const text = fixture('model.py');
+  const first = configSites(text, 'python');
+  const at = text.indexOf('n_layer=24') + 'n_layer='.length;
+  const edited = text.slice(0, at) + '36' + text.slice(at + 2);
+  const insertAt = text.indexOf('partial =');
+  const edited2 = edited.slice(0, insertAt) + 'extra = GPT2Config(n_embd=64, n_head=2, n_layer=2)\n' + edited.slice(insertAt);
+  const fragments = fragmentsAfter(first.tree!, [
+    { from: at, to: at + 2, insertedLength: 2 },
+    { from: insertAt, to: insertAt, insertedLength: 'extra = GPT2Config(n_embd=64, n_head=2, n_layer=2)\n'.length },
+  ]);
+  const incremental = configSites(edited2, 'python', fragments);
+  const fresh = configSites(edited2, 'python');
+  const view = (s: ConfigScan) => s.sites.map((x) => [x.label, x.from, x.to, x.dims]);
+  assert.deepEqual(view(incremental), view(fresh));
+  assert.equal(incremental.sites.find((x) => x.label === 'GPT2Config(…)')?.dims.layers, 36);
+  assert.equal(incremental.sites.length, first.sites.length + 1);
+});
+
+test('JSON with comments (jsonc) reads; its errors say where', () => {
+  const site = onlySite('// model\n{\n  "hidden_size": 64, /* small */\n  "num_attention_heads": 4,\n  "num_hidden_layers": 2\n}\n');
+  assert.equal(site.dims.hidden, 64);
+  assert.match(configSites('{\n  "hidden_size": 64\n  "num_attention_heads": 4\n}', 'json').problems[0], /^JSON error at line 3, column 3: CommaExpected/);
 });
