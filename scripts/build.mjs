@@ -3,7 +3,8 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 
-const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external: ['vscode', 'onnxruntime-node'], logLevel: 'warning' };
+// mainFields: packages such as jsonc-parser ship a UMD main that bundlers cannot follow; their ES modules bundle.
+const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, mainFields: ['module', 'main'], external: ['vscode', 'onnxruntime-node'], logLevel: 'warning' };
 await Promise.all([
   build({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
   build({ ...node, entryPoints: ['src/engine/engineMain.ts'], outfile: 'dist/engine.js' }),
