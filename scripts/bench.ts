@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EngineClient } from '../src/engine/engineClient';
 import { randomBert, BERT_BASE_SHAPE } from '../src/model/builder/randomBert';
-import { LoadedModel, formatBytes } from '../src/model/capture';
+import { LoadedModel } from '../src/model/capture';
+import { binaryBytes } from '../src/analysis/units';
 import { createSession, intTensor } from '../src/model/ortSession';
 import { memoryEstimate } from '../src/memory/attentionMemory';
 import { ConfigScan, configSites, fragmentsAfter } from '../src/memory/configSites';
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
       await engine.capture(load, { ids });
       const { maxRssBytes } = await engine.stats();
       const captured = BERT_BASE_SHAPE.layers * BERT_BASE_SHAPE.heads * n * n * 4;
-      console.log(`${n}\t${bareMs.toFixed(1)}\t${captureMs.toFixed(1)}\t${(captureMs / bareMs).toFixed(2)}x\t${formatBytes(captured)}\t${formatBytes(maxRssBytes)}`);
+      console.log(`${n}\t${bareMs.toFixed(1)}\t${captureMs.toFixed(1)}\t${(captureMs / bareMs).toFixed(2)}x\t${binaryBytes(captured)}\t${binaryBytes(maxRssBytes)}`);
     }
   } finally {
     engine.dispose();

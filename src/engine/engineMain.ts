@@ -8,17 +8,24 @@ import { modelFiles } from '../model/modelFiles';
 import { ModelFormatError } from '../model/onnxGraph';
 import { EngineRequest, EngineResponse } from './engineProtocol';
 
-// Sessions are kept per model file, modification time and provider choice.
+// Sessions are kept per model file, modification time and provider choice; the least
+// recently used goes when more are open than this.
+const MAX_OPEN_MODELS = 3;
 const models = new Map<string, Promise<LoadedModel>>();
 
 function loaded(opts: LoadOptions): Promise<LoadedModel> {
   const path = modelFiles(opts.model).modelPath;
   const key = `${path}\0${statSync(path).mtimeMs}\0${opts.executionProvider}\0${opts.tokenizer ?? ''}`;
   let m = models.get(key);
-  if (!m) {
+  if (m) models.delete(key);
+  else {
     m = LoadedModel.load(opts);
-    models.set(key, m);
     m.catch(() => models.delete(key));
+  }
+  models.set(key, m);
+  for (const old of [...models.keys()].slice(0, Math.max(0, models.size - MAX_OPEN_MODELS))) {
+    void models.get(old)?.then((loaded) => loaded.release(), () => undefined);
+    models.delete(old);
   }
   return m;
 }

@@ -6,11 +6,9 @@ import {
   MemoryEstimate,
   MethodName,
   MethodParams,
-  binaryBytes,
-  decimalBytes,
-  flops,
   memoryEstimate,
 } from './attentionMemory';
+import { binaryBytes, decimalBytes, flops } from '../analysis/units';
 
 export const METHOD_LABELS: Record<MethodName | 'dense', string> = {
   dense: 'Dense',

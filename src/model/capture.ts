@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { AttentionCapture, HeadVectors, LayerAttention } from '../analysis/attentionCapture';
+import { binaryBytes } from '../analysis/units';
 import { AttentionTap, attentionSites, fusedAttentionMessage, tapRewrite } from './attentionTap';
 import { InputError } from './inputError';
 import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
@@ -56,17 +57,6 @@ const FLOAT_BYTES = 4;
 /** How many bytes a capture will hold, from the heads found at load time. */
 export function captureBytes(heads: number[], queries: number, keys: number, layers: number[]): number {
   return layers.reduce((sum, l) => sum + heads[l] * queries * keys * FLOAT_BYTES, 0);
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
 }
 
 function configNumber(config: Record<string, unknown> | undefined, keys: string[]): number | undefined {
@@ -156,14 +146,11 @@ export class LoadedModel {
     private readonly plan: InputPlan,
     private readonly tokenizer: TextTokenizer | undefined,
     private readonly originalOutputs: string[],
-    readonly modelPath: string,
-    readonly modifiedMs: number,
   ) {}
 
   static async load(opts: LoadOptions): Promise<LoadedModel> {
     const files = modelFiles(opts.model);
     const what = basename(files.modelPath);
-    const stat = statSync(files.modelPath);
     const model = onnxModel(readFileSync(files.modelPath), what);
     const sites = attentionSites(model);
     const warnings: string[] = [];
@@ -222,13 +209,18 @@ export class LoadedModel {
       sequenceMode: plan.mode.kind,
       warnings,
     };
-    const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)], files.modelPath, stat.mtimeMs);
+    const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)]);
     // A short probe run learns each layer's heads from the shapes and proves the taps run.
     const probeLength = plan.mode.kind === 'fixed' ? Math.min(plan.mode.length, 4) : 4;
     const probeIds = Array.from({ length: probeLength }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
     const probe = await loaded.capture({ ids: probeIds, includeQueryKey: false });
     info.headsPerLayer = probe.layers.map((l) => l.heads);
     return loaded;
+  }
+
+  /** Frees ONNX Runtime's session. */
+  release(): Promise<void> {
+    return this.session.release();
   }
 
   /** Token pieces of a text, or of raw ids, with the limits of the model checked. */
@@ -297,8 +289,8 @@ export class LoadedModel {
         const perLayer = captureBytes(this.info.headsPerLayer, n, n, [layerIndices[0]]);
         const layersThatFit = Math.floor(opts.memoryBudgetBytes / perLayer);
         throw new InputError(
-          `capturing ${layerIndices.length} layers at n = ${n} needs ${formatBytes(need)} of attention probabilities, ` +
-            `more than the ${formatBytes(opts.memoryBudgetBytes)} the engine may use: ` +
+          `capturing ${layerIndices.length} layers at n = ${n} needs ${binaryBytes(need)} of attention probabilities, ` +
+            `more than the ${binaryBytes(opts.memoryBudgetBytes)} the engine may use: ` +
             (layersThatFit > 0 ? `capture at most ${layersThatFit} layers (--layers) or a shorter text` : 'give a shorter text'),
         );
       }

@@ -4,13 +4,12 @@ import {
   AttentionShape,
   EstimateError,
   bandScores,
-  binaryBytes,
-  decimalBytes,
   denseEstimate,
   fixedScores,
   memoryEstimate,
   stridedScores,
 } from '../../src/memory/attentionMemory';
+import { binaryBytes, decimalBytes } from '../../src/analysis/units';
 
 const bertBase = (seq: number, extra: Partial<AttentionShape> = {}): AttentionShape => ({
   layers: 12,
