@@ -3,7 +3,9 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { analyzeCommand } from './editor/analyzeCommand';
-import { ConfigScanCache, MEMORY_LANGUAGES, MemoryLensProvider, SHOW_MEMORY_COMMAND, siteEstimate } from './editor/memoryLens';
+import { ConfigScanCache, MEMORY_LANGUAGES, MemoryLensProvider, SHOW_MEMORY_COMMAND } from './editor/memoryLens';
+import { estimateSettings } from './editor/settings';
+import { siteEstimate } from './memory/memoryReport';
 import { MemoryPanel } from './editor/memoryPanel';
 import { EngineClient } from './engine/engineClient';
 import type { AttentionShape } from './memory/attentionMemory';
@@ -40,7 +42,8 @@ function estimateActiveDocument(extensionUri: vscode.Uri, scans: ConfigScanCache
     );
     return;
   }
-  const estimates = scan.sites.map(siteEstimate);
+  const settings = estimateSettings();
+  const estimates = scan.sites.map((site) => siteEstimate(site, settings));
   const found = estimates.find((e) => 'shape' in e);
   if (found && 'shape' in found) MemoryPanel.show(extensionUri, found.shape);
   else void vscode.window.showWarningMessage(`Attention Lens: ${'problem' in estimates[0] ? estimates[0].problem : ''}`);

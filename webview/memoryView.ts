@@ -23,7 +23,10 @@ export function renderMemory(app: HTMLElement, chart: MemoryChart): Promise<void
     const row = body.insertRow();
     for (const cell of cells) row.insertCell().textContent = cell;
   }
-  app.append(header, plot, table);
+  const scroll = document.createElement('div');
+  scroll.className = 'scroll-x';
+  scroll.appendChild(table);
+  app.append(header, plot, scroll);
   const all = chart.series.flatMap((s) => s.bytes).filter((b) => b > 0);
   const traces = chart.series.map((s) => ({
     type: 'scatter',

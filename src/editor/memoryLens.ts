@@ -1,11 +1,10 @@
 // Inline estimates where users write model configs: a CodeLens above each recognised config
 // and a hover with dense attention against the six methods.
 import * as vscode from 'vscode';
-import { AttentionShape, EstimateError, memoryEstimate } from '../memory/attentionMemory';
 import { TreeFragment } from '@lezer/common';
-import { ConfigLanguage, ConfigScan, ConfigSite, configSites, fragmentsAfter } from '../memory/configSites';
-import { memoryLensTitle, memoryMarkdown } from '../memory/memoryReport';
-import { DIM_KEYS, attentionShape } from '../memory/modelDims';
+import { ConfigLanguage, ConfigScan, configSites, fragmentsAfter } from '../memory/configSites';
+import { siteEstimate } from '../memory/memoryReport';
+import { DIM_KEYS } from '../memory/modelDims';
 import { affectsEstimates, estimateSettings } from './settings';
 
 export const MEMORY_LANGUAGES: readonly string[] = ['json', 'jsonc', 'yaml', 'python'];
@@ -72,20 +71,6 @@ export class ConfigScanCache implements vscode.Disposable {
   }
 }
 
-/** The site's estimate under the current settings, or why there is none. */
-export function siteEstimate(site: ConfigSite): { shape: AttentionShape; title: string; markdown: string } | { problem: string } {
-  if (site.missing.length) return { problem: `${site.label} lacks ${site.missing.join(', ')}` };
-  const shaped = attentionShape(site.dims, estimateSettings());
-  if ('missing' in shaped) return { problem: `${site.label}: needs ${shaped.missing.join(', ')} (setting attentionLens.sequenceLength)` };
-  try {
-    const e = memoryEstimate(shaped.shape);
-    return { shape: shaped.shape, title: memoryLensTitle(e), markdown: memoryMarkdown(e) };
-  } catch (err) {
-    if (err instanceof EstimateError) return { problem: `${site.label}: ${err.message}` };
-    throw err;
-  }
-}
-
 export class MemoryLensProvider implements vscode.CodeLensProvider, vscode.HoverProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
@@ -103,7 +88,7 @@ export class MemoryLensProvider implements vscode.CodeLensProvider, vscode.Hover
     const scan = this.cache.scan(doc);
     const lenses = scan.sites.map((site) => {
       const range = doc.lineAt(doc.positionAt(site.from).line).range;
-      const e = siteEstimate(site);
+      const e = siteEstimate(site, estimateSettings());
       return 'problem' in e
         ? new vscode.CodeLens(range, { title: `Attention Lens: ${e.problem}`, command: '' })
         : new vscode.CodeLens(range, { title: e.title, command: SHOW_MEMORY_COMMAND, arguments: [e.shape], tooltip: 'Open the attention memory panel' });
@@ -122,7 +107,7 @@ export class MemoryLensProvider implements vscode.CodeLensProvider, vscode.Hover
       .scan(doc)
       .sites.find((s) => offset >= s.from && offset <= s.to && (doc.positionAt(s.from).line === position.line || DIM_KEY_PATTERN.test(line)));
     if (!site) return undefined;
-    const e = siteEstimate(site);
+    const e = siteEstimate(site, estimateSettings());
     const md = new vscode.MarkdownString('problem' in e ? `Attention Lens: ${e.problem}` : e.markdown);
     return new vscode.Hover(md, doc.lineAt(position.line).range);
   }

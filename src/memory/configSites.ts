@@ -259,9 +259,10 @@ function pythonSites(text: string, fragments?: readonly TreeFragment[]): ConfigS
       if (site) addSite(ref.from, ref.to, site.label, site.values, site.layers);
     },
   });
-  // Module-level sizes given as plain assignments (NUM_HEADS = 12) form one config.
+  // Module-level sizes given as plain assignments (NUM_HEADS = 12) form one config, when no
+  // config call (which would use them) stands in the file.
   const sized = assigned.filter((a) => isDimKey(a.name) && typeof names.get(a.name) === 'number');
-  if (sized.length >= MIN_KEYS) {
+  if (sized.length >= MIN_KEYS && sites.length === 0) {
     addSite(sized[0].node.from, sized[sized.length - 1].node.to, 'module-level sizes', new Map(sized.map((a) => [a.name.toLowerCase(), names.get(a.name)])));
   }
   sites.sort((a, b) => a.from - b.from);

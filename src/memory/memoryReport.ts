@@ -1,7 +1,10 @@
 // The estimate as people read it: one-line summaries, a table of dense against the methods,
 // and memory against sequence length for a chart.
+import type { ConfigSite } from './configSites';
+import { EstimateSettings, attentionShape } from './modelDims';
 import {
   AttentionShape,
+  EstimateError,
   METHOD_NAMES,
   MemoryEstimate,
   MethodName,
@@ -127,4 +130,23 @@ export function memoryChart(shape: AttentionShape) {
       rows: memoryRows(e).map((r) => [r.label, count(r.scoresPerLayer), bothUnits(r.bytesAllLayers), flops(r.flopsPerLayer), count(r.longestDependency), r.params]),
     },
   };
+}
+
+// Configs that name no maximum length (PyTorch modules, T5) are estimated at this n, and say so.
+export const ASSUMED_SEQ = 512;
+
+/** A config site's estimate under the settings (lens line, hover table), or why there is none. */
+export function siteEstimate(site: ConfigSite, settings: EstimateSettings): { shape: AttentionShape; title: string; markdown: string } | { problem: string } {
+  if (site.missing.length) return { problem: `${site.label}: missing ${site.missing.join(', ')}` };
+  const assumed = settings.seq === undefined && site.dims.maxPositions === undefined;
+  const shaped = attentionShape(site.dims, assumed ? { ...settings, seq: ASSUMED_SEQ } : settings);
+  if ('missing' in shaped) return { problem: `${site.label}: missing ${shaped.missing.join(', ')}` };
+  try {
+    const e = memoryEstimate(shaped.shape);
+    const note = assumed ? `n=${ASSUMED_SEQ} assumed: set attentionLens.sequenceLength` : '';
+    return { shape: shaped.shape, title: memoryLensTitle(e) + (note ? ` · ${note}` : ''), markdown: memoryMarkdown(e) + (note ? `\n\n${note}.` : '') };
+  } catch (err) {
+    if (err instanceof EstimateError) return { problem: `${site.label}: ${err.message}` };
+    throw err;
+  }
 }

@@ -64,7 +64,6 @@ test('Python: config calls, PyTorch modules, stacked layers and module-level siz
   assert.deepEqual(scan.problems, []);
   const found = scan.sites.map((s) => [s.label, s.dims.layers, s.dims.heads, s.dims.hidden, s.missing.length]);
   assert.deepEqual(found, [
-    ['module-level sizes', undefined, 12, 768, 1],
     ['BertConfig(…)', 12, 12, 768, 0],
     ['GPT2Config(…)', 24, 16, 1024, 0],
     ['MultiheadAttention(…)', 1, 8, 512, 0],
@@ -72,7 +71,7 @@ test('Python: config calls, PyTorch modules, stacked layers and module-level siz
     ['TransformerEncoder(…)', 6, 4, 256, 0],
     ['BertConfig(…)', undefined, 4, 256, 1],
   ]);
-  const partial = scan.sites[6];
+  const partial = scan.sites[5];
   assert.deepEqual(partial.missing, ['the number of layers']);
   assert.ok(text.slice(partial.from, partial.to).startsWith('BertConfig(hidden_size=256'));
   assert.equal(scan.sites.find((s) => s.label === 'GPT2Config(…)')?.dims.causal, true);
@@ -91,6 +90,12 @@ test('malformed files and bad values give a message, never an exception', () => 
   const uneven = attentionShape(onlySite('{"hidden_size": 100, "num_attention_heads": 3, "num_hidden_layers": 2}').dims, { ...settings, seq: 8 });
   assert.deepEqual(uneven, { missing: ['a head dimension: hidden size 100 is not a multiple of 3 heads'] });
   assert.deepEqual(configSites('{"name": "not a model", "lr": 0.1}', 'json').sites, []);
+});
+
+test('Python: module-level sizes form a config of their own when no call uses them', () => {
+  const site = onlySite('D_MODEL = 512\nN_HEAD = 8\nN_LAYER = 6\nBLOCK_SIZE = 1024\n\ndef train():\n    pass\n', 'python');
+  assert.equal(site.label, 'module-level sizes');
+  assert.deepEqual(site.dims, { layers: 6, heads: 8, hidden: 512, maxPositions: 1024, causal: false });
 });
 
 test('after an edit, a Python reparse from the old tree finds what a fresh parse finds', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AttentionShape, memoryEstimate } from '../../src/memory/attentionMemory';
-import { memoryChart, memoryLensTitle, memoryMarkdown, memoryRows } from '../../src/memory/memoryReport';
+import { configSites } from '../../src/memory/configSites';
+import { memoryChart, memoryLensTitle, memoryMarkdown, memoryRows, siteEstimate } from '../../src/memory/memoryReport';
 
 const bert: AttentionShape = { layers: 12, heads: 12, kvHeads: 12, headDim: 64, hidden: 768, seq: 512, batch: 1, dtype: 'fp32', mode: 'inference', causal: false };
 
@@ -29,4 +30,17 @@ test('the memory chart brackets the user n on a doubling grid, dense growing as 
   assert.equal(c.series.length, 9);
   assert.deepEqual(c.byteTicks.text.slice(0, 3), ['1 B', '1 KiB', '1 MiB']);
   assert.equal(c.table.rows.length, 9);
+});
+
+test('a config site: its lens line, an assumed n said out loud, and what is missing', () => {
+  const settings = { batch: 1, dtype: 'fp32' as const, mode: 'inference' as const };
+  const [mha, partial] = configSites('attn = nn.MultiheadAttention(512, 8)\ncfg = BertConfig(hidden_size=256, num_attention_heads=4)\n', 'python').sites;
+  const e = siteEstimate(mha, settings);
+  assert.ok('title' in e);
+  assert.equal(e.title, 'attention at n=512: 8 MiB/layer, 8 MiB in all (fp32, batch 1) · n=512 assumed: set attentionLens.sequenceLength');
+  const set = siteEstimate(mha, { ...settings, seq: 1024 });
+  assert.ok('title' in set && set.title === 'attention at n=1024: 32 MiB/layer, 32 MiB in all (fp32, batch 1)');
+  assert.deepEqual(siteEstimate(partial, settings), { problem: 'BertConfig(…): missing the number of layers' });
+  const zeroBatch = siteEstimate(mha, { ...settings, batch: 0 });
+  assert.deepEqual(zeroBatch, { problem: 'MultiheadAttention(…): batch must be a positive whole number, not 0' });
 });
