@@ -1,9 +1,10 @@
 // attention-lens: the analysis without VS Code. Commands print JSON (a contract other tools read).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EngineClient, EngineError } from './engine/engineClient';
 import type { AttentionCapture } from './analysis/attentionCapture';
+import { AttentionAnalysis, corpusAnalysis } from './analysis/attentionAnalysis';
 import type { ModelInfo } from './model/capture';
 import { InputError } from './model/inputError';
 import { EXECUTION_PROVIDER_CHOICES, ExecutionProviderChoice } from './model/ortSession';
@@ -14,8 +15,9 @@ import { memoryLensTitle } from './memory/memoryReport';
 import { ModelDims, attentionShape, missingDims } from './memory/modelDims';
 
 const USAGE = `usage:
-  attention-lens analyze --model <path|demo> (--text T | --text-file F | --ids 1,2,3) [--ep auto|cpu|cuda]
-                         [--layers 0,5,11] [--tokenizer FILE] [--truncate] [--timeout SECONDS]
+  attention-lens analyze --model <path|demo> (--text T | --text-file F | --ids 1,2,3 | --corpus FILE|DIR)
+                         [--ep auto|cpu|cuda] [--layers 0,5,11] [--tokenizer FILE] [--truncate]
+                         [--word-level] [--max-offset R] [--no-head-distance] [--timeout SECONDS]
                          [--json OUT] [--include-attention]
   attention-lens memory (--config FILE | --layers L --heads h --hidden H) [--seq n] [--batch b]
                         [--dtype fp32|fp16|bf16|int8] [--mode inference|training] [--kv-heads k]
@@ -33,18 +35,9 @@ function numberList(s: string, what: string): number[] {
 }
 
 /** The JSON report of `analyze`: field names are a contract. */
-export function analysisReport(info: ModelInfo, capture: AttentionCapture, includeAttention: boolean): object {
+export function analysisReport(info: ModelInfo, capture: AttentionCapture, analysis: AttentionAnalysis, includeAttention: boolean): object {
   return {
-    model: {
-      path: info.path,
-      layers: info.layers,
-      headsPerLayer: info.headsPerLayer,
-      executionProvider: capture.executionProvider,
-      inputs: info.inputs,
-      layerNames: info.layerNames,
-      maxPositions: info.maxPositions,
-      tokenizer: info.tokenizer,
-    },
+    model: modelReport(info, capture.executionProvider),
     tokens: capture.tokens,
     inputIds: capture.inputIds,
     offsets: capture.offsets,
@@ -54,14 +47,50 @@ export function analysisReport(info: ModelInfo, capture: AttentionCapture, inclu
       heads: l.heads,
       ...(includeAttention ? { attention: headRows(l.probs, l.heads, l.queries, l.keys) } : {}),
     })),
+    ...analysisFields(analysis),
     warnings: capture.warnings,
   };
+}
+
+function modelReport(info: ModelInfo, executionProvider: string): object {
+  return {
+    path: info.path,
+    layers: info.layers,
+    headsPerLayer: info.headsPerLayer,
+    executionProvider,
+    inputs: info.inputs,
+    layerNames: info.layerNames,
+    maxPositions: info.maxPositions,
+    tokenizer: info.tokenizer,
+  };
+}
+
+function analysisFields(a: AttentionAnalysis): object {
+  return { causal: a.causal, heads: a.heads, relative: a.relative, ...(a.headDistance ? { headDistance: a.headDistance } : {}) };
 }
 
 function headRows(probs: Float32Array, heads: number, queries: number, keys: number): number[][][] {
   return Array.from({ length: heads }, (_, h) =>
     Array.from({ length: queries }, (_, q) => Array.from(probs.subarray((h * queries + q) * keys, (h * queries + q + 1) * keys))),
   );
+}
+
+/** Texts of a corpus: the non-empty lines of a file, or the .txt files of a folder. */
+function corpusTexts(path: string): string[] {
+  let texts: string[];
+  try {
+    texts = statSync(path).isDirectory()
+      ? readdirSync(path)
+          .filter((f) => f.endsWith('.txt'))
+          .sort()
+          .map((f) => readFileSync(join(path, f), 'utf8'))
+      : readFileSync(path, 'utf8').split(/\r?\n/);
+  } catch (e) {
+    throw new InputError(`cannot read --corpus ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  texts = texts.map((t) => t.trim()).filter((t) => t !== '');
+  if (texts.length === 0) throw new InputError(`--corpus ${path} holds no text (one text per line, or a folder of .txt files)`);
+  return texts;
 }
 
 async function analyze(argv: string[]): Promise<void> {
@@ -72,6 +101,7 @@ async function analyze(argv: string[]): Promise<void> {
       text: { type: 'string' },
       'text-file': { type: 'string' },
       ids: { type: 'string' },
+      corpus: { type: 'string' },
       ep: { type: 'string', default: 'auto' },
       layers: { type: 'string' },
       tokenizer: { type: 'string' },
@@ -79,13 +109,16 @@ async function analyze(argv: string[]): Promise<void> {
       timeout: { type: 'string', default: '600' },
       json: { type: 'string' },
       'include-attention': { type: 'boolean', default: false },
+      'word-level': { type: 'boolean', default: false },
+      'max-offset': { type: 'string' },
+      'no-head-distance': { type: 'boolean', default: false },
     },
   });
   if (!values.model) throw new InputError('--model is required (a .onnx file, a model folder, or demo)');
   const ep = values.ep as ExecutionProviderChoice;
   if (!EXECUTION_PROVIDER_CHOICES.includes(ep)) throw new InputError(`--ep must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')}, not '${values.ep}'`);
-  const sources = [values.text, values['text-file'], values.ids].filter((v) => v !== undefined).length;
-  if (sources !== 1) throw new InputError('give exactly one of --text, --text-file or --ids');
+  const sources = [values.text, values['text-file'], values.ids, values.corpus].filter((v) => v !== undefined).length;
+  if (sources !== 1) throw new InputError('give exactly one of --text, --text-file, --ids or --corpus');
   let text = values.text;
   if (values['text-file'] !== undefined) {
     try {
@@ -96,28 +129,48 @@ async function analyze(argv: string[]): Promise<void> {
   }
   const timeoutSeconds = Number(values.timeout);
   if (!(timeoutSeconds > 0)) throw new InputError(`--timeout takes a positive number of seconds, not '${values.timeout}'`);
+  const maxOffset = values['max-offset'] === undefined ? undefined : numberList(values['max-offset'], 'max-offset')[0];
+  const analysisOptions = { wordLevel: values['word-level'], maxOffset, headDistance: !values['no-head-distance'] };
   const load = { model: values.model === 'demo' ? SPECIMEN_FOLDER : values.model, executionProvider: ep, tokenizer: values.tokenizer };
+  const layers = values.layers !== undefined ? numberList(values.layers, 'layers') : undefined;
   const engine = new EngineClient({ enginePath: join(__dirname, 'engine.js'), timeoutMs: timeoutSeconds * 1000 });
+  const write = (report: object, summary: string): void => {
+    const json = JSON.stringify(report);
+    if (values.json) {
+      writeFileSync(values.json, json + '\n');
+      process.stdout.write(`${summary}; wrote ${values.json}\n`);
+    } else process.stdout.write(json + '\n');
+  };
   try {
     const info = await engine.load(load);
-    const capture = await engine.capture(load, {
-      text,
-      ids: values.ids !== undefined ? numberList(values.ids, 'ids') : undefined,
-      layers: values.layers !== undefined ? numberList(values.layers, 'layers') : undefined,
-      truncate: values.truncate,
-    });
-    const report = JSON.stringify(analysisReport(info, capture, values['include-attention']));
-    for (const w of capture.warnings) process.stderr.write(`attention-lens: warning: ${w}\n`);
-    if (values.json) {
-      writeFileSync(values.json, report + '\n');
-      const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
-      process.stdout.write(
-        `${info.path}: ${capture.tokens.length} tokens, ${capture.layers.length} attention layers, ${heads} heads, ` +
-          `execution provider ${capture.executionProvider}; wrote ${values.json}\n`,
+    if (values.corpus !== undefined) {
+      const texts = corpusTexts(values.corpus);
+      const parts: AttentionAnalysis[] = [];
+      let provider = info.executionProvider;
+      for (const [k, t] of texts.entries()) {
+        const r = await engine.analyze({ load, capture: { text: t, layers, truncate: values.truncate }, analysis: analysisOptions, returnAttention: false });
+        parts.push(r.analysis);
+        provider = r.capture.executionProvider;
+        process.stderr.write(`attention-lens: text ${k + 1}/${texts.length} (${r.capture.tokens.length} tokens)\n`);
+      }
+      const combined = corpusAnalysis(parts);
+      write(
+        { model: modelReport(info, provider), texts: texts.length, ...analysisFields(combined) },
+        `${info.path}: ${texts.length} texts, ${combined.heads.length} heads, execution provider ${provider}`,
       );
-    } else {
-      process.stdout.write(report + '\n');
+      return;
     }
+    const { capture, analysis } = await engine.analyze({
+      load,
+      capture: { text, ids: values.ids !== undefined ? numberList(values.ids, 'ids') : undefined, layers, truncate: values.truncate },
+      analysis: analysisOptions,
+      returnAttention: values['include-attention'],
+    });
+    for (const w of capture.warnings) process.stderr.write(`attention-lens: warning: ${w}\n`);
+    write(
+      analysisReport(info, capture, analysis, values['include-attention']),
+      `${info.path}: ${capture.tokens.length} tokens, ${capture.layers.length} attention layers, ${analysis.heads.length} heads, execution provider ${capture.executionProvider}`,
+    );
   } finally {
     engine.dispose();
   }

@@ -58,6 +58,10 @@ export class EngineClient {
     return this.request('capture', { load, capture });
   }
 
+  analyze(params: EngineMethods['analyze']['params']): Promise<EngineMethods['analyze']['result']> {
+    return this.request('analyze', params);
+  }
+
   stats(): Promise<{ maxRssBytes: number }> {
     return this.request('stats', {});
   }

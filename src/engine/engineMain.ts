@@ -6,7 +6,8 @@ import { CaptureOptions, LoadOptions, LoadedModel } from '../model/capture';
 import { InputError } from '../model/inputError';
 import { modelFiles } from '../model/modelFiles';
 import { ModelFormatError } from '../model/onnxGraph';
-import { EngineRequest, EngineResponse } from './engineProtocol';
+import { analyzeCapture } from '../analysis/attentionAnalysis';
+import { EngineMethods, EngineRequest, EngineResponse } from './engineProtocol';
 
 // Sessions are kept per model file, modification time and provider choice; the least
 // recently used goes when more are open than this.
@@ -41,6 +42,14 @@ async function handle(req: EngineRequest): Promise<unknown> {
       const p = req.params as { load: LoadOptions; capture: CaptureOptions };
       const model = await loaded(p.load);
       return model.capture({ ...p.capture, memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes() });
+    }
+    case 'analyze': {
+      const p = req.params as EngineMethods['analyze']['params'];
+      const model = await loaded(p.load);
+      const capture = await model.capture({ ...p.capture, memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes() });
+      const analysis = analyzeCapture(capture, p.analysis);
+      if (!p.returnAttention) capture.layers = capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined }));
+      return { capture, analysis };
     }
     case 'stats':
       return { maxRssBytes: process.resourceUsage().maxRSS * 1024 };

@@ -1,0 +1,106 @@
+// The whole head analysis of a capture (or of a corpus of captures): per-head statistics and
+// labels, relative-offset profiles, head distances and their 2-D embedding.
+import type { AttentionCapture, LayerAttention } from './attentionCapture';
+import { classicalMds, headDistances } from './headDistance';
+import { headLabels } from './headLabels';
+import { HeadStats, headStats, isCausal, tokenRoles } from './headStats';
+import { wordIndices, wordLevelLayer } from './wordAttention';
+
+export interface AnalysisOptions {
+  /** offsets profiled: [-R, R]; default min(n - 1, 256) */
+  maxOffset?: number;
+  headDistance?: boolean;
+  wordLevel?: boolean;
+}
+
+export interface AttentionAnalysis {
+  causal: boolean;
+  /** tokens (or words) the statistics were computed over */
+  units: number;
+  heads: HeadStats[];
+  relative: { offsets: number[]; profile: number[][] };
+  headDistance?: { jsd: number[][]; embedding: [number, number][] };
+  /** texts averaged, in corpus mode */
+  texts: number;
+}
+
+const STAT_KEYS = ['toCls', 'toSep', 'toPunct', 'toPrev', 'toNext', 'toSelf', 'entropyNats', 'uniformEntropyNats', 'meanDistance', 'span50', 'span90', 'span99', 'span90Max'] as const;
+
+/** The layers and token roles that a capture is analysed over: its pieces, or its words. */
+function analysedLayers(capture: AttentionCapture, wordLevel: boolean): { layers: LayerAttention[]; tokens: string[] } {
+  if (!wordLevel) return { layers: capture.layers, tokens: capture.tokens };
+  const specialToken = (i: number): boolean => /^(\[CLS\]|\[SEP\]|<s>|<\/s>)$/.test(capture.tokens[i]);
+  const word = wordIndices(capture.tokens, capture.offsets, specialToken);
+  const tokens: string[] = [];
+  capture.tokens.forEach((t, i) => {
+    tokens[word[i]] = (tokens[word[i]] ?? '') + (tokens[word[i]] ? t.replace(/^##/, '') : t);
+  });
+  return { layers: capture.layers.map((l) => wordLevelLayer(l, word)), tokens };
+}
+
+export function analyzeCapture(capture: AttentionCapture, opts: AnalysisOptions = {}): AttentionAnalysis {
+  const { layers, tokens } = analysedLayers(capture, !!opts.wordLevel);
+  const n = tokens.length;
+  const causal = isCausal(layers);
+  const roles = tokenRoles(tokens, causal);
+  const R = Math.max(0, Math.min(n - 1, opts.maxOffset ?? 256));
+  const offsets = Array.from({ length: 2 * R + 1 }, (_, k) => k - R);
+  const offsetMass = new Float64Array(Math.max(1, 2 * n - 1));
+  const heads: HeadStats[] = [];
+  const profile: number[][] = [];
+  layers.forEach((l, li) => {
+    for (let h = 0; h < l.heads; h++) {
+      const s = headStats(l.probs, h * n * n, n, roles, offsetMass);
+      heads.push({ layer: capture.layerIndices[li], head: h, ...s, labels: headLabels(s, n) });
+      profile.push(offsets.map((r) => offsetMass[r + n - 1] / (n - Math.abs(r))));
+    }
+  });
+  const analysis: AttentionAnalysis = { causal, units: n, heads, relative: { offsets, profile }, texts: 1 };
+  if (opts.headDistance !== false) {
+    const { jsd } = headDistances(layers, causal);
+    const count = heads.length;
+    analysis.headDistance = {
+      jsd: Array.from({ length: count }, (_, a) => Array.from(jsd.subarray(a * count, (a + 1) * count))),
+      embedding: classicalMds(jsd, count),
+    };
+  }
+  return analysis;
+}
+
+/**
+ * A corpus: statistics and profiles averaged over texts (as Clark et al. do), head distances
+ * summed over all their queries; labels from the averaged statistics.
+ */
+export function corpusAnalysis(parts: readonly AttentionAnalysis[]): AttentionAnalysis {
+  if (parts.length === 0) throw new Error('no texts to combine');
+  const first = parts[0];
+  const R = Math.min(...parts.map((p) => (p.relative.offsets.length - 1) / 2));
+  const offsets = Array.from({ length: 2 * R + 1 }, (_, k) => k - R);
+  const meanUnits = parts.reduce((s, p) => s + p.units, 0) / parts.length;
+  const heads = first.heads.map((h0, k) => {
+    const avg = { ...h0 } as HeadStats;
+    for (const key of STAT_KEYS) {
+      const values = parts.map((p) => p.heads[k][key]);
+      (avg as unknown as Record<string, number | null>)[key] = values.some((v) => v === null) ? null : (values as number[]).reduce((a, b) => a + b, 0) / parts.length;
+    }
+    avg.labels = headLabels(avg, Math.round(meanUnits));
+    return avg;
+  });
+  const profile = first.heads.map((_, k) =>
+    offsets.map((r) => {
+      const at = parts.map((p) => p.relative.profile[k][r + (p.relative.offsets.length - 1) / 2]);
+      return at.reduce((a, b) => a + b, 0) / parts.length;
+    }),
+  );
+  const result: AttentionAnalysis = { causal: parts.every((p) => p.causal), units: meanUnits, heads, relative: { offsets, profile }, texts: parts.length };
+  if (parts.every((p) => p.headDistance)) {
+    const count = heads.length;
+    const jsd = new Float64Array(count * count);
+    for (const p of parts) p.headDistance!.jsd.forEach((row, a) => row.forEach((v, b) => (jsd[a * count + b] += v)));
+    result.headDistance = {
+      jsd: Array.from({ length: count }, (_, a) => Array.from(jsd.subarray(a * count, (a + 1) * count))),
+      embedding: classicalMds(jsd, count),
+    };
+  }
+  return result;
+}

@@ -1,0 +1,112 @@
+// How alike two heads attend (Clark et al.): Jensen-Shannon divergence of their rows, summed
+// over queries, and a deterministic 2-D embedding of all heads by classical MDS.
+import type { LayerAttention } from './attentionCapture';
+
+// Clark et al.'s smoothing for the divergence: 0.999 A + 0.001 / n.
+const JSD_KEEP = 0.999;
+
+export interface HeadRef {
+  layer: number;
+  head: number;
+}
+
+/** JSD between every pair of heads, [heads][heads] row-major, heads in (layer, head) order. */
+export function headDistances(layers: readonly LayerAttention[], causal: boolean): { heads: HeadRef[]; jsd: Float64Array } {
+  const heads: HeadRef[] = [];
+  layers.forEach((l, layer) => {
+    for (let head = 0; head < l.heads; head++) heads.push({ layer, head });
+  });
+  const count = heads.length;
+  const n = layers[0]?.keys ?? 0;
+  // Smoothed rows and each row's entropy, once per head.
+  const smoothed = heads.map(({ layer, head }) => {
+    const src = layers[layer].probs;
+    const out = new Float32Array(n * n);
+    const entropy = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const keys = causal ? i + 1 : n;
+      const eps = (1 - JSD_KEEP) / keys;
+      let h = 0;
+      for (let j = 0; j < keys; j++) {
+        const p = JSD_KEEP * src[(head * n + i) * n + j] + eps;
+        out[i * n + j] = p;
+        h -= p * Math.log(p);
+      }
+      entropy[i] = h;
+    }
+    return { p: out, entropy };
+  });
+  const jsd = new Float64Array(count * count);
+  for (let a = 0; a < count; a++) {
+    for (let b = a + 1; b < count; b++) {
+      const P = smoothed[a];
+      const Q = smoothed[b];
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        const keys = causal ? i + 1 : n;
+        const row = i * n;
+        let hm = 0;
+        for (let j = 0; j < keys; j++) {
+          const m = 0.5 * (P.p[row + j] + Q.p[row + j]);
+          hm -= m * Math.log(m);
+        }
+        total += hm - 0.5 * (P.entropy[i] + Q.entropy[i]);
+      }
+      jsd[a * count + b] = jsd[b * count + a] = total;
+    }
+  }
+  return { heads, jsd };
+}
+
+/**
+ * Classical (Torgerson) MDS of a distance matrix into 2-D: the top eigenvectors of the doubly
+ * centred squared distances, by power iteration from a fixed start, signs fixed so that each
+ * axis's largest coordinate is positive. The same matrix always gives the same picture.
+ */
+export function classicalMds(distances: Float64Array, count: number): [number, number][] {
+  if (count === 0) return [];
+  const B = new Float64Array(count * count);
+  const rowMean = new Float64Array(count);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    for (let j = 0; j < count; j++) {
+      const d2 = distances[i * count + j] ** 2;
+      B[i * count + j] = d2;
+      rowMean[i] += d2 / count;
+    }
+    total += rowMean[i] / count;
+  }
+  for (let i = 0; i < count; i++) for (let j = 0; j < count; j++) B[i * count + j] = -0.5 * (B[i * count + j] - rowMean[i] - rowMean[j] + total);
+  const coords: [number, number][] = Array.from({ length: count }, () => [0, 0]);
+  const found: Float64Array[] = [];
+  for (let axis = 0; axis < 2; axis++) {
+    let v = Float64Array.from({ length: count }, (_, i) => 1 + ((i * 7919) % 13) / 13);
+    let lambda = 0;
+    for (let iter = 0; iter < 500; iter++) {
+      for (const u of found) {
+        const dot = u.reduce((s, x, i) => s + x * v[i], 0);
+        for (let i = 0; i < count; i++) v[i] -= dot * u[i];
+      }
+      const w = new Float64Array(count);
+      for (let i = 0; i < count; i++) {
+        let s = 0;
+        for (let j = 0; j < count; j++) s += B[i * count + j] * v[j];
+        w[i] = s;
+      }
+      const norm = Math.hypot(...w);
+      if (norm === 0) break;
+      const next = w.map((x) => x / norm);
+      const change = next.reduce((s, x, i) => s + Math.abs(x - v[i]), 0);
+      v = next;
+      lambda = norm;
+      if (change < 1e-12) break;
+    }
+    let big = 0;
+    for (let i = 0; i < count; i++) if (Math.abs(v[i]) > Math.abs(v[big])) big = i;
+    if (v[big] < 0) v = v.map((x) => -x);
+    found.push(v);
+    const scale = Math.sqrt(Math.max(0, lambda));
+    for (let i = 0; i < count; i++) coords[i][axis] = v[i] * scale;
+  }
+  return coords;
+}

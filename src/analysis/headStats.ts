@@ -1,0 +1,132 @@
+// Per-head statistics of attention (Clark et al. 2019; adaptive-span and Transformer-XL views),
+// computed in one pass over each row of a head's [queries][keys] probabilities.
+import type { LayerAttention } from './attentionCapture';
+
+/** Where the special and punctuation tokens are, and whether attention is causal. */
+export interface TokenRoles {
+  cls: Int32Array;
+  sep: Int32Array;
+  /** '.' and ',' as Clark et al. count them */
+  punct: Int32Array;
+  causal: boolean;
+}
+
+export interface HeadStats {
+  layer: number;
+  head: number;
+  toCls: number;
+  toSep: number;
+  toPunct: number;
+  toPrev: number;
+  /** null for causal attention: the next token is masked, never attended */
+  toNext: number | null;
+  toSelf: number;
+  entropyNats: number;
+  uniformEntropyNats: number;
+  meanDistance: number;
+  span50: number;
+  span90: number;
+  span99: number;
+  span90Max: number;
+  labels: string[];
+}
+
+export const COVERAGES = [0.5, 0.9, 0.99] as const;
+// Clark et al.'s smoothing of each row before the entropy: 0.9999 A + 0.0001 / n.
+const ENTROPY_KEEP = 0.9999;
+
+export function tokenRoles(tokens: readonly string[], causal: boolean): TokenRoles {
+  const where = (test: (t: string) => boolean): Int32Array => Int32Array.from(tokens.flatMap((t, i) => (test(t) ? [i] : [])));
+  return {
+    cls: where((t) => t === '[CLS]' || t === '<s>'),
+    sep: where((t) => t === '[SEP]' || t === '</s>'),
+    punct: where((t) => t === '.' || t === ',' || t === 'Ġ.' || t === 'Ġ,'),
+    causal,
+  };
+}
+
+/** Attention is causal when no query puts mass on a later key (within rounding). */
+export function isCausal(layers: readonly LayerAttention[]): boolean {
+  for (const l of layers) {
+    const n = l.keys;
+    if (l.queries !== n) return false;
+    for (let r = 0; r < l.heads * n; r++) {
+      const i = r % n;
+      const row = r * n;
+      for (let j = i + 1; j < n; j++) if (l.probs[row + j] > 1e-6) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Statistics of one head, and its offset mass: offsetMass[r + n - 1] = sum over queries of the
+ * weight at key = query + r. `scratch` (2n - 1 floats) is reused between heads.
+ */
+export function headStats(probs: Float32Array, offset: number, n: number, roles: TokenRoles, offsetMass: Float64Array): Omit<HeadStats, 'layer' | 'head' | 'labels'> {
+  offsetMass.fill(0);
+  let cls = 0;
+  let sep = 0;
+  let punct = 0;
+  let entropy = 0;
+  let uniform = 0;
+  const spanMax = [0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    const row = offset + i * n;
+    const keys = roles.causal ? i + 1 : n;
+    const eps = (1 - ENTROPY_KEEP) / keys;
+    let h = 0;
+    const base = n - 1 - i;
+    for (let j = 0; j < keys; j++) {
+      const a = probs[row + j];
+      const p = ENTROPY_KEEP * a + eps;
+      h -= p * Math.log(p);
+      offsetMass[base + j] += a;
+    }
+    entropy += h;
+    uniform += Math.log(keys);
+    for (let k = 0; k < roles.cls.length; k++) cls += probs[row + roles.cls[k]];
+    for (let k = 0; k < roles.sep.length; k++) sep += probs[row + roles.sep[k]];
+    for (let k = 0; k < roles.punct.length; k++) punct += probs[row + roles.punct[k]];
+    // This query's span: the distance at which the mass around it reaches each coverage.
+    let mass = probs[row + i];
+    let c = 0;
+    for (let d = 0; c < COVERAGES.length; d++) {
+      while (c < COVERAGES.length && mass >= COVERAGES[c] - 1e-7) {
+        if (d > spanMax[c]) spanMax[c] = d;
+        c++;
+      }
+      if (d >= n) break;
+      if (i - d - 1 >= 0) mass += probs[row + i - d - 1];
+      if (i + d + 1 < keys) mass += probs[row + i + d + 1];
+    }
+  }
+  // Spans of the head: the smallest distance whose mass, averaged over queries, reaches each coverage.
+  const spans = [n - 1, n - 1, n - 1];
+  let within = offsetMass[n - 1];
+  let distanceSum = 0;
+  let c = 0;
+  for (let d = 0; d < n; d++) {
+    if (d > 0) {
+      const atD = offsetMass[n - 1 - d] + offsetMass[n - 1 + d];
+      within += atD;
+      distanceSum += d * atD;
+    }
+    while (c < COVERAGES.length && within / n >= COVERAGES[c] - 1e-7) spans[c++] = d;
+  }
+  return {
+    toCls: cls / n,
+    toSep: sep / n,
+    toPunct: punct / n,
+    toPrev: n > 1 ? offsetMass[n - 2] / n : 0,
+    toNext: roles.causal ? null : n > 1 ? offsetMass[n] / n : 0,
+    toSelf: offsetMass[n - 1] / n,
+    entropyNats: entropy / n,
+    uniformEntropyNats: uniform / n,
+    meanDistance: distanceSum / n,
+    span50: spans[0],
+    span90: spans[1],
+    span99: spans[2],
+    span90Max: spanMax[1],
+  };
+}

@@ -1,0 +1,40 @@
+// Attention between words instead of pieces (Clark et al.): attention to a split word is the sum
+// over its pieces, attention from a split word the mean over its pieces.
+import type { LayerAttention } from './attentionCapture';
+
+/** Each token's word: a piece continues the word before it when it is a '##' continuation, or when it
+ * starts where the previous piece ended (no space between) and neither is special or punctuation. */
+export function wordIndices(tokens: readonly string[], offsets: readonly [number, number][], special: (i: number) => boolean): Int32Array {
+  const word = new Int32Array(tokens.length);
+  let w = -1;
+  const punct = (t: string): boolean => /^[\p{P}\p{S}]+$/u.test(t.replace(/^(##|Ġ|▁)/, ''));
+  for (let i = 0; i < tokens.length; i++) {
+    const continues =
+      i > 0 &&
+      !special(i) &&
+      !special(i - 1) &&
+      (tokens[i].startsWith('##') ||
+        (offsets[i][0] === offsets[i - 1][1] && offsets[i][1] > offsets[i][0] && !/^[Ġ▁]/.test(tokens[i]) && !punct(tokens[i]) && !punct(tokens[i - 1])));
+    if (!continues) w++;
+    word[i] = w;
+  }
+  return word;
+}
+
+export function wordLevelLayer(l: LayerAttention, word: Int32Array): LayerAttention {
+  const n = l.keys;
+  const words = word.length ? word[word.length - 1] + 1 : 0;
+  const pieces = new Float64Array(words);
+  for (let i = 0; i < word.length; i++) pieces[word[i]]++;
+  const probs = new Float32Array(l.heads * words * words);
+  for (let h = 0; h < l.heads; h++) {
+    for (let i = 0; i < n; i++) {
+      const wi = word[i];
+      const row = (h * n + i) * n;
+      const out = (h * words + wi) * words;
+      const share = 1 / pieces[wi];
+      for (let j = 0; j < n; j++) probs[out + word[j]] += l.probs[row + j] * share;
+    }
+  }
+  return { name: l.name, heads: l.heads, queries: words, keys: words, probs };
+}
