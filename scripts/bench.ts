@@ -8,6 +8,10 @@ import { EngineClient } from '../src/engine/engineClient';
 import { randomBert, BERT_BASE_SHAPE } from '../src/model/builder/randomBert';
 import { LoadedModel } from '../src/model/capture';
 import { binaryBytes } from '../src/analysis/units';
+import type { AttentionCapture, LayerAttention } from '../src/analysis/attentionCapture';
+import { analyzeCapture } from '../src/analysis/attentionAnalysis';
+import { headDistances } from '../src/analysis/headDistance';
+import { seededNormals } from '../src/model/seededRandom';
 import { createSession, intTensor } from '../src/model/ortSession';
 import { memoryEstimate } from '../src/memory/attentionMemory';
 import { ConfigScan, configSites, fragmentsAfter } from '../src/memory/configSites';
@@ -105,8 +109,49 @@ function benchMemoryLens(): void {
   console.log(`  config.json, ${(json.length / 1024).toFixed(0)} KiB (1,000 labels): ${jsonMs.toFixed(2)} ms`);
 }
 
+/** Random attention rows (softmax of seeded normals), [heads][n][n]. */
+function randomAttention(heads: number, n: number): LayerAttention {
+  const probs = seededNormals(heads * n * n, `attention ${heads}x${n}`);
+  for (let r = 0; r < heads * n; r++) {
+    const row = probs.subarray(r * n, (r + 1) * n);
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) max = Math.max(max, row[j]);
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += row[j] = Math.exp(2 * (row[j] - max));
+    for (let j = 0; j < n; j++) row[j] /= sum;
+  }
+  return { name: 'random', heads, queries: n, keys: n, probs };
+}
+
+function benchHeadStats(): void {
+  console.log('Per-head statistics (targets, entropy, distance, spans, offset profile, labels), one core, median of 5 runs');
+  for (const [layers, heads, n] of [
+    [12, 12, 512],
+    [1, 12, 4096],
+  ] as const) {
+    const layerList = Array.from({ length: layers }, () => randomAttention(heads, n));
+    const capture: AttentionCapture = {
+      tokens: Array.from({ length: n }, (_, i) => (i === 0 ? '[CLS]' : i === n - 1 ? '[SEP]' : i % 9 ? 'w' : '.')),
+      inputIds: [],
+      offsets: [],
+      layerIndices: layerList.map((_, i) => i),
+      layers: layerList,
+      executionProvider: 'cpu',
+      warnings: [],
+    };
+    const ms = medianOf(5, () => analyzeCapture(capture, { headDistance: false }));
+    const bytes = layers * heads * n * n * 4;
+    console.log(`  ${layers * heads} heads at n = ${n}: ${ms.toFixed(0)} ms for ${binaryBytes(bytes)} of probabilities, ${(bytes / 1e9 / (ms / 1000)).toFixed(2)} GB/s`);
+  }
+  const layerList = Array.from({ length: 12 }, () => randomAttention(12, 128));
+  const t0 = performance.now();
+  headDistances(layerList, false);
+  console.log(`  head distances (Jensen-Shannon, 144 heads, all pairs) at n = 128: ${(performance.now() - t0).toFixed(0)} ms`);
+}
+
 async function main(): Promise<void> {
   benchMemoryLens();
+  benchHeadStats();
   const modelPath = join(MODEL_DIR, 'model.onnx');
   if (!existsSync(modelPath)) {
     const t0 = performance.now();
@@ -118,7 +163,7 @@ async function main(): Promise<void> {
   const tapped = await LoadedModel.load({ model: modelPath, executionProvider: 'cpu' });
   const engine = new EngineClient({ enginePath: join(ROOT, 'dist', 'engine.js'), timeoutMs: 600_000 });
   console.log(`BERT-base shape (L ${BERT_BASE_SHAPE.layers}, h ${BERT_BASE_SHAPE.heads}, hidden ${BERT_BASE_SHAPE.hidden}), CPU, median of ${REPEATS} alternating runs after ${WARMUP} warm-up runs`);
-  console.log('n\tbare ms\tcapture ms\tratio\tattention captured\tengine peak RSS');
+  console.log('n\tbare ms\tcapture ms\tratio\tanalyze ms\tratio\tattention captured\tengine peak RSS');
   try {
     for (const n of [128, 512]) {
       const ids = Array.from({ length: n }, (_, i) => 1000 + ((i * 7919) % 20000));
@@ -127,11 +172,17 @@ async function main(): Promise<void> {
         () => bare.run(feeds),
         () => tapped.capture({ ids }),
       );
+      // The analyse command's work: capture and every per-head statistic, in the engine process.
       const load = { model: modelPath, executionProvider: 'cpu' as const };
-      await engine.capture(load, { ids });
+      const [bare2Ms, analyzeMs] = await alternatingMedianMs(
+        () => bare.run(feeds),
+        () => engine.analyze({ load, capture: { ids }, analysis: { headDistance: false }, returnAttention: false }),
+      );
       const { maxRssBytes } = await engine.stats();
       const captured = BERT_BASE_SHAPE.layers * BERT_BASE_SHAPE.heads * n * n * 4;
-      console.log(`${n}\t${bareMs.toFixed(1)}\t${captureMs.toFixed(1)}\t${(captureMs / bareMs).toFixed(2)}x\t${binaryBytes(captured)}\t${binaryBytes(maxRssBytes)}`);
+      console.log(
+        `${n}\t${bareMs.toFixed(1)}\t${captureMs.toFixed(1)}\t${(captureMs / bareMs).toFixed(2)}x\t${analyzeMs.toFixed(1)}\t${(analyzeMs / bare2Ms).toFixed(2)}x\t${binaryBytes(captured)}\t${binaryBytes(maxRssBytes)}`,
+      );
     }
   } finally {
     engine.dispose();

@@ -28,8 +28,8 @@ export function headDistances(layers: readonly LayerAttention[], causal: boolean
       const eps = (1 - JSD_KEEP) / keys;
       let h = 0;
       for (let j = 0; j < keys; j++) {
-        const p = JSD_KEEP * src[(head * n + i) * n + j] + eps;
-        out[i * n + j] = p;
+        out[i * n + j] = JSD_KEEP * src[(head * n + i) * n + j] + eps;
+        const p = out[i * n + j]; // the stored (float32) value, so that a head is at distance 0 from itself
         h -= p * Math.log(p);
       }
       entropy[i] = h;

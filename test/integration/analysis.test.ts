@@ -1,0 +1,171 @@
+// Head analysis on real captures: the specimen's known roles, tiny-bert-mlm against a plain
+// loop-by-loop implementation, a decoder, and corpus mode through the CLI.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { analyzeCapture } from '../../src/analysis/attentionAnalysis';
+import { LoadedModel } from '../../src/model/capture';
+import { CLI, ORT_TESTDATA, SPECIMEN, TINY_BERT } from '../helpers/paths';
+
+process.env.ORT_DISABLE_TELEMETRY = '1';
+
+test('specimen: every hand-built head gets its label, and the statistic its construction implies', async () => {
+  const m = await LoadedModel.load({ model: SPECIMEN, executionProvider: 'cpu' });
+  const text = 'The quick brown fox, the lazy dog. It jumps over the lazy fox, then the dog jumps.';
+  const cap = await m.capture({ text });
+  const a = analyzeCapture(cap);
+  const n = cap.tokens.length;
+  const head = (l: number, h: number) => a.heads.find((s) => s.layer === l && s.head === h)!;
+  const prev = head(0, 0);
+  assert.deepEqual(prev.labels, ['previous']);
+  assert.ok(prev.toPrev > 0.9 && prev.span90 === 1 && prev.span90Max === 1);
+  assert.deepEqual(head(0, 1).labels, ['next']);
+  assert.ok(head(0, 1).toNext! > 0.9);
+  assert.deepEqual(head(0, 2).labels, ['self']);
+  assert.ok(head(0, 2).toSelf > 0.99 && head(0, 2).span99 === 0);
+  for (const broad of [head(0, 3), head(2, 3)]) {
+    assert.deepEqual(broad.labels, ['broad']);
+    assert.ok(Math.abs(broad.entropyNats - Math.log(n)) < 1e-3);
+  }
+  assert.deepEqual(head(1, 0).labels, ['[CLS]']);
+  assert.ok(head(1, 0).toCls > 0.99);
+  assert.deepEqual(head(1, 1).labels, ['[SEP]']);
+  assert.ok(head(1, 1).toSep > 0.99);
+  const local = head(1, 2);
+  assert.deepEqual(local.labels, ['local']);
+  assert.ok(local.span90 <= 2 && local.span90Max <= 2);
+  assert.deepEqual(head(2, 1).labels, ['punctuation']);
+  assert.ok(head(2, 1).toPunct > 0.99);
+  assert.deepEqual(head(2, 2).labels, ['previous']);
+  // The stride-4 head: its relative profile has mass only at multiples of 4.
+  const strided = a.relative.profile[2 * 4 + 0];
+  a.relative.offsets.forEach((r, k) => assert.ok(r % 4 === 0 || strided[k] < 1e-6, `offset ${r}`));
+  assert.equal(a.causal, false);
+  assert.equal(a.headDistance!.embedding.length, 12);
+  // Identical roles sit together: the two previous-token heads, the two broad heads.
+  assert.ok(a.headDistance!.jsd[0][10] < 1e-3 && a.headDistance!.jsd[3][11] < 1e-3);
+});
+
+// A plain implementation of every statistic, loop by loop, straight from the definitions.
+function reference(A: (i: number, j: number) => number, n: number, tokens: string[], R: number) {
+  const sum = (f: (i: number, j: number) => number): number => {
+    let s = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s += f(i, j);
+    return s;
+  };
+  const within = (k: number): number => sum((i, j) => (Math.abs(i - j) <= k ? A(i, j) : 0)) / n;
+  const span = (c: number): number => {
+    for (let k = 0; k < n; k++) if (within(k) >= c - 1e-7) return k;
+    return n - 1;
+  };
+  let spanMax = 0;
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) if (Math.abs(i - j) <= k) s += A(i, j);
+      if (s >= 0.9 - 1e-7) {
+        spanMax = Math.max(spanMax, k);
+        break;
+      }
+    }
+  }
+  let entropy = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    const p = 0.9999 * A(i, j) + 0.0001 / n;
+    entropy -= (p * Math.log(p)) / n;
+  }
+  const profile: number[] = [];
+  for (let r = -R; r <= R; r++) {
+    let s = 0;
+    let c = 0;
+    for (let i = 0; i < n; i++) if (i + r >= 0 && i + r < n) {
+      s += A(i, i + r);
+      c++;
+    }
+    profile.push(s / c);
+  }
+  return {
+    toCls: sum((i, j) => (tokens[j] === '[CLS]' ? A(i, j) : 0)) / n,
+    toSep: sum((i, j) => (tokens[j] === '[SEP]' ? A(i, j) : 0)) / n,
+    toPunct: sum((i, j) => (tokens[j] === '.' || tokens[j] === ',' ? A(i, j) : 0)) / n,
+    toPrev: sum((i, j) => (j === i - 1 ? A(i, j) : 0)) / n,
+    toNext: sum((i, j) => (j === i + 1 ? A(i, j) : 0)) / n,
+    toSelf: sum((i, j) => (j === i ? A(i, j) : 0)) / n,
+    entropyNats: entropy,
+    uniformEntropyNats: Math.log(n),
+    meanDistance: sum((i, j) => Math.abs(i - j) * A(i, j)) / n,
+    span50: span(0.5),
+    span90: span(0.9),
+    span99: span(0.99),
+    span90Max: spanMax,
+    profile,
+  };
+}
+
+test('tiny-bert-mlm: every statistic agrees within 1e-6 with the loop-by-loop implementation', async () => {
+  const m = await LoadedModel.load({ model: TINY_BERT, executionProvider: 'cpu' });
+  const cap = await m.capture({ text: 'The quick brown fox jumps over the lazy dog, and the dog sleeps. Tokenization splits words.' });
+  const a = analyzeCapture(cap, { maxOffset: 8 });
+  const n = cap.tokens.length;
+  let k = 0;
+  for (const l of cap.layers) {
+    for (let h = 0; h < l.heads; h++, k++) {
+      const ref = reference((i, j) => l.probs[(h * n + i) * n + j], n, cap.tokens, 8);
+      const got = a.heads[k];
+      for (const key of ['toCls', 'toSep', 'toPunct', 'toPrev', 'toNext', 'toSelf', 'entropyNats', 'uniformEntropyNats', 'meanDistance', 'span50', 'span90', 'span99', 'span90Max'] as const) {
+        assert.ok(Math.abs((got[key] as number) - ref[key]) <= 1e-6, `layer ${got.layer} head ${h} ${key}: ${got[key]} vs ${ref[key]}`);
+      }
+      ref.profile.forEach((v, r) => assert.ok(Math.abs(a.relative.profile[k][r] - v) <= 1e-6, `profile offset ${r - 8}`));
+    }
+  }
+  // Head distances: Jensen-Shannon, summed over queries, row by row.
+  const heads = cap.layers.flatMap((l) => Array.from({ length: l.heads }, (_, h) => (i: number, j: number) => 0.999 * l.probs[(h * n + i) * n + j] + 0.001 / n));
+  for (const [x, y] of [[0, 1], [0, 5], [3, 7]]) {
+    let js = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      const p = heads[x](i, j);
+      const q = heads[y](i, j);
+      const mid = (p + q) / 2;
+      js += 0.5 * (p * Math.log(p / mid) + q * Math.log(q / mid));
+    }
+    assert.ok(Math.abs(a.headDistance!.jsd[x][y] - js) <= 1e-6, `jsd ${x},${y}: ${a.headDistance!.jsd[x][y]} vs ${js}`);
+  }
+});
+
+test('a decoder: causal attention is found from the data and next-token is not counted', async () => {
+  const m = await LoadedModel.load({ model: join(ORT_TESTDATA, 'gpt2_past.onnx'), executionProvider: 'cpu' });
+  const a = analyzeCapture(await m.capture({ ids: [5, 9, 2, 7, 3, 8] }));
+  assert.equal(a.causal, true);
+  assert.ok(a.heads.every((h) => h.toNext === null));
+  assert.ok(Math.abs(a.heads[0].uniformEntropyNats - [1, 2, 3, 4, 5, 6].reduce((s, k) => s + Math.log(k), 0) / 6) < 1e-9);
+});
+
+test('corpus mode: 120 texts on the specimen and on tiny-bert-mlm, averaged, through the CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corpus-'));
+  const words = ['the', 'quick', 'brown', 'fox', 'jumps', 'over', 'lazy', 'dog', 'model', 'attention', 'head', 'layer'];
+  const texts = Array.from({ length: 120 }, (_, t) => Array.from({ length: 5 + (t % 11) }, (_, w) => words[(t * 7 + w * 3) % words.length]).join(' ') + (t % 2 ? '.' : ', then it stops.'));
+  const file = join(dir, 'corpus.txt');
+  writeFileSync(file, texts.join('\n') + '\n\n');
+  for (const model of ['demo', TINY_BERT]) {
+    const out = join(dir, 'out.json');
+    const r = spawnSync(process.execPath, [CLI, 'analyze', '--model', model, '--corpus', file, '--json', out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /text 120\/120/);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(j.texts, 120);
+    assert.equal(j.heads.length, model === 'demo' ? 12 : 8);
+    assert.equal(j.headDistance.embedding.length, j.heads.length);
+    if (model === 'demo') {
+      assert.deepEqual(j.heads[0].labels, ['previous']);
+      assert.deepEqual(j.heads[3].labels, ['broad']);
+    }
+  }
+  const empty = join(dir, 'empty.txt');
+  writeFileSync(empty, '\n\n');
+  const bad = spawnSync(process.execPath, [CLI, 'analyze', '--model', 'demo', '--corpus', empty], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /holds no text/);
+});

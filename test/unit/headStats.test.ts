@@ -1,0 +1,131 @@
+// Each statistic on small matrices worked out by hand.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AttentionCapture, LayerAttention } from '../../src/analysis/attentionCapture';
+import { analyzeCapture, corpusAnalysis } from '../../src/analysis/attentionAnalysis';
+import { classicalMds, headDistances } from '../../src/analysis/headDistance';
+import { headLabels } from '../../src/analysis/headLabels';
+import { headStats, isCausal, tokenRoles } from '../../src/analysis/headStats';
+import { wordIndices, wordLevelLayer } from '../../src/analysis/wordAttention';
+
+const layer = (rows: number[][][]): LayerAttention => ({ name: 'l', heads: rows.length, queries: rows[0].length, keys: rows[0].length, probs: Float32Array.from(rows.flat(2)) });
+const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+
+test('targets: [CLS], [SEP], punctuation, previous, next, self with Clark et al.\'s denominators', () => {
+  // 4 tokens: [CLS] a . [SEP]
+  const A = [
+    [1, 0, 0, 0],
+    [0.5, 0, 0.5, 0],
+    [0, 1, 0, 0],
+    [0, 0, 0.25, 0.75],
+  ];
+  const roles = tokenRoles(['[CLS]', 'a', '.', '[SEP]'], false);
+  const s = headStats(Float32Array.from(A.flat()), 0, 4, roles, new Float64Array(7));
+  close(s.toCls, 1.5 / 4);
+  close(s.toSep, 0.75 / 4);
+  close(s.toPunct, 0.75 / 4);
+  close(s.toPrev, (0.5 + 1 + 0.25) / 4); // A[1][0] + A[2][1] + A[3][2], over all 4 queries
+  close(s.toNext!, 0.5 / 4);
+  close(s.toSelf, (1 + 0.75) / 4);
+  close(s.meanDistance, (0.5 * 1 + 0.5 * 1 + 1 * 1 + 0.25 * 1) / 4);
+});
+
+test('entropy with 0.9999 A + 0.0001 / n, in nats, beside log n', () => {
+  const n = 4;
+  const uniform = headStats(new Float32Array(16).fill(0.25), 0, n, tokenRoles(['a', 'b', 'c', 'd'], false), new Float64Array(7));
+  close(uniform.entropyNats, Math.log(4));
+  close(uniform.uniformEntropyNats, Math.log(4));
+  const oneHot = Float32Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+  const p1 = 0.9999 + 0.0001 / 4;
+  const p0 = 0.0001 / 4;
+  close(headStats(oneHot, 0, n, tokenRoles(['a', 'b', 'c', 'd'], false), new Float64Array(7)).entropyNats, -(p1 * Math.log(p1) + 3 * p0 * Math.log(p0)));
+});
+
+test('spans: smallest distance whose mass averaged over queries reaches 50/90/99%, and the per-query maximum', () => {
+  // 5 tokens; query 0 looks 4 away, the others at themselves.
+  const n = 5;
+  const A = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === 0 ? (j === 4 ? 1 : 0) : j === i ? 1 : 0)));
+  const s = headStats(Float32Array.from(A.flat()), 0, n, tokenRoles(Array(n).fill('x'), false), new Float64Array(9));
+  assert.equal(s.span50, 0); // 4/5 of the mass is at distance 0
+  assert.equal(s.span90, 4); // the rest is 4 away
+  assert.equal(s.span99, 4);
+  assert.equal(s.span90Max, 4);
+});
+
+test('causal attention: the next token is not counted, entropy and baseline over the visible keys', () => {
+  const A = [
+    [1, 0, 0],
+    [0.5, 0.5, 0],
+    [0.2, 0.3, 0.5],
+  ];
+  const l = layer([A]);
+  assert.equal(isCausal([l]), true);
+  const s = headStats(l.probs, 0, 3, tokenRoles(['a', 'b', 'c'], true), new Float64Array(5));
+  assert.equal(s.toNext, null);
+  close(s.uniformEntropyNats, (Math.log(1) + Math.log(2) + Math.log(3)) / 3);
+  close(s.toPrev, (0.5 + 0.3) / 3);
+});
+
+test('labels: majority targets, broad by a share of log n, local by a short span', () => {
+  const base = { toCls: 0, toSep: 0, toPunct: 0, toPrev: 0, toNext: 0, toSelf: 0, entropyNats: 0.1, uniformEntropyNats: Math.log(128), meanDistance: 1, span50: 1, span90: 2, span99: 5, span90Max: 4 };
+  assert.deepEqual(headLabels({ ...base, toPrev: 0.9 }, 128), ['previous']);
+  assert.deepEqual(headLabels({ ...base, entropyNats: 3.9 }, 128), ['broad']);
+  assert.deepEqual(headLabels({ ...base, entropyNats: 3.7 }, 128), ['local']);
+  assert.deepEqual(headLabels({ ...base, toSep: 0.6, span90: 60 }, 128), ['[SEP]']);
+  assert.deepEqual(headLabels({ ...base, span90: 60 }, 128), []);
+});
+
+test('head distance: Jensen-Shannon with 0.999 A + 0.001 / n, summed over queries; MDS is deterministic', () => {
+  const I = [
+    [1, 0],
+    [0, 1],
+  ];
+  const U = [
+    [0.5, 0.5],
+    [0.5, 0.5],
+  ];
+  const { jsd } = headDistances([layer([I, I, U])], false);
+  close(jsd[0 * 3 + 1], 0);
+  const p = [0.999 + 0.0005, 0.0005];
+  const m = [(p[0] + 0.5) / 2, (p[1] + 0.5) / 2];
+  const H = (q: number[]): number => -q.reduce((s, x) => s + x * Math.log(x), 0);
+  close(jsd[0 * 3 + 2], 2 * (H(m) - (H(p) + H([0.5, 0.5])) / 2));
+  close(jsd[2 * 3 + 0], jsd[0 * 3 + 2]);
+  const a = classicalMds(jsd, 3);
+  assert.deepEqual(classicalMds(jsd, 3), a);
+  close(Math.hypot(a[0][0] - a[1][0], a[0][1] - a[1][1]), 0, 1e-9);
+  close(Math.hypot(a[0][0] - a[2][0], a[0][1] - a[2][1]), jsd[2], 1e-9);
+});
+
+test('word level: attention to a word sums its pieces, from a word averages them', () => {
+  const tokens = ['[CLS]', 'token', '##ization', 'works', '[SEP]'];
+  const offsets: [number, number][] = [[0, 0], [0, 5], [5, 12], [13, 18], [18, 18]];
+  const word = wordIndices(tokens, offsets, (i) => i === 0 || i === 4);
+  assert.deepEqual(Array.from(word), [0, 1, 1, 2, 3]);
+  const rows = Array.from({ length: 5 }, (_, i) => Array.from({ length: 5 }, (_, j) => (j === (i + 1) % 5 ? 1 : 0)));
+  const w = wordLevelLayer(layer([rows]), word);
+  assert.equal(w.queries, 4);
+  // from "tokenization" (pieces 1, 2 -> keys 2 and 3): half to itself (word 1), half to "works"
+  assert.deepEqual(Array.from(w.probs.subarray(4, 8)), [0, 0.5, 0.5, 0]);
+  // to "tokenization" from [CLS]: the sum over its pieces
+  assert.deepEqual(Array.from(w.probs.subarray(0, 4)), [0, 1, 0, 0]);
+});
+
+test('a corpus averages statistics over texts and sums head distances', () => {
+  const capture = (rows: number[][][]): AttentionCapture => ({
+    tokens: ['a', 'b'],
+    inputIds: [1, 2],
+    offsets: [[0, 1], [2, 3]],
+    layerIndices: [0],
+    executionProvider: 'cpu',
+    warnings: [],
+    layers: [layer(rows)],
+  });
+  const one = analyzeCapture(capture([[[1, 0], [0, 1]], [[0.5, 0.5], [0.5, 0.5]]]));
+  const two = analyzeCapture(capture([[[0, 1], [1, 0]], [[0.5, 0.5], [0.5, 0.5]]]));
+  const c = corpusAnalysis([one, two]);
+  assert.equal(c.texts, 2);
+  close(c.heads[0].toSelf, 0.5);
+  close(c.relative.profile[0][1], (one.relative.profile[0][1] + two.relative.profile[0][1]) / 2);
+  close(c.headDistance!.jsd[0][1], one.headDistance!.jsd[0][1] + two.headDistance!.jsd[0][1]);
+});
