@@ -1,6 +1,7 @@
 // How alike two heads attend (Clark et al.): Jensen-Shannon divergence of their rows, summed
 // over queries, and a deterministic 2-D embedding of all heads by classical MDS.
 import type { LayerAttention } from './attentionCapture';
+import { tableLog } from './tableLog';
 
 // Clark et al.'s smoothing for the divergence: 0.999 A + 0.001 / n.
 const JSD_KEEP = 0.999;
@@ -30,7 +31,7 @@ export function headDistances(layers: readonly LayerAttention[], causal: boolean
       for (let j = 0; j < keys; j++) {
         out[i * n + j] = JSD_KEEP * src[(head * n + i) * n + j] + eps;
         const p = out[i * n + j]; // the stored (float32) value, so that a head is at distance 0 from itself
-        h -= p * Math.log(p);
+        h -= p * tableLog(p);
       }
       entropy[i] = h;
     }
@@ -48,7 +49,7 @@ export function headDistances(layers: readonly LayerAttention[], causal: boolean
         let hm = 0;
         for (let j = 0; j < keys; j++) {
           const m = 0.5 * (P.p[row + j] + Q.p[row + j]);
-          hm -= m * Math.log(m);
+          hm -= m * tableLog(m);
         }
         total += hm - 0.5 * (P.entropy[i] + Q.entropy[i]);
       }

@@ -1,6 +1,7 @@
 // Per-head statistics of attention (Clark et al. 2019; adaptive-span and Transformer-XL views),
 // computed in one pass over each row of a head's [queries][keys] probabilities.
 import type { LayerAttention } from './attentionCapture';
+import { tableLog } from './tableLog';
 
 /** Where the special and punctuation tokens are, and whether attention is causal. */
 export interface TokenRoles {
@@ -80,7 +81,7 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
     for (let j = 0; j < keys; j++) {
       const a = probs[row + j];
       const p = ENTROPY_KEEP * a + eps;
-      h -= p * Math.log(p);
+      h -= p * tableLog(p);
       offsetMass[base + j] += a;
     }
     entropy += h;

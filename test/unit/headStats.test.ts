@@ -129,3 +129,14 @@ test('a corpus averages statistics over texts and sums head distances', () => {
   close(c.relative.profile[0][1], (one.relative.profile[0][1] + two.relative.profile[0][1]) / 2);
   close(c.headDistance!.jsd[0][1], one.headDistance!.jsd[0][1] + two.headDistance!.jsd[0][1]);
 });
+
+test('the table logarithm agrees with Math.log to 1e-13 across the range of probabilities and beyond', async () => {
+  const { tableLog } = await import('../../src/analysis/tableLog');
+  let worst = 0;
+  for (let k = 0; k < 200_000; k++) {
+    const x = Math.exp(-50 + 55 * ((k * 0.6180339887498949) % 1));
+    worst = Math.max(worst, Math.abs(tableLog(x) - Math.log(x)));
+  }
+  assert.ok(worst < 1e-13, `worst ${worst}`);
+  for (const x of [1, 0.5, 1e-300, 5e-324, 1e300, 2 ** -60, 2 ** 4]) close(tableLog(x), Math.log(x), 1e-13);
+});
