@@ -33,6 +33,7 @@ export interface HeadStats {
 }
 
 export const COVERAGES = [0.5, 0.9, 0.99] as const;
+const MAX_SPAN_COVERAGE = 0.9;
 // Clark et al.'s smoothing of each row before the entropy: 0.9999 A + 0.0001 / n.
 const ENTROPY_KEEP = 0.9999;
 
@@ -62,7 +63,7 @@ export function isCausal(layers: readonly LayerAttention[]): boolean {
 
 /**
  * Statistics of one head, and its offset mass: offsetMass[r + n - 1] = sum over queries of the
- * weight at key = query + r. `scratch` (2n - 1 floats) is reused between heads.
+ * weight at key = query + r (2n - 1 entries, reused between heads).
  */
 export function headStats(probs: Float32Array, offset: number, n: number, roles: TokenRoles, offsetMass: Float64Array): Omit<HeadStats, 'layer' | 'head' | 'labels'> {
   offsetMass.fill(0);
@@ -71,7 +72,7 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
   let punct = 0;
   let entropy = 0;
   let uniform = 0;
-  const spanMax = [0, 0, 0];
+  let span90Max = 0;
   for (let i = 0; i < n; i++) {
     const row = offset + i * n;
     const keys = roles.causal ? i + 1 : n;
@@ -89,15 +90,13 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
     for (let k = 0; k < roles.cls.length; k++) cls += probs[row + roles.cls[k]];
     for (let k = 0; k < roles.sep.length; k++) sep += probs[row + roles.sep[k]];
     for (let k = 0; k < roles.punct.length; k++) punct += probs[row + roles.punct[k]];
-    // This query's span: the distance at which the mass around it reaches each coverage.
+    // This query's 90% span: the distance at which the mass around it reaches 0.9.
     let mass = probs[row + i];
-    let c = 0;
-    for (let d = 0; c < COVERAGES.length; d++) {
-      while (c < COVERAGES.length && mass >= COVERAGES[c] - 1e-7) {
-        if (d > spanMax[c]) spanMax[c] = d;
-        c++;
+    for (let d = 0; d < n; d++) {
+      if (mass >= MAX_SPAN_COVERAGE - 1e-7) {
+        if (d > span90Max) span90Max = d;
+        break;
       }
-      if (d >= n) break;
       if (i - d - 1 >= 0) mass += probs[row + i - d - 1];
       if (i + d + 1 < keys) mass += probs[row + i + d + 1];
     }
@@ -128,6 +127,6 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
     span50: spans[0],
     span90: spans[1],
     span99: spans[2],
-    span90Max: spanMax[1],
+    span90Max,
   };
 }
