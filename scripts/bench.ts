@@ -11,7 +11,7 @@ import { binaryBytes } from '../src/analysis/units';
 import type { AttentionCapture, LayerAttention } from '../src/analysis/attentionCapture';
 import { analyzeCapture } from '../src/analysis/attentionAnalysis';
 import { headDistances } from '../src/analysis/headDistance';
-import { seededNormals } from '../src/model/seededRandom';
+import { seededNormals } from '../src/analysis/seededRandom';
 import { createSession, intTensor } from '../src/model/ortSession';
 import { memoryEstimate } from '../src/memory/attentionMemory';
 import { ConfigScan, configSites, fragmentsAfter } from '../src/memory/configSites';

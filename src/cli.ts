@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { EngineClient, EngineError } from './engine/engineClient';
 import type { AttentionCapture } from './analysis/attentionCapture';
 import { AttentionAnalysis, corpusAnalysis } from './analysis/attentionAnalysis';
+import type { LabOptions, LabResult } from './analysis/efficientAttentionLab';
 import type { ModelInfo } from './model/capture';
 import { InputError } from './model/inputError';
 import { EXECUTION_PROVIDER_CHOICES, ExecutionProviderChoice } from './model/ortSession';
@@ -18,6 +19,7 @@ const USAGE = `usage:
   attention-lens analyze --model <path|demo> (--text T | --text-file F | --ids 1,2,3 | --corpus FILE|DIR)
                          [--ep auto|cpu|cuda] [--layers 0,5,11] [--tokenizer FILE] [--truncate]
                          [--word-level] [--max-offset R] [--no-head-distance] [--timeout SECONDS]
+                         [--lab [--head L:H] [--budget SCORES] [--window W] [--seed S]]
                          [--json OUT] [--include-attention]
   attention-lens memory (--config FILE | --layers L --heads h --hidden H) [--seq n] [--batch b]
                         [--dtype fp32|fp16|bf16|int8] [--mode inference|training] [--kv-heads k]
@@ -35,7 +37,7 @@ function numberList(s: string, what: string): number[] {
 }
 
 /** The JSON report of `analyze`: field names are a contract. */
-export function analysisReport(info: ModelInfo, capture: AttentionCapture, analysis: AttentionAnalysis, includeAttention: boolean): object {
+export function analysisReport(info: ModelInfo, capture: AttentionCapture, analysis: AttentionAnalysis, includeAttention: boolean, lab?: LabResult): object {
   return {
     model: modelReport(info, capture.executionProvider),
     tokens: capture.tokens,
@@ -48,8 +50,24 @@ export function analysisReport(info: ModelInfo, capture: AttentionCapture, analy
       ...(includeAttention ? { attention: headRows(l.probs, l.heads, l.queries, l.keys) } : {}),
     })),
     ...analysisFields(analysis),
+    ...(lab ? labFields(lab) : {}),
     warnings: capture.warnings,
   };
+}
+
+function labFields(lab: LabResult): object {
+  return {
+    methods: lab.heads.flatMap((h) => h.methods.map((m) => ({ layer: h.layer, head: h.head, ...m }))),
+    equalBudget: lab.equalBudget,
+    ...(lab.buckets ? { buckets: lab.buckets } : {}),
+    labNotes: lab.notes,
+  };
+}
+
+function headOption(s: string): { layer: number; head: number } {
+  const m = /^(\d+):(\d+)$/.exec(s);
+  if (!m) throw new InputError(`--head takes LAYER:HEAD, such as 1:3, not '${s}'`);
+  return { layer: Number(m[1]), head: Number(m[2]) };
 }
 
 function modelReport(info: ModelInfo, executionProvider: string): object {
@@ -112,6 +130,11 @@ async function analyze(argv: string[]): Promise<void> {
       'word-level': { type: 'boolean', default: false },
       'max-offset': { type: 'string' },
       'no-head-distance': { type: 'boolean', default: false },
+      lab: { type: 'boolean', default: false },
+      head: { type: 'string' },
+      budget: { type: 'string' },
+      seed: { type: 'string' },
+      window: { type: 'string' },
     },
   });
   if (!values.model) throw new InputError('--model is required (a .onnx file, a model folder, or demo)');
@@ -131,6 +154,12 @@ async function analyze(argv: string[]): Promise<void> {
   if (!(timeoutSeconds > 0)) throw new InputError(`--timeout takes a positive number of seconds, not '${values.timeout}'`);
   const maxOffset = values['max-offset'] === undefined ? undefined : numberList(values['max-offset'], 'max-offset')[0];
   const analysisOptions = { wordLevel: values['word-level'], maxOffset, headDistance: !values['no-head-distance'] };
+  const one = (v: string | undefined, name: string): number | undefined => (v === undefined ? undefined : numberList(v, name)[0]);
+  const lab: LabOptions | undefined =
+    values.lab || values.head !== undefined
+      ? { head: values.head !== undefined ? headOption(values.head) : undefined, budget: one(values.budget, 'budget'), seed: one(values.seed, 'seed'), window: one(values.window, 'window') }
+      : undefined;
+  if (lab && values.corpus !== undefined) throw new InputError('--lab works on one text: leave out --corpus');
   const load = { model: values.model === 'demo' ? SPECIMEN_FOLDER : values.model, executionProvider: ep, tokenizer: values.tokenizer };
   const layers = values.layers !== undefined ? numberList(values.layers, 'layers') : undefined;
   const engine = new EngineClient({ enginePath: join(__dirname, 'engine.js'), timeoutMs: timeoutSeconds * 1000 });
@@ -160,15 +189,16 @@ async function analyze(argv: string[]): Promise<void> {
       );
       return;
     }
-    const { capture, analysis } = await engine.analyze({
+    const { capture, analysis, lab: labResult } = await engine.analyze({
       load,
       capture: { text, ids: values.ids !== undefined ? numberList(values.ids, 'ids') : undefined, layers, truncate: values.truncate },
       analysis: analysisOptions,
+      lab,
       returnAttention: values['include-attention'],
     });
     for (const w of capture.warnings) process.stderr.write(`attention-lens: warning: ${w}\n`);
     write(
-      analysisReport(info, capture, analysis, values['include-attention']),
+      analysisReport(info, capture, analysis, values['include-attention'], labResult),
       `${info.path}: ${capture.tokens.length} tokens, ${capture.layers.length} attention layers, ${analysis.heads.length} heads, execution provider ${capture.executionProvider}`,
     );
   } finally {

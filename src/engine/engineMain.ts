@@ -7,6 +7,7 @@ import { InputError } from '../model/inputError';
 import { modelFiles } from '../model/modelFiles';
 import { ModelFormatError } from '../model/onnxGraph';
 import { analyzeCapture } from '../analysis/attentionAnalysis';
+import { efficientAttentionLab } from '../analysis/efficientAttentionLab';
 import { EngineMethods, EngineRequest, EngineResponse } from './engineProtocol';
 
 // Sessions are kept per model file, modification time and provider choice; the least
@@ -46,10 +47,15 @@ async function handle(req: EngineRequest): Promise<unknown> {
     case 'analyze': {
       const p = req.params as EngineMethods['analyze']['params'];
       const model = await loaded(p.load);
-      const capture = await model.capture({ ...p.capture, memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes() });
+      const capture = await model.capture({
+        ...p.capture,
+        includeQueryKey: p.capture.includeQueryKey || p.lab !== undefined,
+        memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes(),
+      });
       const analysis = analyzeCapture(capture, p.analysis);
+      const lab = p.lab ? efficientAttentionLab(capture, p.lab) : undefined;
       if (!p.returnAttention) capture.layers = capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined }));
-      return { capture, analysis };
+      return { capture, analysis, lab };
     }
     case 'stats':
       return { maxRssBytes: process.resourceUsage().maxRSS * 1024 };

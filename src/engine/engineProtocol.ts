@@ -1,6 +1,7 @@
 // The messages between the extension host (or CLI) and the engine child process.
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import type { AnalysisOptions, AttentionAnalysis } from '../analysis/attentionAnalysis';
+import type { LabOptions, LabResult } from '../analysis/efficientAttentionLab';
 import type { CaptureOptions, LoadOptions, ModelInfo } from '../model/capture';
 
 export interface EngineMethods {
@@ -8,8 +9,8 @@ export interface EngineMethods {
   capture: { params: { load: LoadOptions; capture: CaptureOptions }; result: AttentionCapture };
   /** capture and head analysis in the engine; the probabilities come back only when asked for */
   analyze: {
-    params: { load: LoadOptions; capture: CaptureOptions; analysis: AnalysisOptions; returnAttention: boolean };
-    result: { capture: AttentionCapture; analysis: AttentionAnalysis };
+    params: { load: LoadOptions; capture: CaptureOptions; analysis: AnalysisOptions; lab?: LabOptions; returnAttention: boolean };
+    result: { capture: AttentionCapture; analysis: AttentionAnalysis; lab?: LabResult };
   };
   /** the engine's own peak resident memory */
   stats: { params: Record<string, never>; result: { maxRssBytes: number } };

@@ -1,6 +1,7 @@
 // What attention costs: floats, bytes and FLOPs of dense attention and of six efficient
 // methods, from a model's shape. Formulas and reference figures: shared/docs/METHODS.md.
 // Pure: every count is closed-form, so absurd sizes cost nothing to estimate.
+import { bandScores, fixedScores, stridedScores } from '../analysis/patternCounts';
 
 export type Dtype = 'fp32' | 'fp16' | 'bf16' | 'int8';
 export type Mode = 'inference' | 'training';
@@ -93,37 +94,6 @@ export interface MemoryEstimate {
 }
 
 export class EstimateError extends Error {}
-
-// Scores of one head when each query i sees keys [i - w, i] (causal) or |i - j| <= w.
-export function bandScores(n: number, w: number, causal: boolean): number {
-  const back = n <= w + 1 ? (n * (n + 1)) / 2 : ((w + 1) * (w + 2)) / 2 + (n - w - 1) * (w + 1);
-  return causal ? back : 2 * back - n;
-}
-
-// Strided (Child et al.): (i - j) < l, or (i - j) mod l == 0.
-export function stridedScores(n: number, l: number, causal: boolean): number {
-  const local = bandScores(n, l - 1, true);
-  const q = Math.floor(n / l);
-  const r = n % l;
-  const strided = (l * q * (q - 1)) / 2 + q * r; // sum over i of floor(i / l): the j = i - kl, k >= 1
-  const back = local + strided;
-  return causal ? back : 2 * back - n;
-}
-
-// Fixed (Child et al.): same block of l, or j mod l in [l - c, l).
-export function fixedScores(n: number, l: number, c: number, causal: boolean): number {
-  const q = Math.floor(n / l);
-  const r = n % l;
-  if (causal) {
-    const own = q * ((l * (l + 1)) / 2) + (r * (r + 1)) / 2;
-    const earlierBlocks = (l * q * (q - 1)) / 2 + q * r; // sum over i of floor(i / l)
-    return own + c * earlierBlocks;
-  }
-  const summaryIn = (size: number): number => Math.max(0, size - (l - c));
-  const allSummary = q * c + summaryIn(r);
-  const block = (size: number): number => size * (size + allSummary - summaryIn(size));
-  return q * block(l) + block(r);
-}
 
 function positive(name: string, v: number): number {
   if (!Number.isFinite(v) || v <= 0 || !Number.isInteger(v)) throw new EstimateError(`${name} must be a positive whole number, not ${v}`);

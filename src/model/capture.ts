@@ -10,7 +10,7 @@ import { InputPlan, PlannedInput, concreteDims, inputPlan } from './modelInputs'
 import { ModelRewrite, OnnxModel, onnxModel, rewrittenModelBytes } from './onnxGraph';
 import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, createSession, floatTensor, intTensor, tensorFloats } from './ortSession';
 import { TextTokenizer, TokenizedText } from './tokenizerTypes';
-import { seededNormals } from './seededRandom';
+import { seededNormals } from '../analysis/seededRandom';
 
 export interface LoadOptions {
   model: string;

@@ -169,3 +169,33 @@ test('corpus mode: 120 texts on the specimen and on tiny-bert-mlm, averaged, thr
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /holds no text/);
 });
+
+test('the efficient-attention lab on the specimen: local and previous-token heads survive their patterns', async () => {
+  const { efficientAttentionLab } = await import('../../src/analysis/efficientAttentionLab');
+  const m = await LoadedModel.load({ model: SPECIMEN, executionProvider: 'cpu' });
+  const cap = await m.capture({ text: 'The quick brown fox, the lazy dog. It jumps over the lazy fox, then the dog jumps.', includeQueryKey: true });
+  const recall = (lab: ReturnType<typeof efficientAttentionLab>, layer: number, head: number, method: string) =>
+    lab.heads.find((h) => h.layer === layer && h.head === head)!.methods.find((x) => x.method === method)!.recall;
+  const w2 = efficientAttentionLab(cap, { window: 2, head: { layer: 1, head: 2 } });
+  assert.ok(recall(w2, 1, 2, 'local') > 0.999, 'local ±2 head under a window of 2');
+  assert.ok(recall(w2, 1, 2, 'adaptiveSpan') > 0.999, 'local ±2 head under adaptive span');
+  for (const stride of [2, 3, 5]) assert.ok(recall(efficientAttentionLab(cap, { stride }), 0, 0, 'strided') > 0.999, `previous-token head under strided l = ${stride}`);
+  // every method on every head, with its memory
+  assert.equal(w2.heads.length, 12);
+  for (const h of w2.heads) {
+    assert.deepEqual(h.methods.map((x) => x.method), ['local', 'strided', 'fixed', 'adaptiveSpan', 'lsh', 'lshSeparate', 'routing']);
+    for (const x of h.methods) {
+      assert.ok(x.recall >= 0 && x.recall <= 1 + 1e-6, `${x.method} recall ${x.recall}`);
+      assert.equal(x.bytes, x.scoresComputed * 4);
+    }
+  }
+  // buckets of the chosen head, every round, every token
+  const b = w2.buckets!;
+  assert.equal(b.lsh.length, 4);
+  assert.equal(b.lsh[0].length, cap.tokens.length);
+  assert.equal(b.lshBucketSizes[0].reduce((s, x) => s + x, 0), cap.tokens.length);
+  assert.equal(b.routing.length, cap.tokens.length);
+  assert.deepEqual(efficientAttentionLab(cap, { window: 2, head: { layer: 1, head: 2 } }).buckets, b, 'the same seed gives the same buckets');
+  // at an equal budget every method reports its mean recall over heads
+  for (const name of ['local', 'strided', 'fixed', 'adaptiveSpan', 'lsh', 'routing']) assert.ok(w2.equalBudget.methods[name].meanRecall > 0, name);
+});

@@ -182,7 +182,7 @@ test('capture of chosen layers only, and a refusal with numbers when it would no
 test("ONNX's standard Attention (opset 23): the softmax comes out of its qk_matmul_output and equals softmax(Q K^T / sqrt d)", async () => {
   const { GraphBuilder } = await import('../../src/model/builder/onnxBuilder');
   const { ONNX_FLOAT, ONNX_INT64 } = await import('../../src/model/onnxGraph');
-  const { seededNormals } = await import('../../src/model/seededRandom');
+  const { seededNormals } = await import('../../src/analysis/seededRandom');
   const g = new GraphBuilder('standard attention');
   const ids = g.input('input_ids', ONNX_INT64, ['batch', 'sequence']);
   const x = g.node('Gather', [g.floats('emb', [50, 16], seededNormals(800, 'emb')), ids]);

@@ -207,3 +207,15 @@ test('memory: bad configs and sizes exit 2 with what is wrong', () => {
   const huge = cli(['memory', '--layers', '12', '--heads', '12', '--hidden', '768', '--seq', '1000000000']);
   assert.equal(huge.code, 0, huge.stderr);
 });
+
+test('analyze --lab: methods per head, the equal-budget comparison and the buckets of --head', () => {
+  const r = cli(['analyze', '--model', TINY_BERT, '--text', 'the quick brown fox jumps over the lazy dog.', '--lab', '--head', '1:2']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.methods.length, 8 * 7);
+  assert.deepEqual(Object.keys(j.methods[0]), ['layer', 'head', 'method', 'params', 'recall', 'scoresComputed', 'bytes']);
+  assert.ok(j.equalBudget.budget > 0 && j.equalBudget.methods.lsh.meanRecall > 0);
+  assert.equal(j.buckets.layer, 1);
+  assert.equal(j.buckets.lsh[0].length, 12);
+  refuses(['analyze', '--model', 'demo', '--text', 'x', '--head', 'two'], /--head takes LAYER:HEAD, such as 1:3, not 'two'/);
+});

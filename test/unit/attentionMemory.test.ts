@@ -3,13 +3,11 @@ import { test } from 'node:test';
 import {
   AttentionShape,
   EstimateError,
-  bandScores,
   denseEstimate,
-  fixedScores,
   memoryEstimate,
-  stridedScores,
 } from '../../src/memory/attentionMemory';
 import { binaryBytes, decimalBytes } from '../../src/analysis/units';
+import { bandScores, fixedScores, stridedScores } from '../../src/analysis/patternCounts';
 
 const bertBase = (seq: number, extra: Partial<AttentionShape> = {}): AttentionShape => ({
   layers: 12,

@@ -1,5 +1,5 @@
 // Random-weight BERT encoders of real sizes, for benchmarks: generated when needed, never committed.
-import { seededNormals } from '../seededRandom';
+import { seededNormals } from '../../analysis/seededRandom';
 import { EncoderShape, encoderGraph } from './encoderModel';
 import { EncodedModel } from './onnxBuilder';
 

@@ -5,7 +5,7 @@
 // Value and output projections are zero, so every layer sees the embeddings unchanged, and each
 // head's query/key weights pick the features its role needs; scores differ by about 20 between
 // the attended keys and the rest, so the roles hold to within e^-20.
-import { seededNormals } from '../seededRandom';
+import { seededNormals } from '../../analysis/seededRandom';
 import { EncoderShape, EncoderWeights, LayerWeights, encoderGraph } from './encoderModel';
 import { EncodedModel, GraphBuilder } from './onnxBuilder';
 

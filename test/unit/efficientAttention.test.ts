@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { lshBuckets, lshPairs, unitRows } from '../../src/analysis/lshBuckets';
+import { routing, routingPairs } from '../../src/analysis/routingClusters';
+import { seededNormals } from '../../src/analysis/seededRandom';
+import { adaptiveSpan, fixedPattern, localPattern, patternRecall, spanMask, stridedPattern } from '../../src/analysis/sparsePatterns';
+
+const close = (a: number, b: number, tol = 1e-9): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+
+test('recall: the dense mass on the pairs a pattern computes, over the number of queries', () => {
+  // 3 tokens, bidirectional
+  const probs = Float32Array.from([0.5, 0.5, 0, 0.25, 0.5, 0.25, 0.1, 0.2, 0.7]);
+  const r = patternRecall({ probs, offset: 0, n: 3, causal: false }, localPattern(0));
+  close(r.recall, (0.5 + 0.5 + 0.7) / 3, 1e-7);
+  assert.equal(r.scoresComputed, 3);
+  assert.equal(patternRecall({ probs, offset: 0, n: 3, causal: false }, localPattern(1)).scoresComputed, 7);
+  // strided l = 2: |i - j| < 2 or even distance: everything at n = 3
+  assert.equal(patternRecall({ probs, offset: 0, n: 3, causal: false }, stridedPattern(2)).recall > 0.9999, true);
+  // fixed l = 2, c = 1: blocks {0,1}, {2} give 4 + 1 pairs; summary column 1 adds (2, 1)
+  assert.equal(patternRecall({ probs, offset: 0, n: 3, causal: false }, fixedPattern(2, 1)).scoresComputed, 6);
+});
+
+test("adaptive span's soft mask and the smallest z that keeps a coverage", () => {
+  close(spanMask(0, 10, 32), 1);
+  close(spanMask(10, 10, 32), 1);
+  close(spanMask(26, 10, 32), 0.5);
+  close(spanMask(42, 10, 32), 0);
+  // all mass at distance 5, n = 64: with R = 4, z = 5 keeps all of it, z = 4 keeps 3/4
+  const byDistance = new Float64Array(64);
+  byDistance[5] = 64;
+  const s = adaptiveSpan(byDistance, 64, true, 4, { coverage: 0.75 });
+  assert.equal(s.span, 4);
+  close(s.massKept, 0.75);
+  assert.equal(adaptiveSpan(byDistance, 64, true, 4, { coverage: 1 }).span, 5);
+});
+
+test('identical vectors always share an LSH bucket; the same seed gives the same buckets', () => {
+  const dims = 16;
+  const n = 40;
+  const rows = seededNormals(n * dims, 'lsh rows');
+  rows.copyWithin(7 * dims, 3 * dims, 4 * dims); // row 7 = row 3
+  const v = { heads: 1, positions: n, dims, data: rows };
+  const unit = unitRows(v, 0);
+  const a = lshBuckets(unit, n, dims, 8, 6, 42);
+  for (const round of a) assert.equal(round[7], round[3]);
+  assert.deepEqual(lshBuckets(unit, n, dims, 8, 6, 42), a);
+  assert.notDeepEqual(lshBuckets(unit, n, dims, 8, 6, 43), a);
+  // shared-QK: a query always reaches its own key (same chunk)
+  const { pairs } = lshPairs(a, a, n, 5, true);
+  for (let i = 0; i < n; i++) assert.equal(pairs[i * n + i], 1);
+});
+
+test('routing recovers planted clusters', () => {
+  const dims = 8;
+  const k = 4;
+  const per = 10;
+  const n = k * per;
+  const centers = seededNormals(k * dims, 'centers');
+  const noise = seededNormals(n * dims, 'noise');
+  const points = new Float32Array(n * dims);
+  for (let p = 0; p < n; p++) for (let d = 0; d < dims; d++) points[p * dims + d] = 5 * centers[Math.floor(p / per) * dims + d] + 0.3 * noise[p * dims + d];
+  const unit = unitRows({ heads: 1, positions: n, dims, data: points }, 0);
+  const r = routing(unit, unit, n, dims, { clusters: k, iterations: 10, seed: 3 });
+  // every planted group lands in one cluster, and different groups in different clusters
+  const clusterOf = Array.from({ length: k }, (_, g) => new Set(Array.from(r.keyCluster.subarray(g * per, (g + 1) * per))));
+  for (const s of clusterOf) assert.equal(s.size, 1);
+  assert.equal(new Set(clusterOf.map((s) => [...s][0])).size, k);
+  // balanced: each centroid takes n/k queries and keys; a query reaches exactly its group's keys
+  const { pairs, scores } = routingPairs(r, n);
+  assert.equal(scores, k * per * per);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) assert.equal(pairs[i * n + j], Math.floor(i / per) === Math.floor(j / per) ? 1 : 0);
+});
