@@ -11,6 +11,8 @@ import { binaryBytes } from '../src/analysis/units';
 import type { AttentionCapture, LayerAttention } from '../src/analysis/attentionCapture';
 import { analyzeCapture } from '../src/analysis/attentionAnalysis';
 import { headDistances } from '../src/analysis/headDistance';
+import { lshBuckets, lshPairs, unitRows } from '../src/analysis/lshBuckets';
+import { routing, routingPairs } from '../src/analysis/routingClusters';
 import { seededNormals } from '../src/analysis/seededRandom';
 import { createSession, intTensor } from '../src/model/ortSession';
 import { memoryEstimate } from '../src/memory/attentionMemory';
@@ -149,9 +151,33 @@ function benchHeadStats(): void {
   console.log(`  head distances (Jensen-Shannon, 144 heads, all pairs) at n = 128: ${(performance.now() - t0).toFixed(0)} ms`);
 }
 
+/** LSH (4 rounds, both modes) and routing (k = sqrt n, 10 iterations) on random queries and keys, d = 64. */
+function benchLshAndRouting(): void {
+  console.log('Efficient-attention lab on random heads (d = 64): time per head');
+  for (const [heads, n] of [
+    [144, 512],
+    [12, 4096],
+  ] as const) {
+    const dims = 64;
+    const vectors = { heads: 1, positions: n, dims, data: seededNormals(n * dims, `lab ${n}`) };
+    const rows = unitRows(vectors, 0);
+    const chunk = 64;
+    const buckets = Math.max(2, 2 * Math.round(n / chunk / 2));
+    const sample = Math.min(heads, 12);
+    const lshMs = medianOf(sample, () => {
+      const b = lshBuckets(rows, n, dims, buckets, 4, 1);
+      lshPairs(b, b, n, chunk, true);
+      lshPairs(lshBuckets(rows, n, dims, buckets, 4, 2), b, n, chunk, false);
+    });
+    const routingMs = medianOf(Math.min(sample, 5), () => routingPairs(routing(rows, rows, n, dims, { clusters: Math.round(Math.sqrt(n)), iterations: 10, seed: 1 }), n));
+    console.log(`  ${heads} heads at n = ${n}: LSH ${lshMs.toFixed(1)} ms/head, routing ${routingMs.toFixed(1)} ms/head; all heads ${((heads * (lshMs + routingMs)) / 1000).toFixed(1)} s`);
+  }
+}
+
 async function main(): Promise<void> {
   benchMemoryLens();
   benchHeadStats();
+  benchLshAndRouting();
   const modelPath = join(MODEL_DIR, 'model.onnx');
   if (!existsSync(modelPath)) {
     const t0 = performance.now();

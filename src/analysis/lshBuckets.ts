@@ -82,7 +82,11 @@ export function lshPairs(queryBuckets: Int32Array[], keyBuckets: Int32Array[], n
       }
     } else {
       const byBucket = new Map<number, number[]>();
-      keyBuckets[r].forEach((b, j) => byBucket.set(b, [...(byBucket.get(b) ?? []), j]));
+      keyBuckets[r].forEach((b, j) => {
+        const members = byBucket.get(b);
+        if (members) members.push(j);
+        else byBucket.set(b, [j]);
+      });
       for (let i = 0; i < n; i++) {
         const keys = byBucket.get(queryBuckets[r][i]) ?? [];
         for (const j of keys) pairs[i * n + j] = 1;

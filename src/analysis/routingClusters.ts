@@ -77,9 +77,12 @@ export function sphericalKMeans(points: Float32Array, count: number, dims: numbe
 
 /** The top `take` positions by similarity to centroid c. */
 function topByCentroid(rows: Float32Array, n: number, dims: number, centroids: Float32Array, c: number, take: number): Int32Array {
-  const sims = Array.from({ length: n }, (_, p) => [dot(rows, p, centroids, c, dims), p] as const);
-  sims.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  return Int32Array.from(sims.slice(0, take).map(([, p]) => p));
+  const sims = new Float64Array(n);
+  for (let p = 0; p < n; p++) sims[p] = dot(rows, p, centroids, c, dims);
+  const order = new Int32Array(n);
+  for (let p = 0; p < n; p++) order[p] = p;
+  order.sort((a, b) => sims[b] - sims[a] || a - b);
+  return order.slice(0, take);
 }
 
 export function routing(queries: Float32Array, keys: Float32Array, n: number, dims: number, opts: RoutingOptions): Routing {
