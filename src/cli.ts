@@ -20,6 +20,7 @@ const USAGE = `usage:
                          [--ep auto|cpu|cuda] [--layers 0,5,11] [--tokenizer FILE] [--truncate]
                          [--word-level] [--max-offset R] [--no-head-distance] [--timeout SECONDS]
                          [--lab [--head L:H] [--budget SCORES] [--window W] [--seed S]]
+                         [--segment S [--memory M] [--compress-rate C [--compressed-memory N]]]
                          [--json OUT] [--include-attention]
   attention-lens memory (--config FILE | --layers L --heads h --hidden H) [--seq n] [--batch b]
                         [--dtype fp32|fp16|bf16|int8] [--mode inference|training] [--kv-heads k]
@@ -135,6 +136,10 @@ async function analyze(argv: string[]): Promise<void> {
       budget: { type: 'string' },
       seed: { type: 'string' },
       window: { type: 'string' },
+      segment: { type: 'string' },
+      memory: { type: 'string' },
+      'compress-rate': { type: 'string' },
+      'compressed-memory': { type: 'string' },
     },
   });
   if (!values.model) throw new InputError('--model is required (a .onnx file, a model folder, or demo)');
@@ -160,6 +165,9 @@ async function analyze(argv: string[]): Promise<void> {
       ? { head: values.head !== undefined ? headOption(values.head) : undefined, budget: one(values.budget, 'budget'), seed: one(values.seed, 'seed'), window: one(values.window, 'window') }
       : undefined;
   if (lab && values.corpus !== undefined) throw new InputError('--lab works on one text: leave out --corpus');
+  const segment = one(values.segment, 'segment');
+  const rate = one(values['compress-rate'], 'compress-rate');
+  if ((values.memory !== undefined || rate !== undefined) && segment === undefined) throw new InputError('--memory and --compress-rate need --segment');
   const load = { model: values.model === 'demo' ? SPECIMEN_FOLDER : values.model, executionProvider: ep, tokenizer: values.tokenizer };
   const layers = values.layers !== undefined ? numberList(values.layers, 'layers') : undefined;
   const engine = new EngineClient({ enginePath: join(__dirname, 'engine.js'), timeoutMs: timeoutSeconds * 1000 });
@@ -172,6 +180,17 @@ async function analyze(argv: string[]): Promise<void> {
   };
   try {
     const info = await engine.load(load);
+    if (segment !== undefined) {
+      if (values.corpus !== undefined) throw new InputError('--segment works on one text: leave out --corpus');
+      const memory = one(values.memory, 'memory') ?? segment;
+      const compression = rate !== undefined ? { rate, slots: one(values['compressed-memory'], 'compressed-memory') ?? memory } : undefined;
+      const r = await engine.recurrence({ load, run: { text, ids: values.ids !== undefined ? numberList(values.ids, 'ids') : undefined, segment, memory, compression } });
+      write(
+        { model: modelReport(info, info.executionProvider), tokens: r.tokens, inputIds: r.inputIds, recurrence: r.recurrence, ...(r.compressive ? { compressive: r.compressive } : {}) },
+        `${info.path}: ${r.tokens.length} tokens in segments of ${segment}, memory ${memory}`,
+      );
+      return;
+    }
     if (values.corpus !== undefined) {
       const texts = corpusTexts(values.corpus);
       const parts: AttentionAnalysis[] = [];

@@ -62,6 +62,10 @@ export class EngineClient {
     return this.request('analyze', params);
   }
 
+  recurrence(params: EngineMethods['recurrence']['params']): Promise<EngineMethods['recurrence']['result']> {
+    return this.request('recurrence', params);
+  }
+
   stats(): Promise<{ maxRssBytes: number }> {
     return this.request('stats', {});
   }

@@ -8,7 +8,8 @@ import { modelFiles } from '../model/modelFiles';
 import { ModelFormatError } from '../model/onnxGraph';
 import { analyzeCapture } from '../analysis/attentionAnalysis';
 import { efficientAttentionLab } from '../analysis/efficientAttentionLab';
-import { EngineMethods, EngineRequest, EngineResponse } from './engineProtocol';
+import { recurrenceHeads, softmaxKlNats } from '../analysis/recurrence';
+import { EngineMethods, EngineRequest, EngineResponse, RecurrenceReport } from './engineProtocol';
 
 // Sessions are kept per model file, modification time and provider choice; the least
 // recently used goes when more are open than this.
@@ -56,6 +57,29 @@ async function handle(req: EngineRequest): Promise<unknown> {
       const lab = p.lab ? efficientAttentionLab(capture, p.lab) : undefined;
       if (!p.returnAttention) capture.layers = capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined }));
       return { capture, analysis, lab };
+    }
+    case 'recurrence': {
+      const p = req.params as EngineMethods['recurrence']['params'];
+      const model = await loaded(p.load);
+      const run = await model.recurrence(p.run);
+      const report: RecurrenceReport = {
+        tokens: run.tokens,
+        inputIds: model.tokenize({ text: p.run.text, ids: p.run.ids }, false).ids,
+        recurrence: { segment: p.run.segment, memory: p.run.memory, heads: recurrenceHeads(run.steps, run.layerIndices) },
+      };
+      const c = p.run.compression;
+      if (c) {
+        // The uncompressed run keeps every position the compressed memory stands for.
+        const full = await model.recurrence({ ...p.run, compression: undefined, memory: p.run.memory + c.rate * c.slots });
+        report.compressive = {
+          rate: c.rate,
+          compressedMemory: c.slots,
+          memory: p.run.memory,
+          klNats: softmaxKlNats(full.finalOutput, run.finalOutput),
+          bytesSaved: (c.rate - 1) * c.slots * run.slotBytes,
+        };
+      }
+      return report;
     }
     case 'stats':
       return { maxRssBytes: process.resourceUsage().maxRSS * 1024 };

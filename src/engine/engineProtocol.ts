@@ -2,7 +2,15 @@
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import type { AnalysisOptions, AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { LabOptions, LabResult } from '../analysis/efficientAttentionLab';
-import type { CaptureOptions, LoadOptions, ModelInfo } from '../model/capture';
+import type { CaptureOptions, LoadOptions, ModelInfo, RecurrenceOptions } from '../model/capture';
+import type { RecurrenceHead } from '../analysis/recurrence';
+
+export interface RecurrenceReport {
+  tokens: string[];
+  inputIds: number[];
+  recurrence: { segment: number; memory: number; heads: RecurrenceHead[] };
+  compressive?: { rate: number; compressedMemory: number; memory: number; klNats: number; bytesSaved: number };
+}
 
 export interface EngineMethods {
   load: { params: LoadOptions; result: ModelInfo };
@@ -12,6 +20,8 @@ export interface EngineMethods {
     params: { load: LoadOptions; capture: CaptureOptions; analysis: AnalysisOptions; lab?: LabOptions; returnAttention: boolean };
     result: { capture: AttentionCapture; analysis: AttentionAnalysis; lab?: LabResult };
   };
+  /** Transformer-XL recurrence on a decoder's cache, and compressive memory against an uncompressed run */
+  recurrence: { params: { load: LoadOptions; run: RecurrenceOptions }; result: RecurrenceReport };
   /** the engine's own peak resident memory */
   stats: { params: Record<string, never>; result: { maxRssBytes: number } };
 }

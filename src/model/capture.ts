@@ -2,6 +2,8 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { AttentionCapture, HeadVectors, LayerAttention } from '../analysis/attentionCapture';
+import { CacheTensor, concatAxis, meanPoolAxis, sliceAxis } from '../analysis/cacheTensors';
+import type { RecurrenceStep } from '../analysis/recurrence';
 import { binaryBytes } from '../analysis/units';
 import { AttentionTap, attentionSites, fusedAttentionMessage, tapRewrite } from './attentionTap';
 import { InputError } from './inputError';
@@ -224,7 +226,7 @@ export class LoadedModel {
   }
 
   /** Token pieces of a text, or of raw ids, with the limits of the model checked. */
-  tokenize(opts: CaptureOptions): TokenizedText & { warnings: string[] } {
+  tokenize(opts: CaptureOptions, checkPositions = true): TokenizedText & { warnings: string[] } {
     const warnings: string[] = [];
     let t: TokenizedText;
     if (opts.ids) {
@@ -250,7 +252,7 @@ export class LoadedModel {
       if (t.ids.length === 0) throw new InputError('the text gives no tokens');
     }
     const max = this.info.maxPositions;
-    if (max !== null && t.ids.length > max) {
+    if (checkPositions && max !== null && t.ids.length > max) {
       if (!opts.truncate) {
         throw new InputError(
           `the text is ${t.ids.length} tokens long but the model takes at most ${max} positions: shorten it, or pass --truncate to keep the first ${max}`,
@@ -307,6 +309,100 @@ export class LoadedModel {
     };
   }
 
+  /**
+   * Runs a long text through a decoder's cache as Transformer-XL does: one token per run, and at
+   * every segment boundary the cache cut to the last `memory` positions (those that leave are
+   * dropped, or mean-pooled into a compressed memory that is fed in front of the cache).
+   */
+  async recurrence(opts: RecurrenceOptions): Promise<RecurrenceRun> {
+    const pasts = this.plan.inputs.filter((i): i is PlannedInput & { presentOutput: string } => i.role === 'past' && !!i.presentOutput);
+    if (pasts.length === 0) {
+      throw new InputError('segment recurrence needs a decoder exported with past key/value inputs and present outputs (such as gpt2_past.onnx); this model has none');
+    }
+    if (!(opts.segment >= 1) || !(opts.memory >= 0) || (opts.compression && !(opts.compression.rate >= 1 && opts.compression.slots >= 1))) {
+      throw new InputError('segment must be at least 1, memory at least 0, compression rate and slots at least 1');
+    }
+    const tok = this.tokenize({ text: opts.text, ids: opts.ids }, false);
+    const axisOf = (p: PlannedInput): number => p.shape.findIndex((d, i) => typeof d !== 'number' && d !== this.plan.batchSymbol && i > 0);
+    const firstOutput = this.originalOutputs[0];
+    const layerIndices = this.taps.map((_, i) => i);
+    const fetch = [...new Set([firstOutput, ...layerIndices.map((l) => this.taps[l].probsTensor), ...pasts.map((p) => p.presentOutput)])];
+    let cache = new Map<string, CacheTensor>();
+    let compressed = new Map<string, CacheTensor>();
+    let cachePositions: number[] = [];
+    let compressedPositions: number[] = [];
+    const steps: RecurrenceStep[] = [];
+    let finalOutput = new Float32Array(0);
+    for (let t = 0; t < tok.ids.length; t++) {
+      const segment = Math.floor(t / opts.segment);
+      if (t > 0 && t % opts.segment === 0 && cachePositions.length > opts.memory) {
+        const leaving = cachePositions.length - opts.memory;
+        if (opts.compression) {
+          const { rate, slots } = opts.compression;
+          const next = new Map<string, CacheTensor>();
+          for (const p of pasts) {
+            const pooled = meanPoolAxis(sliceAxis(cache.get(p.name)!, axisOf(p), 0, leaving), axisOf(p), rate);
+            const joined = compressed.has(p.name) ? concatAxis(compressed.get(p.name)!, pooled, axisOf(p)) : pooled;
+            const len = joined.dims[axisOf(p)];
+            next.set(p.name, len > slots ? sliceAxis(joined, axisOf(p), len - slots, len) : joined);
+          }
+          for (let g = 0; g < leaving; g += rate) {
+            const group = cachePositions.slice(g, Math.min(leaving, g + rate));
+            compressedPositions.push(group.reduce((a, b) => a + b, 0) / group.length);
+          }
+          compressedPositions = compressedPositions.slice(Math.max(0, compressedPositions.length - slots));
+          compressed = next;
+        }
+        for (const p of pasts) cache.set(p.name, sliceAxis(cache.get(p.name)!, axisOf(p), leaving, cachePositions.length));
+        cachePositions = cachePositions.slice(leaving);
+      }
+      const fed = new Map<string, OrtTensor>();
+      for (const p of pasts) {
+        const c = cache.get(p.name);
+        const m = compressed.get(p.name);
+        const whole = c && m ? concatAxis(m, c, axisOf(p)) : (c ?? m);
+        if (whole) fed.set(p.name, floatTensor(whole.data, whole.dims));
+      }
+      const pastLength = compressedPositions.length + cachePositions.length;
+      const out = await this.run(this.feeds([tok.ids[t]], 1, pastLength, fed), fetch);
+      for (const p of pasts) {
+        const present = out[p.presentOutput];
+        const full: CacheTensor = { data: tensorFloats(present), dims: present.dims.map(Number) };
+        cache.set(p.name, sliceAxis(full, axisOf(p), compressedPositions.length, full.dims[axisOf(p)]));
+      }
+      cachePositions.push(t);
+      const keyPositions = Float64Array.from([...compressedPositions, ...cachePositions]);
+      const rows = layerIndices.map((l) => attentionRows(this.taps[l].name, out[this.taps[l].probsTensor], 1, keyPositions.length));
+      steps.push({
+        position: t,
+        segment,
+        keyPositions,
+        keyIsMemory: Uint8Array.from(keyPositions, (pos) => (pos < segment * opts.segment ? 1 : 0)),
+        rows: rows.map((r) => r.probs),
+        heads: rows.map((r) => r.heads),
+      });
+      const o = out[firstOutput];
+      const last = o.dims[o.dims.length - 1];
+      const values = tensorFloats(o);
+      finalOutput = values.slice(values.length - Number(last));
+    }
+    const slotBytes = pasts.reduce((sum, p) => {
+      const dims = concreteDims(p, this.plan, 1, 1);
+      return sum + dims.reduce((a, b) => a * b, 1) * FLOAT_BYTES;
+    }, 0);
+    return { tokens: tok.tokens, layerIndices, steps, finalOutput, slotBytes };
+  }
+
+  // A run that ONNX Runtime refuses (an id outside the vocabulary, a shape it cannot take) is the
+  // input's fault far more often than ours: say what ONNX Runtime said.
+  private async run(feeds: OrtFeeds, fetch: string[]): Promise<Record<string, OrtTensor>> {
+    try {
+      return await this.session.run(feeds, fetch);
+    } catch (e) {
+      throw new InputError(`ONNX Runtime could not run ${basename(this.info.path)}: ${(e as Error).message}`);
+    }
+  }
+
   /** Feeds for one run: `ids` at positions past.., the cache given or empty. */
   private feeds(ids: number[], padTo: number, past: number, cache: Map<string, OrtTensor>): OrtFeeds {
     const feeds: OrtFeeds = {};
@@ -354,7 +450,7 @@ export class LoadedModel {
 
   private async runOnce(ids: number[], layerIndices: number[], withQK: boolean): Promise<LayerAttention[]> {
     const padTo = this.plan.mode.kind === 'fixed' ? this.plan.mode.length : ids.length;
-    const out = await this.session.run(this.feeds(ids, padTo, 0, new Map()), this.fetchNames(layerIndices, withQK));
+    const out = await this.run(this.feeds(ids, padTo, 0, new Map()), this.fetchNames(layerIndices, withQK));
     return layerIndices.map((l) => {
       const tap = this.taps[l];
       const probs = out[tap.probsTensor];
@@ -376,7 +472,7 @@ export class LoadedModel {
     const fetch = [...new Set([...this.fetchNames(layerIndices, withQK), ...pasts.map((p) => p.presentOutput)])];
     let layers: LayerAttention[] = [];
     for (let step = 0; step < n; step++) {
-      const out = await this.session.run(this.feeds([ids[step]], 1, step, cache), fetch);
+      const out = await this.run(this.feeds([ids[step]], 1, step, cache), fetch);
       for (const p of pasts) cache.set(p.name, out[p.presentOutput]);
       layerIndices.forEach((l, k) => {
         const tap = this.taps[l];
@@ -394,6 +490,26 @@ export class LoadedModel {
     }
     return layers;
   }
+}
+
+/** Segment recurrence: segments of `segment` tokens, a memory of `memory` cached positions, and optionally a compressed memory. */
+export interface RecurrenceOptions {
+  text?: string;
+  ids?: number[];
+  segment: number;
+  memory: number;
+  /** pool the positions that leave the memory at `rate` into at most `slots` compressed positions */
+  compression?: { rate: number; slots: number };
+}
+
+export interface RecurrenceRun {
+  tokens: string[];
+  layerIndices: number[];
+  steps: RecurrenceStep[];
+  /** the model's first output at the last position: the next-token scores of a language model */
+  finalOutput: Float32Array;
+  /** bytes one cached position takes over all past inputs */
+  slotBytes: number;
 }
 
 function syntheticInput(input: PlannedInput, dims: number[]): OrtTensor {

@@ -199,3 +199,27 @@ test('the efficient-attention lab on the specimen: local and previous-token head
   // at an equal budget every method reports its mean recall over heads
   for (const name of ['local', 'strided', 'fixed', 'adaptiveSpan', 'lsh', 'routing']) assert.ok(w2.equalBudget.methods[name].meanRecall > 0, name);
 });
+
+test('Transformer-XL recurrence on gpt2_past with real past inputs; memory 0 gives share 0; rate 1 gives KL 0', async () => {
+  const { recurrenceHeads, softmaxKlNats } = await import('../../src/analysis/recurrence');
+  const m = await LoadedModel.load({ model: join(ORT_TESTDATA, 'gpt2_past.onnx'), executionProvider: 'cpu' });
+  const ids = Array.from({ length: 16 }, (_, i) => ((i * 7) % 9) + 1);
+  const none = recurrenceHeads((await m.recurrence({ ids, segment: 4, memory: 0 })).steps, m.info.layerNames.map((_, i) => i));
+  assert.equal(none.length, 24);
+  assert.ok(none.every((h) => h.memoryShare === 0 && h.effectiveContext <= 3));
+  const run = await m.recurrence({ ids, segment: 4, memory: 4 });
+  const withMemory = recurrenceHeads(run.steps, run.layerIndices);
+  assert.ok(withMemory.every((h) => h.memoryShare > 0 && h.memoryShare < 1), 'every head puts some attention on the memory');
+  // the cache really goes forward: late queries see 4 memory positions and their segment so far
+  assert.equal(run.steps[15].keyPositions.length, 8);
+  assert.deepEqual(Array.from(run.steps[15].keyIsMemory), [1, 1, 1, 1, 0, 0, 0, 0]);
+  const uncompressed = await m.recurrence({ ids, segment: 4, memory: 4 });
+  const rate1 = await m.recurrence({ ids, segment: 4, memory: 2, compression: { rate: 1, slots: 2 } });
+  assert.ok(softmaxKlNats(uncompressed.finalOutput, rate1.finalOutput) <= 1e-6);
+  const rate2 = await m.recurrence({ ids, segment: 4, memory: 2, compression: { rate: 2, slots: 1 } });
+  assert.ok(softmaxKlNats(uncompressed.finalOutput, rate2.finalOutput) > 0, 'pooling two positions into one changes the output');
+  await assert.rejects(
+    (await LoadedModel.load({ model: SPECIMEN, executionProvider: 'cpu' })).recurrence({ text: 'a b', segment: 2, memory: 1 }),
+    /segment recurrence needs a decoder exported with past key\/value inputs/,
+  );
+});

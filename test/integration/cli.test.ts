@@ -219,3 +219,15 @@ test('analyze --lab: methods per head, the equal-budget comparison and the bucke
   assert.equal(j.buckets.lsh[0].length, 12);
   refuses(['analyze', '--model', 'demo', '--text', 'x', '--head', 'two'], /--head takes LAYER:HEAD, such as 1:3, not 'two'/);
 });
+
+test('analyze --segment: recurrence and compressive memory in the JSON', () => {
+  const r = cli(['analyze', '--model', join(ORT_TESTDATA, 'gpt2_past.onnx'), '--ids', '1,2,3,4,5,6,7,8,9,1,2,3', '--segment', '4', '--memory', '2', '--compress-rate', '2', '--compressed-memory', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.deepEqual([j.recurrence.segment, j.recurrence.memory, j.recurrence.heads.length], [4, 2, 24]);
+  assert.deepEqual(Object.keys(j.recurrence.heads[0]), ['layer', 'head', 'memoryShare', 'effectiveContext']);
+  assert.equal(j.compressive.rate, 2);
+  assert.ok(j.compressive.klNats >= 0);
+  assert.equal(j.compressive.bytesSaved, 1 * 1 * 12 * 2 * 2 * 2 * 4);
+  refuses(['analyze', '--model', 'demo', '--text', 'a b', '--memory', '2'], /--memory and --compress-rate need --segment/);
+});

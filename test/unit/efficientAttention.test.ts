@@ -70,3 +70,30 @@ test('routing recovers planted clusters', () => {
   assert.equal(scores, k * per * per);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) assert.equal(pairs[i * n + j], Math.floor(i / per) === Math.floor(j / per) ? 1 : 0);
 });
+
+test('cache tensors: slice, concatenate and mean-pool along the sequence axis', async () => {
+  const { concatAxis, meanPoolAxis, sliceAxis } = await import('../../src/analysis/cacheTensors');
+  // dims [2, 3 positions, 2]
+  const t = { data: Float32Array.from([0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15]), dims: [2, 3, 2] };
+  assert.deepEqual(Array.from(sliceAxis(t, 1, 1, 3).data), [2, 3, 4, 5, 12, 13, 14, 15]);
+  assert.deepEqual(concatAxis(sliceAxis(t, 1, 0, 1), sliceAxis(t, 1, 1, 3), 1), t);
+  const pooled = meanPoolAxis(t, 1, 2);
+  assert.deepEqual(pooled.dims, [2, 2, 2]);
+  assert.deepEqual(Array.from(pooled.data), [1, 2, 4, 5, 11, 12, 14, 15]);
+  assert.deepEqual(meanPoolAxis(t, 1, 1), t);
+});
+
+test('memory share and reach from decoding steps; KL of identical outputs is 0', async () => {
+  const { recurrenceHeads, softmaxKlNats } = await import('../../src/analysis/recurrence');
+  // two steps of one head: the second query (position 5, segment 1) puts 0.25 on memory key at position 1
+  const steps = [
+    { position: 4, segment: 1, keyPositions: Float64Array.from([4]), keyIsMemory: Uint8Array.from([0]), rows: [Float32Array.from([1])], heads: [1] },
+    { position: 5, segment: 1, keyPositions: Float64Array.from([1, 4, 5]), keyIsMemory: Uint8Array.from([1, 0, 0]), rows: [Float32Array.from([0.25, 0.25, 0.5])], heads: [1] },
+  ];
+  const [h] = recurrenceHeads(steps, [3]);
+  assert.equal(h.layer, 3);
+  close(h.memoryShare, 0.125);
+  assert.equal(h.effectiveContext, 4);
+  assert.equal(softmaxKlNats(Float32Array.from([1, 2, 3]), Float32Array.from([1, 2, 3])), 0);
+  assert.ok(softmaxKlNats(Float32Array.from([1, 2, 3]), Float32Array.from([3, 2, 1])) > 0.5);
+});
