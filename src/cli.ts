@@ -19,7 +19,9 @@ const USAGE = `usage:
   attention-lens analyze --model <path|demo> (--text T | --text-file F | --ids 1,2,3 | --corpus FILE|DIR)
                          [--ep auto|cpu|cuda] [--layers 0,5,11] [--tokenizer FILE] [--truncate]
                          [--word-level] [--max-offset R] [--no-head-distance] [--timeout SECONDS]
-                         [--lab [--head L:H] [--budget SCORES] [--window W] [--seed S]]
+                         [--lab [--head L:H] [--budget SCORES] [--seed S] [--window W] [--stride L] [--block L]
+                                [--span Z | --coverage C] [--hashes H] [--chunk C] [--clusters K]
+                                [--routing-window W] [--global-tokens]]
                          [--segment S [--memory M] [--compress-rate C [--compressed-memory N]]]
                          [--json OUT] [--include-attention]
   attention-lens memory (--config FILE | --layers L --heads h --hidden H) [--seq n] [--batch b]
@@ -136,6 +138,15 @@ async function analyze(argv: string[]): Promise<void> {
       budget: { type: 'string' },
       seed: { type: 'string' },
       window: { type: 'string' },
+      stride: { type: 'string' },
+      block: { type: 'string' },
+      span: { type: 'string' },
+      coverage: { type: 'string' },
+      hashes: { type: 'string' },
+      chunk: { type: 'string' },
+      clusters: { type: 'string' },
+      'routing-window': { type: 'string' },
+      'global-tokens': { type: 'boolean', default: false },
       segment: { type: 'string' },
       memory: { type: 'string' },
       'compress-rate': { type: 'string' },
@@ -160,10 +171,29 @@ async function analyze(argv: string[]): Promise<void> {
   const maxOffset = values['max-offset'] === undefined ? undefined : numberList(values['max-offset'], 'max-offset')[0];
   const analysisOptions = { wordLevel: values['word-level'], maxOffset, headDistance: !values['no-head-distance'] };
   const one = (v: string | undefined, name: string): number | undefined => (v === undefined ? undefined : numberList(v, name)[0]);
+  const coverage = values.coverage === undefined ? undefined : Number(values.coverage);
+  if (coverage !== undefined && !(coverage > 0 && coverage <= 1)) throw new InputError(`--coverage takes a share in (0, 1], not '${values.coverage}'`);
   const lab: LabOptions | undefined =
     values.lab || values.head !== undefined
-      ? { head: values.head !== undefined ? headOption(values.head) : undefined, budget: one(values.budget, 'budget'), seed: one(values.seed, 'seed'), window: one(values.window, 'window') }
+      ? {
+          head: values.head !== undefined ? headOption(values.head) : undefined,
+          budget: one(values.budget, 'budget'),
+          seed: one(values.seed, 'seed'),
+          window: one(values.window, 'window'),
+          stride: one(values.stride, 'stride'),
+          block: one(values.block, 'block'),
+          span: one(values.span, 'span'),
+          coverage,
+          hashes: one(values.hashes, 'hashes'),
+          chunk: one(values.chunk, 'chunk'),
+          clusters: one(values.clusters, 'clusters'),
+          routingWindow: one(values['routing-window'], 'routing-window'),
+          globalTokens: values['global-tokens'],
+        }
       : undefined;
+  for (const [name, v] of [['stride', lab?.stride], ['block', lab?.block], ['hashes', lab?.hashes], ['chunk', lab?.chunk], ['clusters', lab?.clusters]] as const) {
+    if (v === 0) throw new InputError(`--${name} must be at least 1`);
+  }
   if (lab && values.corpus !== undefined) throw new InputError('--lab works on one text: leave out --corpus');
   const segment = one(values.segment, 'segment');
   const rate = one(values['compress-rate'], 'compress-rate');
