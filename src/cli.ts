@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { EngineClient, EngineError } from './engine/engineClient';
 import type { AttentionCapture } from './analysis/attentionCapture';
 import { AttentionAnalysis, corpusAnalysis } from './analysis/attentionAnalysis';
+import { captureSummary, headMatrix } from './analysis/captureViews';
+import { REPORT_MATRIX_FLOATS, reportHtml } from './reportHtml';
 import type { LabOptions, LabResult } from './analysis/efficientAttentionLab';
 import type { ModelInfo } from './model/capture';
 import { InputError } from './model/inputError';
@@ -23,7 +25,7 @@ const USAGE = `usage:
                                 [--span Z | --coverage C] [--hashes H] [--chunk C] [--clusters K]
                                 [--routing-window W] [--global-tokens]]
                          [--segment S [--memory M] [--compress-rate C [--compressed-memory N]]]
-                         [--json OUT] [--include-attention]
+                         [--json OUT] [--include-attention] [--html REPORT.html]
   attention-lens memory (--config FILE | --layers L --heads h --hidden H) [--seq n] [--batch b]
                         [--dtype fp32|fp16|bf16|int8] [--mode inference|training] [--kv-heads k]
                         [--head-dim d] [--causal] [--json OUT]
@@ -65,6 +67,19 @@ function labFields(lab: LabResult): object {
     ...(lab.buckets ? { buckets: lab.buckets } : {}),
     labNotes: lab.notes,
   };
+}
+
+/** The standalone HTML report, with every head's matrix when they fit. */
+function writeReport(path: string, modelPath: string, capture: AttentionCapture, analysis: AttentionAnalysis, lab: LabResult | undefined): void {
+  const floats = capture.layers.reduce((s, l) => s + l.probs.length, 0);
+  const matrices =
+    floats <= REPORT_MATRIX_FLOATS
+      ? capture.layers.flatMap((l, li) => Array.from({ length: l.heads }, (_, h) => ({ ...headMatrix(capture, li, h)!, layer: li })))
+      : undefined;
+  const bundle = readFileSync(join(__dirname, 'webview.js'), 'utf8');
+  const css = readFileSync(join(packageRoot, 'media', 'attention.css'), 'utf8');
+  writeFileSync(path, reportHtml(captureSummary(modelPath, capture, analysis, lab), matrices, bundle, css));
+  process.stderr.write(`attention-lens: wrote the report ${path}${matrices ? '' : ` (matrices left out: ${floats} probabilities)`}\n`);
 }
 
 function headOption(s: string): { layer: number; head: number } {
@@ -147,6 +162,7 @@ async function analyze(argv: string[]): Promise<void> {
       clusters: { type: 'string' },
       'routing-window': { type: 'string' },
       'global-tokens': { type: 'boolean', default: false },
+      html: { type: 'string' },
       segment: { type: 'string' },
       memory: { type: 'string' },
       'compress-rate': { type: 'string' },
@@ -195,6 +211,7 @@ async function analyze(argv: string[]): Promise<void> {
     if (v === 0) throw new InputError(`--${name} must be at least 1`);
   }
   if (lab && values.corpus !== undefined) throw new InputError('--lab works on one text: leave out --corpus');
+  if (values.html !== undefined && values.corpus !== undefined) throw new InputError('--html reports one text: leave out --corpus');
   const segment = one(values.segment, 'segment');
   const rate = one(values['compress-rate'], 'compress-rate');
   if ((values.memory !== undefined || rate !== undefined) && segment === undefined) throw new InputError('--memory and --compress-rate need --segment');
@@ -243,8 +260,9 @@ async function analyze(argv: string[]): Promise<void> {
       capture: { text, ids: values.ids !== undefined ? numberList(values.ids, 'ids') : undefined, layers, truncate: values.truncate },
       analysis: analysisOptions,
       lab,
-      returnAttention: values['include-attention'],
+      returnAttention: values['include-attention'] || values.html !== undefined,
     });
+    if (values.html !== undefined) writeReport(values.html, info.path, capture, analysis, labResult);
     for (const w of capture.warnings) process.stderr.write(`attention-lens: warning: ${w}\n`);
     write(
       analysisReport(info, capture, analysis, values['include-attention'], labResult),

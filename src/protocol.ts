@@ -3,8 +3,43 @@
 // the same id. Every message from the webview is checked with isWebviewMessage before use.
 
 export interface LayerSummary {
+  /** the layer's index in the model (captures may hold chosen layers only) */
+  index: number;
   name: string;
   heads: number;
+}
+
+/** One head's statistics, as the head analysis reports them. */
+export interface HeadSummary {
+  layer: number;
+  head: number;
+  toCls: number;
+  toSep: number;
+  toPunct: number;
+  toPrev: number;
+  toNext: number | null;
+  toSelf: number;
+  entropyNats: number;
+  uniformEntropyNats: number;
+  meanDistance: number;
+  span50: number;
+  span90: number;
+  span99: number;
+  span90Max: number;
+  labels: string[];
+}
+
+export interface AnalysisSummary {
+  causal: boolean;
+  heads: HeadSummary[];
+  relative: { offsets: number[]; profile: number[][] };
+  headDistance?: { embedding: [number, number][] };
+}
+
+export interface LabSummary {
+  heads: { layer: number; head: number; methods: { method: string; recall: number; scoresComputed: number }[] }[];
+  equalBudget: { budget: number; methods: Record<string, { meanRecall: number; scoresComputed: number }> };
+  notes: string[];
 }
 
 /** What the panel shows first: summaries only, no matrices. */
@@ -14,6 +49,8 @@ export interface CaptureSummary {
   tokens: string[];
   layers: LayerSummary[];
   warnings: string[];
+  analysis?: AnalysisSummary;
+  lab?: LabSummary;
 }
 
 /** One head's attention [queries][keys], row-major. */
@@ -48,6 +85,8 @@ export type WebviewMessage = { type: 'ready' } | { type: 'requestHead'; id: numb
 export interface WebviewState {
   layer: number;
   head: number;
+  view?: string;
+  statistic?: string;
 }
 
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;

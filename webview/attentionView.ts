@@ -1,5 +1,7 @@
-// The attention view: a header, layer and head pickers, and the selected head's heatmap.
+// The attention panel: a header, tabs for the overview, one head, spans, relative offsets and
+// methods; one head's matrix is asked of the host when shown.
 import type { CaptureSummary, HostMessage, WebviewState } from '../src/protocol';
+import { drawEmbedding, drawMethods, drawOverview, drawRelative, drawSpans, STATISTICS } from './analysisViews';
 import { drawHead } from './headView';
 import { HostApi } from './hostApi';
 
@@ -33,9 +35,18 @@ function requestHead(): void {
   host.setState(state);
 }
 
+const VIEWS = ['overview', 'head', 'spans', 'relative', 'methods'] as const;
+
+function section(id: string): HTMLElement {
+  const el = document.createElement('div');
+  el.id = id;
+  el.className = 'plot';
+  return el;
+}
+
 function render(s: CaptureSummary): void {
   summary = s;
-  if (state.layer >= s.layers.length) state = { layer: 0, head: 0 };
+  if (state.layer >= s.layers.length) state = { ...state, layer: 0, head: 0 };
   if (state.head >= s.layers[state.layer].heads) state = { ...state, head: 0 };
   app.replaceChildren();
   const header = document.createElement('header');
@@ -48,23 +59,106 @@ function render(s: CaptureSummary): void {
     p.textContent = w;
     app.appendChild(p);
   }
-  const controls = document.createElement('div');
-  controls.className = 'controls';
-  controls.append(
-    dropdown('Layer', s.layers.length, state.layer, (i) => `${i}: ${s.layers[i].name}`, (layer) => {
-      state = { layer, head: Math.min(state.head, s.layers[layer].heads - 1) };
-      requestHead();
-    }),
-    dropdown('Head', s.layers[state.layer].heads, state.head, (i) => String(i), (head) => {
-      state = { ...state, head };
-      requestHead();
-    }),
-  );
-  app.appendChild(controls);
-  const plot = document.createElement('div');
-  plot.id = 'heatmap';
-  app.appendChild(plot);
-  requestHead();
+  const tabs = document.createElement('nav');
+  tabs.className = 'tabs';
+  for (const v of VIEWS) {
+    const b = document.createElement('button');
+    b.textContent = v;
+    b.dataset.view = v;
+    b.className = v === (state.view ?? 'overview') ? 'active' : '';
+    b.addEventListener('click', () => show(v));
+    tabs.appendChild(b);
+  }
+  app.appendChild(tabs);
+  const view = document.createElement('div');
+  view.id = 'view';
+  app.appendChild(view);
+  show((state.view as (typeof VIEWS)[number]) ?? (s.analysis ? 'overview' : 'head'));
+}
+
+function note(text: string): HTMLElement {
+  const p = document.createElement('p');
+  p.className = 'note';
+  p.textContent = text;
+  return p;
+}
+
+function show(view: (typeof VIEWS)[number]): void {
+  const s = summary!;
+  state = { ...state, view };
+  host.setState(state);
+  for (const b of app.querySelectorAll<HTMLButtonElement>('nav.tabs button')) b.className = b.dataset.view === view ? 'active' : '';
+  const root = document.getElementById('view')!;
+  root.replaceChildren();
+  const done = (p: Promise<unknown>): void => void p.then(() => root.setAttribute('data-ready', view));
+  root.removeAttribute('data-ready');
+  if (view === 'head') {
+    const controls = document.createElement('div');
+    controls.className = 'controls';
+    controls.append(
+      dropdown('Layer', s.layers.length, state.layer, (i) => `${i}: ${s.layers[i].name}`, (layer) => {
+        state = { ...state, layer, head: Math.min(state.head, s.layers[layer].heads - 1) };
+        requestHead();
+      }),
+      dropdown('Head', s.layers[state.layer].heads, state.head, (i) => String(i), (head) => {
+        state = { ...state, head };
+        requestHead();
+      }),
+    );
+    const plot = section('heatmap');
+    root.append(controls, plot);
+    requestHead();
+    return;
+  }
+  if (!s.analysis) {
+    root.appendChild(note('No head analysis in this result.'));
+    return;
+  }
+  if (view === 'overview') {
+    const stat = (state.statistic ?? 'entropyNats') as (typeof STATISTICS)[number]['key'];
+    const controls = document.createElement('div');
+    controls.className = 'controls';
+    controls.append(
+      dropdown('Colour by', STATISTICS.length, STATISTICS.findIndex((x) => x.key === stat), (i) => STATISTICS[i].label, (i) => {
+        state = { ...state, statistic: STATISTICS[i].key };
+        show('overview');
+      }),
+    );
+    const row = document.createElement('div');
+    row.className = 'row';
+    const gridPlot = section('overview-grid');
+    row.appendChild(gridPlot);
+    const embedding = s.analysis.headDistance ? section('embedding') : undefined;
+    if (embedding) row.appendChild(embedding);
+    root.append(controls, row);
+    done(
+      Promise.all([
+        drawOverview(gridPlot, s, stat, (layer, head) => {
+          state = { ...state, layer: Math.max(0, s.layers.findIndex((l) => l.index === layer)), head };
+          show('head');
+        }),
+        embedding ? drawEmbedding(embedding, s) : Promise.resolve(),
+      ]),
+    );
+  } else if (view === 'spans') {
+    const plot = section('spans');
+    root.appendChild(plot);
+    done(drawSpans(plot, s, 'span90'));
+  } else if (view === 'relative') {
+    const plot = section('relative');
+    root.appendChild(plot);
+    done(drawRelative(plot, s));
+  } else if (view === 'methods') {
+    if (!s.lab) {
+      root.appendChild(note('No efficient-attention lab results: run the analysis with --lab (Compare Efficient Attention) to compare methods.'));
+      root.setAttribute('data-ready', view);
+      return;
+    }
+    const bars = section('methods-bars');
+    const perHead = section('methods-heads');
+    root.append(bars, perHead, ...s.lab.notes.map(note));
+    done(drawMethods(bars, perHead, s));
+  }
 }
 
 export function startAttentionView(api: HostApi, root: HTMLElement): void {
@@ -77,7 +171,7 @@ export function attentionMessage(m: HostMessage): void {
   if (m.type === 'summary') render(m.summary);
   else if (m.type === 'headMatrix' && m.id === awaited) {
     const plot = document.getElementById('heatmap');
-    if (summary && plot) void drawHead(plot, summary.tokens, m.matrix);
+    if (summary && plot) void drawHead(plot, summary.tokens, m.matrix).then(() => document.getElementById('view')?.setAttribute('data-ready', 'head'));
   } else if (m.type === 'error' && m.id === awaited) {
     const p = document.createElement('p');
     p.className = 'error';

@@ -1,13 +1,35 @@
 // What a view of a capture receives: summaries first, one head's matrix when asked.
+import type { AttentionAnalysis } from './attentionAnalysis';
 import type { AttentionCapture } from './attentionCapture';
+import type { LabResult } from './efficientAttentionLab';
 
-export function captureSummary(modelPath: string, capture: AttentionCapture) {
+/** The first message of a view: names, tokens and the small results; no matrices. */
+export function captureSummary(modelPath: string, capture: AttentionCapture, analysis?: AttentionAnalysis, lab?: LabResult) {
   return {
     modelPath,
     executionProvider: capture.executionProvider,
     tokens: capture.tokens,
-    layers: capture.layers.map((l) => ({ name: l.name, heads: l.heads })),
+    layers: capture.layers.map((l, i) => ({ index: capture.layerIndices[i], name: l.name, heads: l.heads })),
     warnings: capture.warnings,
+    ...(analysis
+      ? {
+          analysis: {
+            causal: analysis.causal,
+            heads: analysis.heads,
+            relative: analysis.relative,
+            ...(analysis.headDistance ? { headDistance: { embedding: analysis.headDistance.embedding } } : {}),
+          },
+        }
+      : {}),
+    ...(lab
+      ? {
+          lab: {
+            heads: lab.heads.map((h) => ({ layer: h.layer, head: h.head, methods: h.methods.map((m) => ({ method: m.method, recall: m.recall, scoresComputed: m.scoresComputed })) })),
+            equalBudget: lab.equalBudget,
+            notes: lab.notes,
+          },
+        }
+      : {}),
   };
 }
 

@@ -36,14 +36,14 @@ export function analyzeCommand(engine: EngineClient, log: vscode.OutputChannel, 
           const info = await engine.load(load);
           const layers = await pickedLayers(info.layerNames);
           if (!layers) return;
-          const capture = await engine.capture(load, { text, layers });
+          const { capture, analysis } = await engine.analyze({ load, capture: { text, layers }, analysis: {}, returnAttention: true });
           const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
           log.appendLine(
             `${new Date().toISOString()} ${info.path}: ${capture.tokens.length} tokens, ${capture.layers.length} layers, ${heads} heads, ` +
               `provider ${capture.executionProvider}, ${Date.now() - started} ms`,
           );
           for (const w of capture.warnings) log.appendLine(`  warning: ${w}`);
-          AttentionPanel.show(extensionUri, info.path, capture);
+          AttentionPanel.show(extensionUri, info.path, capture, analysis);
         } catch (e) {
           const err = e as Error;
           log.appendLine(`${new Date().toISOString()} ${modelPath}: ${err.message}`);

@@ -16,7 +16,7 @@ const capture: AttentionCapture = {
 
 test('the summary carries no matrices, and a head is cut out of its layer', () => {
   const s: CaptureSummary = captureSummary('/m.onnx', capture);
-  assert.deepEqual(s.layers, [{ name: 'layer 0', heads: 2 }]);
+  assert.deepEqual(s.layers, [{ index: 0, name: 'layer 0', heads: 2 }]);
   assert.equal(JSON.stringify(s).includes('probs'), false);
   const m: HeadMatrix | undefined = headMatrix(capture, 0, 1);
   assert.deepEqual(Array.from(m!.probs), [9, 10, 11, 12, 13, 14, 15, 16, 17]);

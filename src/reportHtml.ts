@@ -1,0 +1,51 @@
+// The standalone HTML report: the webview bundle, its stylesheet and the data in one file that
+// opens in any browser with no network, for sharing and for papers.
+import type { CaptureSummary } from './protocol';
+
+/** Above this many probabilities the report keeps the summaries and leaves the matrices out. */
+export const REPORT_MATRIX_FLOATS = 4_000_000;
+
+export interface ReportMatrix {
+  layer: number;
+  head: number;
+  queries: number;
+  keys: number;
+  probs: Float32Array;
+}
+
+const scriptSafe = (s: string): string => s.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+
+export function reportHtml(summary: CaptureSummary, matrices: ReportMatrix[] | undefined, bundle: string, css: string): string {
+  const data = {
+    summary,
+    matrices: matrices?.map((m) => ({ ...m, probs: Buffer.from(m.probs.buffer, m.probs.byteOffset, m.probs.byteLength).toString('base64') })),
+  };
+  const host = `
+const data = ${JSON.stringify(data)};
+const decoded = (b64) => { const bin = atob(b64); const bytes = new Uint8Array(bin.length); for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i); return new Float32Array(bytes.buffer); };
+let saved;
+window.attentionLensHost = {
+  getState: () => saved,
+  setState: (s) => { saved = s; },
+  postMessage: (m) => setTimeout(() => {
+    if (m.type === 'ready') window.postMessage({ type: 'summary', summary: data.summary }, '*');
+    else if (m.type === 'requestHead') {
+      const found = data.matrices && data.matrices.find((x) => x.layer === m.layer && x.head === m.head);
+      window.postMessage(found
+        ? { type: 'headMatrix', id: m.id, matrix: { layer: m.layer, head: m.head, queries: found.queries, keys: found.keys, probs: decoded(found.probs) } }
+        : { type: 'error', id: m.id, message: 'this report leaves out attention matrices above ${REPORT_MATRIX_FLOATS.toLocaleString('en-US')} probabilities' }, '*');
+    }
+  }, 0),
+};`;
+  const theme = `body{--vscode-editor-foreground:#1f1f1f;--vscode-editor-background:#ffffff;--vscode-focusBorder:#005fb8;--vscode-descriptionForeground:#616161;--vscode-font-family:system-ui,sans-serif;--vscode-font-size:13px;--vscode-button-background:#005fb8;--vscode-button-foreground:#fff;--vscode-button-secondaryBackground:#e5e5e5;--vscode-button-secondaryForeground:#1f1f1f}`;
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'; script-src 'unsafe-inline';">
+<title>Attention Lens: ${summary.modelPath.replace(/[<>&]/g, '')}</title>
+<style>${theme}\n${css}</style></head>
+<body><div id="app"></div>
+<script>${scriptSafe(host)}</script>
+<script>${scriptSafe(bundle)}</script>
+</body></html>
+`;
+}

@@ -1,0 +1,60 @@
+// The standalone report in real Chromium (Debian's, driven by playwright-core), offline: every
+// view renders, clicking a head in the overview opens its heatmap.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { CLI } from '../helpers/paths';
+
+const CHROMIUM = process.env.ATTENTION_LENS_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** Screenshots for a person to look at; never committed. */
+const SHOTS = process.env.ATTENTION_LENS_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'attention-lens-shots-'));
+
+test('the standalone report renders every view offline, and the overview opens a head', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'report-'));
+  const report = join(dir, 'report.html');
+  const r = spawnSync(process.execPath, [CLI, 'analyze', '--model', 'demo', '--text', 'The quick brown fox, the lazy dog. It jumps over the lazy fox, then the dog jumps.', '--lab', '--html', report], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    await context.setOffline(true);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`file://${report}`);
+    await page.waitForSelector('#view[data-ready="overview"]', { timeout: 30000 });
+    assert.match(await page.textContent('header') ?? '', /23 tokens · 3 layers, 12 heads · ran on CPU/);
+    assert.equal(await page.locator('#overview-grid .main-svg').count() > 0, true);
+    assert.equal(await page.locator('#embedding .main-svg').count() > 0, true);
+    await page.screenshot({ path: join(SHOTS, 'report-overview.png') });
+    for (const view of ['spans', 'relative', 'methods']) {
+      await page.click(`nav.tabs button[data-view="${view}"]`);
+      await page.waitForSelector(`#view[data-ready="${view}"]`, { timeout: 30000 });
+      await page.screenshot({ path: join(SHOTS, `report-${view}.png`) });
+    }
+    assert.ok((await page.locator('#methods-bars .bar, #methods-bars .point').count()) > 0, 'method bars drawn');
+    // Back to the overview: clicking the cell of layer 1, head 2 opens that head.
+    await page.click('nav.tabs button[data-view="overview"]');
+    await page.waitForSelector('#view[data-ready="overview"]');
+    const cell = await page.evaluate(() => {
+      const el = document.getElementById('overview-grid') as unknown as { _fullLayout: { xaxis: { l2p(v: number): number; _offset: number }; yaxis: { l2p(v: number): number; _offset: number } } };
+      const box = (el as unknown as HTMLElement).getBoundingClientRect();
+      const { xaxis, yaxis } = el._fullLayout;
+      return { x: box.left + xaxis._offset + xaxis.l2p(2), y: box.top + yaxis._offset + yaxis.l2p(1) };
+    });
+    await page.mouse.click(cell.x, cell.y);
+    await page.waitForSelector('#view[data-ready="head"]', { timeout: 30000 });
+    const picked = await page.locator('vscode-dropdown').evaluateAll((els) => els.map((e) => (e as HTMLElement & { value: string }).value));
+    assert.deepEqual(picked, ['1', '2']);
+    assert.ok((await page.locator('#heatmap .main-svg').count()) > 0);
+    await page.screenshot({ path: join(SHOTS, 'report-head.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

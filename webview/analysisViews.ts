@@ -1,0 +1,131 @@
+// Views of the head analysis and the lab: a layers x heads grid coloured by a statistic with the
+// head embedding beside it, spans by layer, relative-offset profiles, and methods compared.
+import Plotly from 'plotly.js-dist';
+import type { CaptureSummary, HeadSummary } from '../src/protocol';
+import { heatColorscale, plotLayout } from './theme';
+
+type Stat = 'entropyNats' | 'toCls' | 'toSep' | 'toPunct' | 'toPrev' | 'toNext' | 'toSelf' | 'span90' | 'meanDistance';
+
+export const STATISTICS: { key: Stat; label: string }[] = [
+  { key: 'entropyNats', label: 'entropy (nats)' },
+  { key: 'toCls', label: 'to [CLS]' },
+  { key: 'toSep', label: 'to [SEP]' },
+  { key: 'toPunct', label: 'to punctuation' },
+  { key: 'toPrev', label: 'to previous' },
+  { key: 'toNext', label: 'to next' },
+  { key: 'toSelf', label: 'to self' },
+  { key: 'span90', label: 'span 90%' },
+  { key: 'meanDistance', label: 'mean distance' },
+];
+
+const config = { displaylogo: false, responsive: true };
+
+function grid<T>(s: CaptureSummary, value: (h: HeadSummary) => T): { layers: number[]; heads: number; z: (T | null)[][] } {
+  const heads = s.analysis!.heads;
+  const layers = [...new Set(heads.map((h) => h.layer))];
+  const width = Math.max(...s.layers.map((l) => l.heads));
+  const z = layers.map((l) => Array.from({ length: width }, (_, h) => {
+    const found = heads.find((x) => x.layer === l && x.head === h);
+    return found ? value(found) : null;
+  }));
+  return { layers, heads: width, z };
+}
+
+const describe = (h: HeadSummary): string =>
+  `layer ${h.layer} head ${h.head}: ${h.labels.join(', ') || 'no label'}<br>` +
+  `entropy ${h.entropyNats.toFixed(2)} / ${h.uniformEntropyNats.toFixed(2)} nats<br>` +
+  `[CLS] ${h.toCls.toFixed(2)} · [SEP] ${h.toSep.toFixed(2)} · punct ${h.toPunct.toFixed(2)}<br>` +
+  `prev ${h.toPrev.toFixed(2)} · next ${h.toNext === null ? '–' : h.toNext.toFixed(2)} · self ${h.toSelf.toFixed(2)}<br>` +
+  `span 50/90/99% ${h.span50}/${h.span90}/${h.span99} · mean distance ${h.meanDistance.toFixed(1)}`;
+
+/** The overview grid; clicking a cell calls onHead. */
+export async function drawOverview(root: HTMLElement, s: CaptureSummary, stat: Stat, onHead: (layer: number, head: number) => void): Promise<void> {
+  const g = grid(s, (h) => (h[stat] === null ? null : (h[stat] as number)));
+  const text = grid(s, describe).z;
+  await Plotly.react(
+    root,
+    [{ type: 'heatmap', z: g.z, x: Array.from({ length: g.heads }, (_, h) => h), y: g.layers, text, hovertemplate: '%{text}<extra></extra>', colorscale: heatColorscale(), colorbar: { title: { text: STATISTICS.find((x) => x.key === stat)!.label } } }],
+    { ...plotLayout(), xaxis: { title: { text: 'head' }, dtick: 1 }, yaxis: { title: { text: 'layer' }, dtick: 1, autorange: 'reversed' } },
+    config,
+  );
+  (root as unknown as { on(event: string, cb: (e: { points: { x: number; y: number }[] }) => void): void }).on('plotly_click', (e) => {
+    const p = e.points[0];
+    if (p) onHead(p.y, p.x);
+  });
+}
+
+export function drawEmbedding(root: HTMLElement, s: CaptureSummary): Promise<void> {
+  const a = s.analysis!;
+  const e = a.headDistance!.embedding;
+  return Plotly.react(
+    root,
+    [{
+      type: 'scatter',
+      mode: 'markers+text',
+      x: e.map((p) => p[0]),
+      y: e.map((p) => p[1]),
+      text: a.heads.map((h) => `${h.layer}.${h.head}`),
+      textposition: 'top center',
+      customdata: a.heads.map(describe),
+      hovertemplate: '%{customdata}<extra></extra>',
+      marker: { size: 10, color: a.heads.map((h) => h.layer), colorscale: 'Viridis', showscale: true, colorbar: { title: { text: 'layer' } } },
+    }],
+    { ...plotLayout(), xaxis: { title: { text: 'MDS 1 (Jensen-Shannon)' }, zeroline: false }, yaxis: { title: { text: 'MDS 2' }, zeroline: false } },
+    config,
+  );
+}
+
+export function drawSpans(root: HTMLElement, s: CaptureSummary, coverage: 'span50' | 'span90' | 'span99'): Promise<void> {
+  const heads = s.analysis!.heads;
+  return Plotly.react(
+    root,
+    [{
+      type: 'scatter',
+      mode: 'markers',
+      x: heads.map((h) => h.layer + (h.head - 0.5 * (Math.max(...heads.map((x) => x.head)))) * 0.04),
+      y: heads.map((h) => Math.max(0.5, h[coverage])),
+      customdata: heads.map((h) => `layer ${h.layer} head ${h.head}: ${h[coverage]} tokens`),
+      hovertemplate: '%{customdata}<extra></extra>',
+      marker: { size: 9 },
+    }],
+    { ...plotLayout(), xaxis: { title: { text: 'layer' }, dtick: 1 }, yaxis: { type: 'log', title: { text: `effective span at ${coverage.slice(4)}% coverage (tokens)` } } },
+    config,
+  );
+}
+
+export function drawRelative(root: HTMLElement, s: CaptureSummary): Promise<void> {
+  const a = s.analysis!;
+  return Plotly.react(
+    root,
+    [{ type: 'heatmap', z: a.relative.profile, x: a.relative.offsets, y: a.heads.map((h) => `${h.layer}.${h.head}`), colorscale: heatColorscale(), hovertemplate: 'head %{y}, offset %{x}: %{z:.4f}<extra></extra>' }],
+    { ...plotLayout(), xaxis: { title: { text: 'relative offset (key - query)' } }, yaxis: { title: { text: 'layer.head' }, autorange: 'reversed', type: 'category' } },
+    config,
+  );
+}
+
+export async function drawMethods(root: HTMLElement, detail: HTMLElement, s: CaptureSummary): Promise<void> {
+  const lab = s.lab!;
+  const names = Object.keys(lab.equalBudget.methods);
+  await Plotly.react(
+    root,
+    [{ type: 'bar', x: names, y: names.map((m) => lab.equalBudget.methods[m].meanRecall), hovertemplate: '%{x}: mean recall %{y:.3f}<extra></extra>' }],
+    { ...plotLayout(), yaxis: { title: { text: `mean recall at ${lab.equalBudget.budget} scores per head` }, range: [0, 1] } },
+    config,
+  );
+  const methods = [...new Set(lab.heads.flatMap((h) => h.methods.map((m) => m.method)))];
+  await Plotly.react(
+    detail,
+    [{
+      type: 'heatmap',
+      z: methods.map((m) => lab.heads.map((h) => h.methods.find((x) => x.method === m)?.recall ?? null)),
+      x: lab.heads.map((h) => `${h.layer}.${h.head}`),
+      y: methods,
+      zmin: 0,
+      zmax: 1,
+      colorscale: heatColorscale(),
+      hovertemplate: '%{y} on head %{x}: recall %{z:.3f}<extra></extra>',
+    }],
+    { ...plotLayout(), xaxis: { title: { text: 'layer.head' }, type: 'category' } },
+    config,
+  );
+}
