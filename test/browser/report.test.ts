@@ -41,15 +41,16 @@ test('the standalone report renders every view offline, and the overview opens a
     // Back to the overview: clicking the cell of layer 1, head 2 opens that head.
     await page.click('nav.tabs button[data-view="overview"]');
     await page.waitForSelector('#view[data-ready="overview"]');
-    const cell = await page.evaluate(() => {
-      const el = document.getElementById('overview-grid') as unknown as { _fullLayout: { xaxis: { l2p(v: number): number; _offset: number }; yaxis: { l2p(v: number): number; _offset: number } } };
-      const box = (el as unknown as HTMLElement).getBoundingClientRect();
+    // The page position of the cell (head 2, layer 1), from plotly's own axes (evaluated in the page).
+    const cell = (await page.evaluate(`(() => {
+      const el = document.getElementById('overview-grid');
+      const box = el.getBoundingClientRect();
       const { xaxis, yaxis } = el._fullLayout;
       return { x: box.left + xaxis._offset + xaxis.l2p(2), y: box.top + yaxis._offset + yaxis.l2p(1) };
-    });
+    })()`)) as { x: number; y: number };
     await page.mouse.click(cell.x, cell.y);
     await page.waitForSelector('#view[data-ready="head"]', { timeout: 30000 });
-    const picked = await page.locator('vscode-dropdown').evaluateAll((els) => els.map((e) => (e as HTMLElement & { value: string }).value));
+    const picked = await page.locator('vscode-dropdown').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
     assert.deepEqual(picked, ['1', '2']);
     assert.ok((await page.locator('#heatmap .main-svg').count()) > 0);
     await page.screenshot({ path: join(SHOTS, 'report-head.png') });
