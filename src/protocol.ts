@@ -36,9 +36,21 @@ export interface AnalysisSummary {
   headDistance?: { embedding: [number, number][] };
 }
 
+export interface BucketSummary {
+  layer: number;
+  head: number;
+  lsh: number[][];
+  lshBucketSizes: number[][];
+  routing: number[];
+  routingClusterSizes: number[];
+  lshMassOutside: number;
+  routingMassOutside: number;
+}
+
 export interface LabSummary {
   heads: { layer: number; head: number; methods: { method: string; recall: number; scoresComputed: number }[] }[];
   equalBudget: { budget: number; methods: Record<string, { meanRecall: number; scoresComputed: number }> };
+  buckets?: BucketSummary;
   notes: string[];
 }
 
@@ -79,7 +91,15 @@ export type HostMessage =
   | { type: 'headMatrix'; id: number; matrix: HeadMatrix }
   | { type: 'error'; id: number; message: string };
 
-export type WebviewMessage = { type: 'ready' } | { type: 'requestHead'; id: number; layer: number; head: number };
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'requestHead'; id: number; layer: number; head: number }
+  /** save a view's export: text (JSON, CSV, SVG) or base64 (PNG) */
+  | { type: 'export'; fileName: string; content: string; base64: boolean };
+
+/** Export names are plain file names: no folders, nothing hidden. */
+export const isExportName = (name: unknown): name is string => typeof name === 'string' && /^[\w.-]{1,120}$/.test(name) && !name.startsWith('.');
+const EXPORT_MAX_CHARS = 64 * 1024 * 1024;
 
 /** Persisted with the webview's setState, so the view comes back as it was. */
 export interface WebviewState {
@@ -95,5 +115,6 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
   if (!m || typeof m !== 'object') return false;
   const msg = m as Record<string, unknown>;
   if (msg.type === 'ready') return true;
+  if (msg.type === 'export') return isExportName(msg.fileName) && typeof msg.content === 'string' && msg.content.length <= EXPORT_MAX_CHARS && typeof msg.base64 === 'boolean';
   return msg.type === 'requestHead' && isIndex(msg.id) && isIndex(msg.layer) && isIndex(msg.head);
 }

@@ -27,6 +27,13 @@ let saved;
 window.attentionLensHost = {
   getState: () => saved,
   setState: (s) => { saved = s; },
+  saveFile: (name, content, base64) => {
+    const bytes = base64 ? Uint8Array.from(atob(content), (c) => c.charCodeAt(0)) : new TextEncoder().encode(content);
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([bytes]));
+    a.download = name;
+    a.click();
+  },
   postMessage: (m) => setTimeout(() => {
     if (m.type === 'ready') window.postMessage({ type: 'summary', summary: data.summary }, '*');
     else if (m.type === 'requestHead') {

@@ -129,3 +129,38 @@ export async function drawMethods(root: HTMLElement, detail: HTMLElement, s: Cap
     config,
   );
 }
+
+/** LSH buckets of every token in every round and routing clusters, for the head the lab was asked about. */
+export async function drawBuckets(lshRoot: HTMLElement, routingRoot: HTMLElement, s: CaptureSummary): Promise<void> {
+  const b = s.lab!.buckets!;
+  const tokens = s.tokens;
+  const ticks = { tickvals: tokens.map((_, i) => i), ticktext: tokens, tickangle: -60, automargin: true };
+  await Plotly.react(
+    lshRoot,
+    [{
+      type: 'heatmap',
+      z: b.lsh,
+      y: b.lsh.map((_, r) => `round ${r}`),
+      text: b.lsh.map((round, r) => round.map((bucket, i) => `${tokens[i]} (${i}): bucket ${bucket} of ${b.lshBucketSizes[r][bucket]} tokens`)),
+      hovertemplate: '%{y}<br>%{text}<extra></extra>',
+      colorscale: 'Viridis',
+      colorbar: { title: { text: 'bucket' } },
+    }],
+    { ...plotLayout(), margin: { l: 90, r: 20, t: 40, b: 90 }, title: { text: `LSH buckets, head ${b.layer}.${b.head}: ${(100 * b.lshMassOutside).toFixed(1)}% of the attention falls outside` }, xaxis: ticks, yaxis: { autorange: 'reversed' } },
+    config,
+  );
+  await Plotly.react(
+    routingRoot,
+    [{
+      type: 'heatmap',
+      z: [b.routing],
+      y: ['cluster'],
+      text: [b.routing.map((c, i) => `${tokens[i]} (${i}): cluster ${c} of ${b.routingClusterSizes[c]} keys`)],
+      hovertemplate: '%{text}<extra></extra>',
+      colorscale: 'Viridis',
+      colorbar: { title: { text: 'cluster' } },
+    }],
+    { ...plotLayout(), margin: { l: 90, r: 20, t: 40, b: 90 }, title: { text: `Routing clusters: ${(100 * b.routingMassOutside).toFixed(1)}% of the attention falls outside` }, xaxis: ticks },
+    config,
+  );
+}

@@ -1,7 +1,8 @@
 // The attention panel: a header, tabs for the overview, one head, spans, relative offsets and
 // methods; one head's matrix is asked of the host when shown.
-import type { CaptureSummary, HostMessage, WebviewState } from '../src/protocol';
-import { drawEmbedding, drawMethods, drawOverview, drawRelative, drawSpans, STATISTICS } from './analysisViews';
+import type { CaptureSummary, HeadMatrix, HostMessage, WebviewState } from '../src/protocol';
+import { drawBuckets, drawEmbedding, drawMethods, drawOverview, drawRelative, drawSpans, STATISTICS } from './analysisViews';
+import { exportButtons } from './exports';
 import { drawHead } from './headView';
 import { HostApi } from './hostApi';
 
@@ -11,6 +12,7 @@ let summary: CaptureSummary | undefined;
 let state: WebviewState = { layer: 0, head: 0 };
 let nextId = 1;
 let awaited = 0;
+let shownMatrix: HeadMatrix | undefined;
 
 function dropdown(label: string, count: number, selected: number, name: (i: number) => string, onChange: (i: number) => void): HTMLElement {
   const wrap = document.createElement('label');
@@ -35,7 +37,7 @@ function requestHead(): void {
   host.setState(state);
 }
 
-const VIEWS = ['overview', 'head', 'spans', 'relative', 'methods'] as const;
+const VIEWS = ['overview', 'head', 'spans', 'relative', 'methods', 'buckets'] as const;
 
 function section(id: string): HTMLElement {
   const el = document.createElement('div');
@@ -92,7 +94,16 @@ function show(view: (typeof VIEWS)[number]): void {
   root.replaceChildren();
   const done = (p: Promise<unknown>): void => void p.then(() => root.setAttribute('data-ready', view));
   root.removeAttribute('data-ready');
+  const heads = s.analysis?.heads ?? [];
+  const statKeys = ['toCls', 'toSep', 'toPunct', 'toPrev', 'toNext', 'toSelf', 'entropyNats', 'uniformEntropyNats', 'meanDistance', 'span50', 'span90', 'span99', 'span90Max'] as const;
+  const headRows = (): (string | number | null)[][] => [['layer', 'head', ...statKeys, 'labels'], ...heads.map((h) => [h.layer, h.head, ...statKeys.map((k) => h[k]), h.labels.join(' ')])];
   if (view === 'head') {
+    root.appendChild(
+      exportButtons(host, `head-${s.layers[state.layer].index}-${state.head}`, () => document.getElementById('heatmap'), () => ({ tokens: s.tokens, layer: s.layers[state.layer].index, head: state.head, attention: shownMatrix }), () => [
+        ['query', ...s.tokens],
+        ...(shownMatrix ? Array.from({ length: shownMatrix.queries }, (_, q) => [s.tokens[q], ...Array.from(shownMatrix!.probs.subarray(q * shownMatrix!.keys, (q + 1) * shownMatrix!.keys))]) : []),
+      ]),
+    );
     const controls = document.createElement('div');
     controls.className = 'controls';
     controls.append(
@@ -130,7 +141,7 @@ function show(view: (typeof VIEWS)[number]): void {
     row.appendChild(gridPlot);
     const embedding = s.analysis.headDistance ? section('embedding') : undefined;
     if (embedding) row.appendChild(embedding);
-    root.append(controls, row);
+    root.append(exportButtons(host, 'overview', () => gridPlot, () => s.analysis, headRows), controls, row);
     done(
       Promise.all([
         drawOverview(gridPlot, s, stat, (layer, head) => {
@@ -142,11 +153,15 @@ function show(view: (typeof VIEWS)[number]): void {
     );
   } else if (view === 'spans') {
     const plot = section('spans');
-    root.appendChild(plot);
+    root.append(exportButtons(host, 'spans', () => plot, () => heads.map((h) => ({ layer: h.layer, head: h.head, span50: h.span50, span90: h.span90, span99: h.span99, span90Max: h.span90Max })), headRows), plot);
     done(drawSpans(plot, s, 'span90'));
   } else if (view === 'relative') {
     const plot = section('relative');
-    root.appendChild(plot);
+    const rel = s.analysis.relative;
+    root.append(
+      exportButtons(host, 'relative', () => plot, () => rel, () => [['layer.head', ...rel.offsets], ...rel.profile.map((row, k) => [`${heads[k].layer}.${heads[k].head}`, ...row])]),
+      plot,
+    );
     done(drawRelative(plot, s));
   } else if (view === 'methods') {
     if (!s.lab) {
@@ -156,8 +171,29 @@ function show(view: (typeof VIEWS)[number]): void {
     }
     const bars = section('methods-bars');
     const perHead = section('methods-heads');
-    root.append(bars, perHead, ...s.lab.notes.map(note));
+    const lab = s.lab;
+    root.append(
+      exportButtons(host, 'methods', () => bars, () => lab, () => [['layer', 'head', 'method', 'recall', 'scoresComputed'], ...lab.heads.flatMap((h) => h.methods.map((m) => [h.layer, h.head, m.method, m.recall, m.scoresComputed]))]),
+      bars,
+      perHead,
+      ...lab.notes.map(note),
+    );
     done(drawMethods(bars, perHead, s));
+  } else if (view === 'buckets') {
+    const b = s.lab?.buckets;
+    if (!b) {
+      root.appendChild(note('No buckets: run the lab for one head (--lab --head LAYER:HEAD, or Compare Efficient Attention) to see its LSH buckets and routing clusters.'));
+      root.setAttribute('data-ready', view);
+      return;
+    }
+    const lsh = section('lsh-buckets');
+    const clusters = section('routing-clusters');
+    root.append(
+      exportButtons(host, `buckets-${b.layer}-${b.head}`, () => lsh, () => b, () => [['token', ...b.lsh.map((_, r) => `round ${r}`), 'routing cluster'], ...s.tokens.map((t, i) => [t, ...b.lsh.map((round) => round[i]), b.routing[i]])]),
+      lsh,
+      clusters,
+    );
+    done(drawBuckets(lsh, clusters, s));
   }
 }
 
@@ -171,6 +207,7 @@ export function attentionMessage(m: HostMessage): void {
   if (m.type === 'summary') render(m.summary);
   else if (m.type === 'headMatrix' && m.id === awaited) {
     const plot = document.getElementById('heatmap');
+    shownMatrix = m.matrix;
     if (summary && plot) void drawHead(plot, summary.tokens, m.matrix).then(() => document.getElementById('view')?.setAttribute('data-ready', 'head'));
   } else if (m.type === 'error' && m.id === awaited) {
     const p = document.createElement('p');

@@ -6,6 +6,8 @@ export interface HostApi {
   postMessage(message: WebviewMessage): void;
   getState(): WebviewState | undefined;
   setState(state: WebviewState): void;
+  /** a host that saves files itself (the standalone report); VS Code gets an export message */
+  saveFile?(fileName: string, content: string, base64: boolean): void;
 }
 
 interface VsCodeApi {

@@ -11,7 +11,7 @@ const app = document.getElementById('app')!;
 startAttentionView(host, app);
 
 onHostMessage((m) => {
-  if (m.type === 'memory') void renderMemory(app, m.chart);
+  if (m.type === 'memory') void renderMemory(app, m.chart, host);
   else attentionMessage(m);
 });
 host.postMessage({ type: 'ready' });

@@ -2,9 +2,11 @@
 // marked, and the table of the estimate at that n. The host formats every figure.
 import Plotly from 'plotly.js-dist';
 import type { MemoryChart } from '../src/protocol';
+import { exportButtons } from './exports';
+import type { HostApi } from './hostApi';
 import { plotLayout, themeColor } from './theme';
 
-export function renderMemory(app: HTMLElement, chart: MemoryChart): Promise<void> {
+export function renderMemory(app: HTMLElement, chart: MemoryChart, host: HostApi): Promise<void> {
   app.replaceChildren();
   const header = document.createElement('header');
   header.textContent = chart.title;
@@ -26,7 +28,7 @@ export function renderMemory(app: HTMLElement, chart: MemoryChart): Promise<void
   const scroll = document.createElement('div');
   scroll.className = 'scroll-x';
   scroll.appendChild(table);
-  app.append(header, plot, scroll);
+  app.append(header, exportButtons(host, 'attention-memory', () => plot, () => chart, () => [chart.table.header, ...chart.table.rows]), plot, scroll);
   const all = chart.series.flatMap((s) => s.bytes).filter((b) => b > 0);
   const traces = chart.series.map((s) => ({
     type: 'scatter',

@@ -26,6 +26,7 @@ export function captureSummary(modelPath: string, capture: AttentionCapture, ana
           lab: {
             heads: lab.heads.map((h) => ({ layer: h.layer, head: h.head, methods: h.methods.map((m) => ({ method: m.method, recall: m.recall, scoresComputed: m.scoresComputed })) })),
             equalBudget: lab.equalBudget,
+            ...(lab.buckets ? { buckets: lab.buckets } : {}),
             notes: lab.notes,
           },
         }

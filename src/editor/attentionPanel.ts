@@ -5,6 +5,7 @@ import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import { captureSummary, headMatrix } from '../analysis/captureViews';
 import { HostMessage, isWebviewMessage } from '../protocol';
+import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export class AttentionPanel {
@@ -45,6 +46,10 @@ export class AttentionPanel {
     if (!isWebviewMessage(m)) return;
     if (m.type === 'ready') {
       this.post({ type: 'summary', summary: captureSummary(this.modelPath, this.capture, this.analysis) });
+      return;
+    }
+    if (m.type === 'export') {
+      void saveExport(m.fileName, m.content, m.base64);
       return;
     }
     const matrix = headMatrix(this.capture, m.layer, m.head);

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { AttentionShape } from '../memory/attentionMemory';
 import { memoryChart } from '../memory/memoryReport';
 import { isWebviewMessage } from '../protocol';
+import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export class MemoryPanel {
@@ -29,7 +30,9 @@ export class MemoryPanel {
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'Attention Memory');
     panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
     panel.webview.onDidReceiveMessage((m: unknown) => {
-      if (isWebviewMessage(m) && m.type === 'ready') this.post();
+      if (!isWebviewMessage(m)) return;
+      if (m.type === 'ready') this.post();
+      else if (m.type === 'export') void saveExport(m.fileName, m.content, m.base64);
     }, undefined, this.disposables);
   }
 

@@ -2,7 +2,7 @@
 // view renders, clicking a head in the overview opens its heatmap.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -17,11 +17,11 @@ const SHOTS = process.env.ATTENTION_LENS_SCREENSHOTS ?? mkdtempSync(join(tmpdir(
 test('the standalone report renders every view offline, and the overview opens a head', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'report-'));
   const report = join(dir, 'report.html');
-  const r = spawnSync(process.execPath, [CLI, 'analyze', '--model', 'demo', '--text', 'The quick brown fox, the lazy dog. It jumps over the lazy fox, then the dog jumps.', '--lab', '--html', report], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'analyze', '--model', 'demo', '--text', 'The quick brown fox, the lazy dog. It jumps over the lazy fox, then the dog jumps.', '--lab', '--head', '1:2', '--html', report], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   try {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
     await context.setOffline(true);
     const page = await context.newPage();
     const errors: string[] = [];
@@ -32,12 +32,24 @@ test('the standalone report renders every view offline, and the overview opens a
     assert.equal(await page.locator('#overview-grid .main-svg').count() > 0, true);
     assert.equal(await page.locator('#embedding .main-svg').count() > 0, true);
     await page.screenshot({ path: join(SHOTS, 'report-overview.png') });
-    for (const view of ['spans', 'relative', 'methods']) {
+    // The overview's data as CSV, and its chart as SVG, through the browser's downloads.
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('.exports button[data-export="csv"]')]);
+    assert.equal(csv.suggestedFilename(), 'overview.csv');
+    const csvText = readFileSync((await csv.path())!, 'utf8');
+    assert.match(csvText.split('\n')[0], /^layer,head,toCls,toSep,toPunct,toPrev,toNext,toSelf,entropyNats/);
+    assert.equal(csvText.trim().split('\n').length, 13);
+    const [svg] = await Promise.all([page.waitForEvent('download'), page.click('.exports button[data-export="svg"]')]);
+    assert.match(readFileSync((await svg.path())!, 'utf8'), /^<svg/);
+    for (const view of ['spans', 'relative', 'methods', 'buckets']) {
       await page.click(`nav.tabs button[data-view="${view}"]`);
       await page.waitForSelector(`#view[data-ready="${view}"]`, { timeout: 30000 });
       await page.screenshot({ path: join(SHOTS, `report-${view}.png`) });
+      if (view === 'methods') assert.ok((await page.locator('#methods-bars .bar, #methods-bars .point').count()) > 0, 'method bars drawn');
+      if (view === 'buckets') {
+        assert.ok((await page.locator('#routing-clusters .main-svg').count()) > 0, 'routing clusters drawn');
+        assert.match((await page.locator('#lsh-buckets').textContent()) ?? '', /LSH buckets, head 1\.2: [\d.]+% of the attention falls outside/);
+      }
     }
-    assert.ok((await page.locator('#methods-bars .bar, #methods-bars .point').count()) > 0, 'method bars drawn');
     // Back to the overview: clicking the cell of layer 1, head 2 opens that head.
     await page.click('nav.tabs button[data-view="overview"]');
     await page.waitForSelector('#view[data-ready="overview"]');
