@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { analyzeCommand } from './editor/analyzeCommand';
 import { ConfigScanCache, MEMORY_LANGUAGES, MemoryLensProvider, SHOW_MEMORY_COMMAND } from './editor/memoryLens';
-import { estimateSettings } from './editor/settings';
+import { AttentionPanel } from './editor/attentionPanel';
+import { estimateSettings, executionProvider } from './editor/settings';
+import type { WebviewState } from './protocol';
 import { siteEstimate } from './memory/memoryReport';
 import { MemoryPanel } from './editor/memoryPanel';
 import { EngineClient } from './engine/engineClient';
@@ -29,6 +31,12 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('attentionLens.analyzeAttention', analyzeCommand(engine, log, context.extensionUri, specimen)),
     vscode.commands.registerCommand(SHOW_MEMORY_COMMAND, (shape: AttentionShape) => MemoryPanel.show(context.extensionUri, shape)),
     vscode.commands.registerCommand('attentionLens.estimateMemory', () => estimateActiveDocument(context.extensionUri, scans)),
+    vscode.window.registerWebviewPanelSerializer(AttentionPanel.viewType, {
+      deserializeWebviewPanel: (panel, state: WebviewState | undefined) => AttentionPanel.revive(panel, context.extensionUri, state, engine, executionProvider()),
+    }),
+    vscode.window.registerWebviewPanelSerializer(MemoryPanel.viewType, {
+      deserializeWebviewPanel: async (panel, state: WebviewState | undefined) => MemoryPanel.revive(panel, context.extensionUri, state),
+    }),
   );
 }
 

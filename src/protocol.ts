@@ -63,6 +63,14 @@ export interface CaptureSummary {
   warnings: string[];
   analysis?: AnalysisSummary;
   lab?: LabSummary;
+  /** what produced the capture, so that a reloaded window can produce it again */
+  source?: CaptureSource;
+}
+
+export interface CaptureSource {
+  model: string;
+  text: string;
+  layers?: number[];
 }
 
 /** One head's attention [queries][keys], row-major. */
@@ -83,6 +91,8 @@ export interface MemoryChart {
   /** log-axis ticks at whole binary units */
   byteTicks: { values: number[]; text: string[] };
   table: { header: string[]; rows: string[][] };
+  /** the estimate's input, kept in the webview's state to restore the panel */
+  shape: Record<string, number | string | boolean>;
 }
 
 export type HostMessage =
@@ -107,6 +117,8 @@ export interface WebviewState {
   head: number;
   view?: string;
   statistic?: string;
+  source?: CaptureSource;
+  memoryShape?: Record<string, number | string | boolean>;
 }
 
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;

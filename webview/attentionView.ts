@@ -48,6 +48,7 @@ function section(id: string): HTMLElement {
 
 function render(s: CaptureSummary): void {
   summary = s;
+  state = { ...state, source: s.source };
   if (state.layer >= s.layers.length) state = { ...state, layer: 0, head: 0 };
   if (state.head >= s.layers[state.layer].heads) state = { ...state, head: 0 };
   app.replaceChildren();

@@ -11,7 +11,10 @@ const app = document.getElementById('app')!;
 startAttentionView(host, app);
 
 onHostMessage((m) => {
-  if (m.type === 'memory') void renderMemory(app, m.chart, host);
+  if (m.type === 'memory') {
+    host.setState({ ...(host.getState() ?? { layer: 0, head: 0 }), memoryShape: m.chart.shape });
+    void renderMemory(app, m.chart, host);
+  }
   else attentionMessage(m);
 });
 host.postMessage({ type: 'ready' });

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { EngineClient, EngineError } from '../engine/engineClient';
 import { AttentionPanel } from './attentionPanel';
-import type { ExecutionProviderChoice } from '../model/ortSession';
+import { executionProvider } from './settings';
 
 export function analyzeCommand(engine: EngineClient, log: vscode.OutputChannel, extensionUri: vscode.Uri, specimenFolder: string): () => Promise<void> {
   return async () => {
@@ -25,8 +25,7 @@ export function analyzeCommand(engine: EngineClient, log: vscode.OutputChannel, 
     const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : undefined;
     const text = selected ?? (await vscode.window.showInputBox({ title: 'Text to analyze', value: 'The quick brown fox jumps over the lazy dog.' }));
     if (!text) return;
-    const executionProvider = vscode.workspace.getConfiguration('attentionLens').get<ExecutionProviderChoice>('executionProvider', 'auto');
-    const load = { model: modelPath, executionProvider };
+    const load = { model: modelPath, executionProvider: executionProvider() };
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: capturing attention', cancellable: true },
       async (_progress, token) => {
@@ -43,7 +42,7 @@ export function analyzeCommand(engine: EngineClient, log: vscode.OutputChannel, 
               `provider ${capture.executionProvider}, ${Date.now() - started} ms`,
           );
           for (const w of capture.warnings) log.appendLine(`  warning: ${w}`);
-          AttentionPanel.show(extensionUri, info.path, capture, analysis);
+          AttentionPanel.show(extensionUri, { model: info.path, text, layers }, capture, analysis);
         } catch (e) {
           const err = e as Error;
           log.appendLine(`${new Date().toISOString()} ${modelPath}: ${err.message}`);

@@ -4,7 +4,9 @@ import * as vscode from 'vscode';
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import { captureSummary, headMatrix } from '../analysis/captureViews';
-import { HostMessage, isWebviewMessage } from '../protocol';
+import type { EngineClient } from '../engine/engineClient';
+import type { ExecutionProviderChoice } from '../model/ortSession';
+import { CaptureSource, CaptureSummary, HostMessage, WebviewState, isWebviewMessage } from '../protocol';
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -13,20 +15,39 @@ export class AttentionPanel {
   private static current: AttentionPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
-  static show(extensionUri: vscode.Uri, modelPath: string, capture: AttentionCapture, analysis?: AttentionAnalysis): void {
+  static show(extensionUri: vscode.Uri, source: CaptureSource, capture: AttentionCapture, analysis?: AttentionAnalysis): void {
     if (AttentionPanel.current) {
-      AttentionPanel.current.setCapture(modelPath, capture, analysis);
+      AttentionPanel.current.setCapture(source, capture, analysis);
       AttentionPanel.current.panel.reveal();
       return;
     }
     const panel = vscode.window.createWebviewPanel(AttentionPanel.viewType, 'Attention', vscode.ViewColumn.Beside, webviewOptions(extensionUri));
-    AttentionPanel.current = new AttentionPanel(panel, extensionUri, modelPath, capture, analysis);
+    AttentionPanel.current = new AttentionPanel(panel, extensionUri, source, capture, analysis);
+  }
+
+  /** A panel restored after a reload: its capture is made again from the source kept in its state. */
+  static async revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: WebviewState | undefined, engine: EngineClient, executionProvider: ExecutionProviderChoice): Promise<void> {
+    panel.webview.options = webviewOptions(extensionUri);
+    const source = state?.source;
+    if (!source) {
+      panel.dispose();
+      return;
+    }
+    try {
+      const load = { model: source.model, executionProvider };
+      const { capture, analysis } = await engine.analyze({ load, capture: { text: source.text, layers: source.layers }, analysis: {}, returnAttention: true });
+      AttentionPanel.current?.dispose();
+      AttentionPanel.current = new AttentionPanel(panel, extensionUri, source, capture, analysis);
+    } catch (e) {
+      panel.dispose();
+      void vscode.window.showWarningMessage(`Attention Lens: the attention panel could not be restored: ${(e as Error).message}`);
+    }
   }
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
-    private modelPath: string,
+    private source: CaptureSource,
     private capture: AttentionCapture,
     private analysis: AttentionAnalysis | undefined,
   ) {
@@ -35,17 +56,21 @@ export class AttentionPanel {
     panel.webview.onDidReceiveMessage((m: unknown) => this.received(m), undefined, this.disposables);
   }
 
-  private setCapture(modelPath: string, capture: AttentionCapture, analysis?: AttentionAnalysis): void {
-    this.modelPath = modelPath;
+  private setCapture(source: CaptureSource, capture: AttentionCapture, analysis?: AttentionAnalysis): void {
+    this.source = source;
     this.capture = capture;
     this.analysis = analysis;
-    this.post({ type: 'summary', summary: captureSummary(modelPath, capture, analysis) });
+    this.post({ type: 'summary', summary: this.summary() });
+  }
+
+  private summary(): CaptureSummary {
+    return { ...captureSummary(this.source.model, this.capture, this.analysis), source: this.source };
   }
 
   private received(m: unknown): void {
     if (!isWebviewMessage(m)) return;
     if (m.type === 'ready') {
-      this.post({ type: 'summary', summary: captureSummary(this.modelPath, this.capture, this.analysis) });
+      this.post({ type: 'summary', summary: this.summary() });
       return;
     }
     if (m.type === 'export') {

@@ -1,9 +1,9 @@
 // The memory panel: attention memory against sequence length for dense attention and the
 // six methods, on log-log axes, with the user's n marked.
 import * as vscode from 'vscode';
-import { AttentionShape } from '../memory/attentionMemory';
+import { AttentionShape, validShape } from '../memory/attentionMemory';
 import { memoryChart } from '../memory/memoryReport';
-import { isWebviewMessage } from '../protocol';
+import { WebviewState, isWebviewMessage } from '../protocol';
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -20,6 +20,18 @@ export class MemoryPanel {
     }
     const panel = vscode.window.createWebviewPanel(MemoryPanel.viewType, 'Attention Memory', vscode.ViewColumn.Beside, webviewOptions(extensionUri));
     MemoryPanel.current = new MemoryPanel(panel, extensionUri, shape);
+  }
+
+  /** A panel restored after a reload, from the estimate's input kept in its state. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: WebviewState | undefined): void {
+    panel.webview.options = webviewOptions(extensionUri);
+    try {
+      const shape = validShape(state?.memoryShape as unknown as AttentionShape);
+      MemoryPanel.current?.dispose();
+      MemoryPanel.current = new MemoryPanel(panel, extensionUri, shape);
+    } catch {
+      panel.dispose();
+    }
   }
 
   private constructor(

@@ -121,6 +121,7 @@ export function memoryChart(shape: AttentionShape) {
   const e = memoryEstimate(shape);
   const ticks = [1, 1024, 1024 ** 2, 1024 ** 3, 1024 ** 4, 1024 ** 5, 1024 ** 6];
   return {
+    shape: { ...shape },
     title: memoryLensTitle(e),
     seq: shape.seq,
     series: memorySeries(shape).map((s) => ({ ...s, bytesText: s.bytes.map(bothUnits) })),
