@@ -117,6 +117,7 @@ export interface WebviewState {
   head: number;
   view?: string;
   statistic?: string;
+  threshold?: number;
   source?: CaptureSource;
   memoryShape?: Record<string, number | string | boolean>;
 }

@@ -117,6 +117,27 @@ function show(view: (typeof VIEWS)[number]): void {
         requestHead();
       }),
     );
+    const threshold = document.createElement('label');
+    threshold.className = 'picker';
+    threshold.textContent = 'Hide weights below';
+    const slider = document.createElement('input');
+    slider.type = 'range';
+    slider.min = '0';
+    slider.max = '0.5';
+    slider.step = '0.01';
+    slider.value = String(state.threshold ?? 0);
+    slider.id = 'threshold';
+    const shown = document.createElement('span');
+    shown.textContent = Number(slider.value).toFixed(2);
+    slider.addEventListener('input', () => {
+      state = { ...state, threshold: Number(slider.value) };
+      shown.textContent = Number(slider.value).toFixed(2);
+      host.setState(state);
+      const plot = document.getElementById('heatmap');
+      if (plot && shownMatrix && summary) void drawHead(plot, summary.tokens, shownMatrix, state.threshold);
+    });
+    threshold.append(slider, shown);
+    controls.appendChild(threshold);
     const plot = section('heatmap');
     root.append(controls, plot);
     requestHead();
@@ -209,7 +230,7 @@ export function attentionMessage(m: HostMessage): void {
   else if (m.type === 'headMatrix' && m.id === awaited) {
     const plot = document.getElementById('heatmap');
     shownMatrix = m.matrix;
-    if (summary && plot) void drawHead(plot, summary.tokens, m.matrix).then(() => document.getElementById('view')?.setAttribute('data-ready', 'head'));
+    if (summary && plot) void drawHead(plot, summary.tokens, m.matrix, state.threshold ?? 0).then(() => document.getElementById('view')?.setAttribute('data-ready', 'head'));
   } else if (m.type === 'error' && m.id === awaited) {
     const p = document.createElement('p');
     p.className = 'error';

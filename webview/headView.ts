@@ -3,9 +3,10 @@ import Plotly from 'plotly.js-dist';
 import type { HeadMatrix } from '../src/protocol';
 import { heatColorscale, plotLayout } from './theme';
 
-export function drawHead(root: HTMLElement, tokens: string[], m: HeadMatrix): Promise<void> {
-  const z: number[][] = [];
-  for (let q = 0; q < m.queries; q++) z.push(Array.from(m.probs.subarray(q * m.keys, (q + 1) * m.keys)));
+/** The heatmap; weights below `threshold` are left blank (hover still shows the rest exactly). */
+export function drawHead(root: HTMLElement, tokens: string[], m: HeadMatrix, threshold = 0): Promise<void> {
+  const z: (number | null)[][] = [];
+  for (let q = 0; q < m.queries; q++) z.push(Array.from(m.probs.subarray(q * m.keys, (q + 1) * m.keys), (v) => (v < threshold ? null : v)));
   // Numeric axes with token tick labels: categorical axes would merge repeated tokens.
   const ticks = (count: number) => ({ tickvals: Array.from({ length: count }, (_, i) => i), ticktext: tokens.slice(0, count), automargin: true });
   const hover = z.map((row, q) => row.map((_, k) => `${tokens[q]} (${q}) → ${tokens[k]} (${k})`));

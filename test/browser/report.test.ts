@@ -65,6 +65,11 @@ test('the standalone report renders every view offline, and the overview opens a
     const picked = await page.locator('vscode-dropdown').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
     assert.deepEqual(picked, ['1', '2']);
     assert.ok((await page.locator('#heatmap .main-svg').count()) > 0);
+    // The threshold hides small weights: the local ±2 head keeps only its band.
+    await page.locator('#threshold').fill('0.1');
+    await page.locator('#threshold').dispatchEvent('input');
+    const cells = await page.evaluate(`document.getElementById('heatmap').data[0].z.flat().filter((v) => v !== null).length`);
+    assert.ok((cells as number) > 0 && (cells as number) <= 23 * 5, `cells left ${cells}`);
     await page.screenshot({ path: join(SHOTS, 'report-head.png') });
     assert.deepEqual(errors, []);
   } finally {
