@@ -95,8 +95,24 @@ export interface MemoryChart {
   shape: Record<string, number | string | boolean>;
 }
 
+/** A window of one head's attention reduced to at most a screen of cells (each the max of its block). */
+export interface HeadTile {
+  layer: number;
+  head: number;
+  queries: number;
+  keys: number;
+  q0: number;
+  k0: number;
+  rowStep: number;
+  colStep: number;
+  rows: number;
+  cols: number;
+  values: Float32Array;
+}
+
 export type HostMessage =
   | { type: 'summary'; summary: CaptureSummary }
+  | { type: 'headTile'; id: number; tile: HeadTile }
   | { type: 'memory'; chart: MemoryChart }
   | { type: 'headMatrix'; id: number; matrix: HeadMatrix }
   | { type: 'error'; id: number; message: string };
@@ -104,6 +120,8 @@ export type HostMessage =
 export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'requestHead'; id: number; layer: number; head: number }
+  /** a window [q0, q1) x [k0, k1) of a head, at most maxCells cells a side */
+  | { type: 'requestTile'; id: number; layer: number; head: number; q0: number; q1: number; k0: number; k1: number; maxCells: number }
   /** save a view's export: text (JSON, CSV, SVG) or base64 (PNG) */
   | { type: 'export'; fileName: string; content: string; base64: boolean };
 
@@ -129,5 +147,9 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
   const msg = m as Record<string, unknown>;
   if (msg.type === 'ready') return true;
   if (msg.type === 'export') return isExportName(msg.fileName) && typeof msg.content === 'string' && msg.content.length <= EXPORT_MAX_CHARS && typeof msg.base64 === 'boolean';
+  if (msg.type === 'requestTile') {
+    const ints = ['id', 'layer', 'head', 'q0', 'q1', 'k0', 'k1', 'maxCells'].every((k) => isIndex(msg[k]));
+    return ints && (msg.q0 as number) < (msg.q1 as number) && (msg.k0 as number) < (msg.k1 as number) && (msg.maxCells as number) >= 1 && (msg.maxCells as number) <= 2048;
+  }
   return msg.type === 'requestHead' && isIndex(msg.id) && isIndex(msg.layer) && isIndex(msg.head);
 }

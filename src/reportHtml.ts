@@ -1,5 +1,6 @@
 // The standalone HTML report: the webview bundle, its stylesheet and the data in one file that
 // opens in any browser with no network, for sharing and for papers.
+import { attentionTile } from './analysis/attentionTiles';
 import type { CaptureSummary } from './protocol';
 
 /** Above this many probabilities the report keeps the summaries and leaves the matrices out. */
@@ -20,7 +21,9 @@ export function reportHtml(summary: CaptureSummary, matrices: ReportMatrix[] | u
     summary,
     matrices: matrices?.map((m) => ({ ...m, probs: Buffer.from(m.probs.buffer, m.probs.byteOffset, m.probs.byteLength).toString('base64') })),
   };
+  // The report's host cuts tiles with the very function the editor's host uses.
   const host = `
+const attentionTile = ${attentionTile.toString()};
 const data = ${JSON.stringify(data)};
 const decoded = (b64) => { const bin = atob(b64); const bytes = new Uint8Array(bin.length); for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i); return new Float32Array(bytes.buffer); };
 let saved;
@@ -36,6 +39,13 @@ window.attentionLensHost = {
   },
   postMessage: (m) => setTimeout(() => {
     if (m.type === 'ready') window.postMessage({ type: 'summary', summary: data.summary }, '*');
+    else if (m.type === 'requestTile') {
+      const found = data.matrices && data.matrices.find((x) => x.layer === m.layer && x.head === m.head);
+      if (!found) { window.postMessage({ type: 'error', id: m.id, message: 'this report leaves out attention matrices above ${REPORT_MATRIX_FLOATS.toLocaleString('en-US')} probabilities' }, '*'); return; }
+      const q1 = Math.min(m.q1, found.queries), k1 = Math.min(m.k1, found.keys);
+      const tile = attentionTile(decoded(found.probs), 0, found.keys, m.q0, q1, m.k0, k1, m.maxCells, m.maxCells);
+      window.postMessage({ type: 'headTile', id: m.id, tile: { layer: m.layer, head: m.head, queries: found.queries, keys: found.keys, ...tile } }, '*');
+    }
     else if (m.type === 'requestHead') {
       const found = data.matrices && data.matrices.find((x) => x.layer === m.layer && x.head === m.head);
       window.postMessage(found

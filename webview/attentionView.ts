@@ -1,9 +1,9 @@
 // The attention panel: a header, tabs for the overview, one head, spans, relative offsets and
 // methods; one head's matrix is asked of the host when shown.
-import type { CaptureSummary, HeadMatrix, HostMessage, WebviewState } from '../src/protocol';
+import type { CaptureSummary, HeadMatrix, HeadTile, HostMessage, WebviewState } from '../src/protocol';
 import { drawBuckets, drawEmbedding, drawMethods, drawOverview, drawRelative, drawSpans, STATISTICS } from './analysisViews';
 import { exportButtons } from './exports';
-import { drawHead } from './headView';
+import { drawHead, drawTile } from './headView';
 import { HostApi } from './hostApi';
 
 let host: HostApi;
@@ -13,6 +13,7 @@ let state: WebviewState = { layer: 0, head: 0 };
 let nextId = 1;
 let awaited = 0;
 let shownMatrix: HeadMatrix | undefined;
+let shownTile: HeadTile | undefined;
 
 function dropdown(label: string, count: number, selected: number, name: (i: number) => string, onChange: (i: number) => void): HTMLElement {
   const wrap = document.createElement('label');
@@ -31,10 +32,38 @@ function dropdown(label: string, count: number, selected: number, name: (i: numb
   return wrap;
 }
 
+// Above this many tokens a head is drawn from tiles of at most TILE_CELLS a side, never whole.
+const TILED_ABOVE = 256;
+const TILE_CELLS = 256;
+
 function requestHead(): void {
   awaited = nextId++;
-  host.postMessage({ type: 'requestHead', id: awaited, layer: state.layer, head: state.head });
+  const n = summary?.tokens.length ?? 0;
+  if (n > TILED_ABOVE) requestTile(0, n, 0, n);
+  else host.postMessage({ type: 'requestHead', id: awaited, layer: state.layer, head: state.head });
   host.setState(state);
+}
+
+function requestTile(q0: number, q1: number, k0: number, k1: number): void {
+  awaited = nextId++;
+  host.postMessage({ type: 'requestTile', id: awaited, layer: state.layer, head: state.head, q0, q1, k0, k1, maxCells: TILE_CELLS });
+}
+
+/** Zooming asks for the tile of the window shown. */
+function followZoom(plot: HTMLElement): void {
+  const n = summary!.tokens.length;
+  (plot as unknown as { on(e: string, cb: (ev: Record<string, number | boolean>) => void): void }).on('plotly_relayout', (ev) => {
+    if (ev['xaxis.autorange'] || ev['yaxis.autorange']) return requestTile(0, n, 0, n);
+    const x0 = ev['xaxis.range[0]'];
+    const x1 = ev['xaxis.range[1]'];
+    const y0 = ev['yaxis.range[0]'];
+    const y1 = ev['yaxis.range[1]'];
+    if (typeof x0 !== 'number' || typeof y0 !== 'number') return;
+    const clamp = (v: number): number => Math.max(0, Math.min(n, v));
+    const [k0, k1] = [clamp(Math.floor(Math.min(x0, x1 as number))), clamp(Math.ceil(Math.max(x0, x1 as number)) + 1)];
+    const [q0, q1] = [clamp(Math.floor(Math.min(y0, y1 as number))), clamp(Math.ceil(Math.max(y0, y1 as number)) + 1)];
+    if (k1 > k0 && q1 > q0) requestTile(q0, q1, k0, k1);
+  });
 }
 
 const VIEWS = ['overview', 'head', 'spans', 'relative', 'methods', 'buckets'] as const;
@@ -100,7 +129,7 @@ function show(view: (typeof VIEWS)[number]): void {
   const headRows = (): (string | number | null)[][] => [['layer', 'head', ...statKeys, 'labels'], ...heads.map((h) => [h.layer, h.head, ...statKeys.map((k) => h[k]), h.labels.join(' ')])];
   if (view === 'head') {
     root.appendChild(
-      exportButtons(host, `head-${s.layers[state.layer].index}-${state.head}`, () => document.getElementById('heatmap'), () => ({ tokens: s.tokens, layer: s.layers[state.layer].index, head: state.head, attention: shownMatrix }), () => [
+      exportButtons(host, `head-${s.layers[state.layer].index}-${state.head}`, () => document.getElementById('heatmap'), () => ({ tokens: s.tokens, layer: s.layers[state.layer].index, head: state.head, ...(s.tokens.length > TILED_ABOVE ? { tile: shownTile } : { attention: shownMatrix }) }), () => [
         ['query', ...s.tokens],
         ...(shownMatrix ? Array.from({ length: shownMatrix.queries }, (_, q) => [s.tokens[q], ...Array.from(shownMatrix!.probs.subarray(q * shownMatrix!.keys, (q + 1) * shownMatrix!.keys))]) : []),
       ]),
@@ -134,7 +163,8 @@ function show(view: (typeof VIEWS)[number]): void {
       shown.textContent = Number(slider.value).toFixed(2);
       host.setState(state);
       const plot = document.getElementById('heatmap');
-      if (plot && shownMatrix && summary) void drawHead(plot, summary.tokens, shownMatrix, state.threshold);
+      if (plot && summary && summary.tokens.length > TILED_ABOVE && shownTile) void drawTile(plot, summary.tokens, shownTile, state.threshold);
+      else if (plot && shownMatrix && summary) void drawHead(plot, summary.tokens, shownMatrix, state.threshold);
     });
     threshold.append(slider, shown);
     controls.appendChild(threshold);
@@ -227,7 +257,20 @@ export function startAttentionView(api: HostApi, root: HTMLElement): void {
 
 export function attentionMessage(m: HostMessage): void {
   if (m.type === 'summary') render(m.summary);
-  else if (m.type === 'headMatrix' && m.id === awaited) {
+  else if (m.type === 'headTile' && m.id === awaited) {
+    const plot = document.getElementById('heatmap');
+    shownTile = m.tile;
+    if (summary && plot) {
+      const first = !plot.classList.contains('tiled');
+      void drawTile(plot, summary.tokens, m.tile, state.threshold ?? 0).then(() => {
+        if (first) {
+          plot.classList.add('tiled');
+          followZoom(plot);
+        }
+        document.getElementById('view')?.setAttribute('data-ready', 'head');
+      });
+    }
+  } else if (m.type === 'headMatrix' && m.id === awaited) {
     const plot = document.getElementById('heatmap');
     shownMatrix = m.matrix;
     if (summary && plot) void drawHead(plot, summary.tokens, m.matrix, state.threshold ?? 0).then(() => document.getElementById('view')?.setAttribute('data-ready', 'head'));

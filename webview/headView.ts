@@ -1,6 +1,6 @@
 // One head's attention as a heatmap with token labels: queries down, keys across.
 import Plotly from 'plotly.js-dist';
-import type { HeadMatrix } from '../src/protocol';
+import type { HeadMatrix, HeadTile } from '../src/protocol';
 import { heatColorscale, plotLayout } from './theme';
 
 /** The heatmap; weights below `threshold` are left blank (hover still shows the rest exactly). */
@@ -14,6 +14,28 @@ export function drawHead(root: HTMLElement, tokens: string[], m: HeadMatrix, thr
     root,
     [{ type: 'heatmap', z, text: hover, hovertemplate: '%{text}<br>%{z:.4f}<extra></extra>', colorscale: heatColorscale(), zmin: 0, zmax: 1 }],
     { ...plotLayout(), xaxis: { ...ticks(m.keys), tickangle: -60, title: { text: 'key' } }, yaxis: { ...ticks(m.queries), autorange: 'reversed', title: { text: 'query' } } },
+    { displaylogo: false, responsive: true },
+  );
+}
+
+/** A tile of a long sequence: cells cover rowStep x colStep weights (their maximum); token labels once cells are single tokens. */
+export function drawTile(root: HTMLElement, tokens: string[], t: HeadTile, threshold = 0): Promise<void> {
+  const z: (number | null)[][] = [];
+  for (let r = 0; r < t.rows; r++) z.push(Array.from(t.values.subarray(r * t.cols, (r + 1) * t.cols), (v) => (v < threshold ? null : v)));
+  const exact = t.rowStep === 1 && t.colStep === 1;
+  const labelled = exact && t.cols <= 128 && t.rows <= 128;
+  const ticks = (start: number, count: number) =>
+    labelled ? { tickvals: Array.from({ length: count }, (_, i) => start + i), ticktext: tokens.slice(start, start + count), automargin: true } : {};
+  const hover = exact ? 'query %{y} → key %{x}: %{z:.4f}' : `max of a ${t.rowStep} x ${t.colStep} block near query %{y}, key %{x}: %{z:.4f}`;
+  return Plotly.react(
+    root,
+    [{ type: 'heatmap', z, x0: t.k0 + (t.colStep - 1) / 2, dx: t.colStep, y0: t.q0 + (t.rowStep - 1) / 2, dy: t.rowStep, hovertemplate: `${hover}<extra></extra>`, colorscale: heatColorscale(), zmin: 0 }], // the scale tops at the window's largest weight: long rows are rarely near 1
+    {
+      ...plotLayout(),
+      uirevision: `${t.layer}.${t.head}`,
+      xaxis: { ...ticks(t.k0, t.cols), tickangle: labelled ? -60 : 0, title: { text: `key (${t.keys} tokens)` } },
+      yaxis: { ...ticks(t.q0, t.rows), autorange: 'reversed', title: { text: 'query' } },
+    },
     { displaylogo: false, responsive: true },
   );
 }

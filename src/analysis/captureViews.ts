@@ -1,6 +1,7 @@
 // What a view of a capture receives: summaries first, one head's matrix when asked.
 import type { AttentionAnalysis } from './attentionAnalysis';
 import type { AttentionCapture } from './attentionCapture';
+import { attentionTile } from './attentionTiles';
 import type { LabResult } from './efficientAttentionLab';
 
 /** The first message of a view: names, tokens and the small results; no matrices. */
@@ -40,4 +41,14 @@ export function headMatrix(capture: AttentionCapture, layer: number, head: numbe
   if (!l || head >= l.heads) return undefined;
   const size = l.queries * l.keys;
   return { layer, head, queries: l.queries, keys: l.keys, probs: l.probs.slice(head * size, (head + 1) * size) };
+}
+
+/** A window of one head as a tile, the window clamped to the matrix; undefined when out of range. */
+export function headTile(capture: AttentionCapture, layer: number, head: number, q0: number, q1: number, k0: number, k1: number, maxCells: number) {
+  const l = capture.layers[layer];
+  if (!l || head >= l.heads) return undefined;
+  const qa = Math.min(q0, l.queries - 1);
+  const ka = Math.min(k0, l.keys - 1);
+  const tile = attentionTile(l.probs, head * l.queries * l.keys, l.keys, qa, Math.min(Math.max(q1, qa + 1), l.queries), ka, Math.min(Math.max(k1, ka + 1), l.keys), maxCells, maxCells);
+  return { layer, head, queries: l.queries, keys: l.keys, ...tile };
 }

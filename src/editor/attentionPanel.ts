@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
-import { captureSummary, headMatrix } from '../analysis/captureViews';
+import { captureSummary, headMatrix, headTile } from '../analysis/captureViews';
 import type { EngineClient } from '../engine/engineClient';
 import type { ExecutionProviderChoice } from '../model/ortSession';
 import { CaptureSource, CaptureSummary, HostMessage, WebviewState, isWebviewMessage } from '../protocol';
@@ -75,6 +75,11 @@ export class AttentionPanel {
     }
     if (m.type === 'export') {
       void saveExport(m.fileName, m.content, m.base64);
+      return;
+    }
+    if (m.type === 'requestTile') {
+      const tile = headTile(this.capture, m.layer, m.head, m.q0, m.q1, m.k0, m.k1, m.maxCells);
+      this.post(tile ? { type: 'headTile', id: m.id, tile } : { type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` });
       return;
     }
     const matrix = headMatrix(this.capture, m.layer, m.head);

@@ -76,3 +76,35 @@ test('the standalone report renders every view offline, and the overview opens a
     await browser.close();
   }
 });
+
+test('a long sequence is drawn from tiles, and zooming in brings exact cells', async () => {
+  const { randomBert } = await import('../../src/model/builder/randomBert');
+  const { writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'long-'));
+  const model = join(dir, 'model.onnx');
+  writeFileSync(model, randomBert({ layers: 1, heads: 2, headDim: 16, hidden: 32, intermediate: 64, vocab: 50, maxPositions: 600, layerNorm: true }, 'long').model);
+  const ids = Array.from({ length: 300 }, (_, i) => (i * 7) % 50).join(',');
+  const report = join(dir, 'report.html');
+  const r = spawnSync(process.execPath, [CLI, 'analyze', '--model', model, '--ids', ids, '--no-head-distance', '--html', report], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    await page.goto(`file://${report}`);
+    await page.waitForSelector('#view[data-ready="overview"]', { timeout: 30000 });
+    await page.click('nav.tabs button[data-view="head"]');
+    await page.waitForSelector('#view[data-ready="head"]', { timeout: 30000 });
+    const whole = (await page.evaluate(`(() => { const d = document.getElementById('heatmap').data[0]; return { rows: d.z.length, cols: d.z[0].length, dx: d.dx, hover: d.hovertemplate }; })()`)) as { rows: number; cols: number; dx: number; hover: string };
+    assert.deepEqual([whole.rows, whole.cols, whole.dx], [150, 150, 2], 'the whole 300 x 300 head as 2 x 2 blocks');
+    assert.match(whole.hover, /max of a 2 x 2 block/);
+    await page.screenshot({ path: join(SHOTS, 'report-tiles.png') });
+    await page.evaluate(`(() => { const el = document.getElementById('heatmap'); document.getElementById('view').removeAttribute('data-ready'); el.emit('plotly_relayout', { 'xaxis.range[0]': 100, 'xaxis.range[1]': 139, 'yaxis.range[0]': 139, 'yaxis.range[1]': 100 }); })()`); // what plotly emits on a zoom
+    await page.waitForSelector('#view[data-ready="head"]', { timeout: 30000 });
+    const zoomed = (await page.evaluate(`(() => { const d = document.getElementById('heatmap').data[0]; return { rows: d.z.length, dx: d.dx, x0: d.x0 }; })()`)) as { rows: number; dx: number; x0: number };
+    assert.equal(zoomed.dx, 1, 'exact cells once zoomed in');
+    assert.ok(zoomed.rows <= 41 && zoomed.x0 === 100, JSON.stringify(zoomed));
+    await page.screenshot({ path: join(SHOTS, 'report-tiles-zoomed.png') });
+  } finally {
+    await browser.close();
+  }
+});

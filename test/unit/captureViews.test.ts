@@ -35,3 +35,15 @@ test('messages from the webview are checked before use', () => {
     assert.equal(isWebviewMessage(bad), false, JSON.stringify(bad));
   }
 });
+
+test('tiles: a window reduced by the maximum of each block, exact at full zoom', async () => {
+  const { attentionTile } = await import('../../src/analysis/attentionTiles');
+  // 4 x 4 head: value = 10 q + k
+  const probs = Float32Array.from({ length: 16 }, (_, i) => 10 * Math.floor(i / 4) + (i % 4));
+  const t = attentionTile(probs, 0, 4, 0, 4, 0, 4, 2, 2);
+  assert.deepEqual([t.rows, t.cols, t.rowStep, t.colStep], [2, 2, 2, 2]);
+  assert.deepEqual(Array.from(t.values), [11, 13, 31, 33]);
+  const exact = attentionTile(probs, 0, 4, 1, 3, 2, 4, 100, 100);
+  assert.deepEqual(Array.from(exact.values), [12, 13, 22, 23]);
+  assert.deepEqual([exact.q0, exact.k0, exact.rowStep], [1, 2, 1]);
+});
