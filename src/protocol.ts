@@ -1,6 +1,10 @@
-// Messages between the extension host and the attention webview: one declaration for both
-// sides. Notifications go host -> webview; requests go webview -> host and get a response with
-// the same id. Every message from the webview is checked with isWebviewMessage before use.
+// Messages between the extension host and the webview: one declaration for both sides, which
+// imports only types of the pure analysis, so that the webview sees no host code. Notifications
+// go host -> webview; requests go webview -> host and get a response with the same id. Every
+// message from the webview is checked with isWebviewMessage before use.
+import type { AttentionTile } from './analysis/attentionTiles';
+import type { HeadBuckets } from './analysis/efficientAttentionLab';
+import type { HeadStats } from './analysis/headStats';
 
 export interface LayerSummary {
   /** the layer's index in the model (captures may hold chosen layers only) */
@@ -10,24 +14,7 @@ export interface LayerSummary {
 }
 
 /** One head's statistics, as the head analysis reports them. */
-export interface HeadSummary {
-  layer: number;
-  head: number;
-  toCls: number;
-  toSep: number;
-  toPunct: number;
-  toPrev: number;
-  toNext: number | null;
-  toSelf: number;
-  entropyNats: number;
-  uniformEntropyNats: number;
-  meanDistance: number;
-  span50: number;
-  span90: number;
-  span99: number;
-  span90Max: number;
-  labels: string[];
-}
+export type HeadSummary = HeadStats;
 
 export interface AnalysisSummary {
   causal: boolean;
@@ -36,16 +23,7 @@ export interface AnalysisSummary {
   headDistance?: { embedding: [number, number][] };
 }
 
-export interface BucketSummary {
-  layer: number;
-  head: number;
-  lsh: number[][];
-  lshBucketSizes: number[][];
-  routing: number[];
-  routingClusterSizes: number[];
-  lshMassOutside: number;
-  routingMassOutside: number;
-}
+export type BucketSummary = HeadBuckets;
 
 export interface LabSummary {
   heads: { layer: number; head: number; methods: { method: string; recall: number; scoresComputed: number }[] }[];
@@ -96,18 +74,11 @@ export interface MemoryChart {
 }
 
 /** A window of one head's attention reduced to at most a screen of cells (each the max of its block). */
-export interface HeadTile {
+export interface HeadTile extends AttentionTile {
   layer: number;
   head: number;
   queries: number;
   keys: number;
-  q0: number;
-  k0: number;
-  rowStep: number;
-  colStep: number;
-  rows: number;
-  cols: number;
-  values: Float32Array;
 }
 
 export type HostMessage =
