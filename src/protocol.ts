@@ -107,6 +107,8 @@ export interface WebviewState {
   view?: string;
   statistic?: string;
   threshold?: number;
+  /** the bertviz-style line view instead of the heatmap */
+  lines?: boolean;
   source?: CaptureSource;
   memoryShape?: Record<string, number | string | boolean>;
 }

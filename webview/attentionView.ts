@@ -3,7 +3,9 @@
 import type { CaptureSummary, HeadMatrix, HeadTile, HostMessage, WebviewState } from '../src/protocol';
 import { drawBuckets, drawEmbedding, drawMethods, drawOverview, drawRelative, drawSpans, STATISTICS } from './analysisViews';
 import { exportButtons } from './exports';
+import Plotly from 'plotly.js-dist';
 import { drawHead, drawTile } from './headView';
+import { LINE_VIEW_MAX_TOKENS, drawLines } from './lineView';
 import { HostApi } from './hostApi';
 
 let host: HostApi;
@@ -129,7 +131,7 @@ function show(view: (typeof VIEWS)[number]): void {
   const headRows = (): (string | number | null)[][] => [['layer', 'head', ...statKeys, 'labels'], ...heads.map((h) => [h.layer, h.head, ...statKeys.map((k) => h[k]), h.labels.join(' ')])];
   if (view === 'head') {
     root.appendChild(
-      exportButtons(host, `head-${s.layers[state.layer].index}-${state.head}`, () => document.getElementById('heatmap'), () => ({ tokens: s.tokens, layer: s.layers[state.layer].index, head: state.head, ...(s.tokens.length > TILED_ABOVE ? { tile: shownTile } : { attention: shownMatrix }) }), () => [
+      exportButtons(host, `head-${s.layers[state.layer].index}-${state.head}`, () => (state.lines ? null : document.getElementById('heatmap')), () => ({ tokens: s.tokens, layer: s.layers[state.layer].index, head: state.head, ...(s.tokens.length > TILED_ABOVE ? { tile: shownTile } : { attention: shownMatrix }) }), () => [
         ['query', ...s.tokens],
         ...(shownMatrix ? Array.from({ length: shownMatrix.queries }, (_, q) => [s.tokens[q], ...Array.from(shownMatrix!.probs.subarray(q * shownMatrix!.keys, (q + 1) * shownMatrix!.keys))]) : []),
       ]),
@@ -162,12 +164,25 @@ function show(view: (typeof VIEWS)[number]): void {
       state = { ...state, threshold: Number(slider.value) };
       shown.textContent = Number(slider.value).toFixed(2);
       host.setState(state);
-      const plot = document.getElementById('heatmap');
-      if (plot && summary && summary.tokens.length > TILED_ABOVE && shownTile) void drawTile(plot, summary.tokens, shownTile, state.threshold);
-      else if (plot && shownMatrix && summary) void drawHead(plot, summary.tokens, shownMatrix, state.threshold);
+      drawShownHead();
     });
     threshold.append(slider, shown);
     controls.appendChild(threshold);
+    if (s.tokens.length <= LINE_VIEW_MAX_TOKENS) {
+      const lines = document.createElement('label');
+      lines.className = 'picker';
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.id = 'line-view';
+      box.checked = !!state.lines;
+      box.addEventListener('change', () => {
+        state = { ...state, lines: box.checked };
+        host.setState(state);
+        drawShownHead();
+      });
+      lines.append(box, 'Lines');
+      controls.appendChild(lines);
+    }
     const plot = section('heatmap');
     root.append(controls, plot);
     requestHead();
@@ -249,6 +264,24 @@ function show(view: (typeof VIEWS)[number]): void {
   }
 }
 
+/** The head as it is asked to be shown: tiles, lines or the heatmap, with the threshold. */
+function drawShownHead(): void {
+  const plot = document.getElementById('heatmap');
+  if (!plot || !summary) return;
+  const ready = (): void => document.getElementById('view')?.setAttribute('data-ready', 'head');
+  const threshold = state.threshold ?? 0;
+  if (summary.tokens.length > TILED_ABOVE) {
+    if (shownTile) void drawTile(plot, summary.tokens, shownTile, threshold).then(ready);
+  } else if (shownMatrix && state.lines && summary.tokens.length <= LINE_VIEW_MAX_TOKENS) {
+    Plotly.purge(plot);
+    drawLines(plot, summary.tokens, shownMatrix, threshold);
+    ready();
+  } else if (shownMatrix) {
+    plot.querySelector('svg.lines')?.remove();
+    void drawHead(plot, summary.tokens, shownMatrix, threshold).then(ready);
+  }
+}
+
 export function startAttentionView(api: HostApi, root: HTMLElement): void {
   host = api;
   app = root;
@@ -271,9 +304,8 @@ export function attentionMessage(m: HostMessage): void {
       });
     }
   } else if (m.type === 'headMatrix' && m.id === awaited) {
-    const plot = document.getElementById('heatmap');
     shownMatrix = m.matrix;
-    if (summary && plot) void drawHead(plot, summary.tokens, m.matrix, state.threshold ?? 0).then(() => document.getElementById('view')?.setAttribute('data-ready', 'head'));
+    drawShownHead();
   } else if (m.type === 'error' && m.id === awaited) {
     const p = document.createElement('p');
     p.className = 'error';

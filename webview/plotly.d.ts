@@ -3,6 +3,7 @@ declare module 'plotly.js-dist' {
   const Plotly: {
     react(root: HTMLElement, data: object[], layout: object, config?: object): Promise<void>;
     Plots: { resize(root: HTMLElement): void };
+    purge(root: HTMLElement): void;
   };
   export default Plotly;
 }

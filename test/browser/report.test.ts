@@ -71,6 +71,17 @@ test('the standalone report renders every view offline, and the overview opens a
     const cells = await page.evaluate(`document.getElementById('heatmap').data[0].z.flat().filter((v) => v !== null).length`);
     assert.ok((cells as number) > 0 && (cells as number) <= 23 * 5, `cells left ${cells}`);
     await page.screenshot({ path: join(SHOTS, 'report-head.png') });
+    // The line view: a line per weight above the threshold, and back to the heatmap.
+    await page.locator('#view').evaluate((e) => e.removeAttribute('data-ready'));
+    await page.check('#line-view');
+    await page.waitForSelector('#view[data-ready="head"]');
+    const lineCount = await page.locator('#heatmap svg.lines line').count();
+    assert.ok(lineCount >= 23 && lineCount <= 23 * 5, `${lineCount} lines for the ±2 head above 0.1`);
+    await page.hover('#heatmap svg.lines text.token >> nth=5');
+    assert.equal(await page.locator('#heatmap svg.lines line:visible').count() <= 5, true);
+    await page.screenshot({ path: join(SHOTS, 'report-lines.png') });
+    await page.uncheck('#line-view');
+    await page.waitForSelector('#heatmap .main-svg');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
