@@ -37,6 +37,8 @@ export interface CaptureSummary {
   modelPath: string;
   executionProvider: string;
   tokens: string[];
+  /** each token's [start, end) in the text: word boundaries come from them */
+  offsets: [number, number][];
   layers: LayerSummary[];
   warnings: string[];
   analysis?: AnalysisSummary;
@@ -85,12 +87,13 @@ export type HostMessage =
   | { type: 'summary'; summary: CaptureSummary }
   | { type: 'headTile'; id: number; tile: HeadTile }
   | { type: 'memory'; chart: MemoryChart }
-  | { type: 'headMatrix'; id: number; matrix: HeadMatrix }
+  /** with words, `labels` names the words the rows and columns stand for */
+  | { type: 'headMatrix'; id: number; matrix: HeadMatrix; labels?: string[] }
   | { type: 'error'; id: number; message: string };
 
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'requestHead'; id: number; layer: number; head: number }
+  | { type: 'requestHead'; id: number; layer: number; head: number; words?: boolean }
   /** a window [q0, q1) x [k0, k1) of a head, at most maxCells cells a side */
   | { type: 'requestTile'; id: number; layer: number; head: number; q0: number; q1: number; k0: number; k1: number; maxCells: number }
   /** save a view's export: text (JSON, CSV, SVG) or base64 (PNG) */
@@ -109,6 +112,8 @@ export interface WebviewState {
   threshold?: number;
   /** the bertviz-style line view instead of the heatmap */
   lines?: boolean;
+  /** attention between words instead of pieces */
+  words?: boolean;
   source?: CaptureSource;
   memoryShape?: Record<string, number | string | boolean>;
 }
@@ -124,5 +129,5 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
     const ints = ['id', 'layer', 'head', 'q0', 'q1', 'k0', 'k1', 'maxCells'].every((k) => isIndex(msg[k]));
     return ints && (msg.q0 as number) < (msg.q1 as number) && (msg.k0 as number) < (msg.k1 as number) && (msg.maxCells as number) >= 1 && (msg.maxCells as number) <= 2048;
   }
-  return msg.type === 'requestHead' && isIndex(msg.id) && isIndex(msg.layer) && isIndex(msg.head);
+  return msg.type === 'requestHead' && isIndex(msg.id) && isIndex(msg.layer) && isIndex(msg.head) && (msg.words === undefined || typeof msg.words === 'boolean');
 }

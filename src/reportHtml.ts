@@ -1,6 +1,7 @@
 // The standalone HTML report: the webview bundle, its stylesheet and the data in one file that
 // opens in any browser with no network, for sharing and for papers.
 import { attentionTile } from './analysis/attentionTiles';
+import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './analysis/wordAttention';
 import type { CaptureSummary } from './protocol';
 
 /** Above this many probabilities the report keeps the summaries and leaves the matrices out. */
@@ -21,9 +22,13 @@ export function reportHtml(summary: CaptureSummary, matrices: ReportMatrix[] | u
     summary,
     matrices: matrices?.map((m) => ({ ...m, probs: Buffer.from(m.probs.buffer, m.probs.byteOffset, m.probs.byteLength).toString('base64') })),
   };
-  // The report's host cuts tiles with the very function the editor's host uses.
+  // The report's host cuts tiles and joins words with the very functions the editor's host uses.
   const host = `
 const attentionTile = ${attentionTile.toString()};
+const wordIndices = ${wordIndices.toString()};
+const wordLevelLayer = ${wordLevelLayer.toString()};
+const wordLabels = ${wordLabels.toString()};
+const isSpecialToken = ${isSpecialToken.toString()};
 const data = ${JSON.stringify(data)};
 const decoded = (b64) => { const bin = atob(b64); const bytes = new Uint8Array(bin.length); for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i); return new Float32Array(bytes.buffer); };
 let saved;
@@ -48,8 +53,16 @@ window.attentionLensHost = {
     }
     else if (m.type === 'requestHead') {
       const found = data.matrices && data.matrices.find((x) => x.layer === m.layer && x.head === m.head);
+      const matrix = found && { layer: m.layer, head: m.head, queries: found.queries, keys: found.keys, probs: decoded(found.probs) };
+      let words;
+      if (matrix && m.words) {
+        const { tokens, offsets } = data.summary;
+        const word = wordIndices(tokens, offsets, (i) => isSpecialToken(tokens[i]));
+        const l = wordLevelLayer({ name: '', heads: 1, queries: matrix.queries, keys: matrix.keys, probs: matrix.probs }, word);
+        words = { matrix: { layer: m.layer, head: m.head, queries: l.queries, keys: l.keys, probs: l.probs }, labels: wordLabels(tokens, word) };
+      }
       window.postMessage(found
-        ? { type: 'headMatrix', id: m.id, matrix: { layer: m.layer, head: m.head, queries: found.queries, keys: found.keys, probs: decoded(found.probs) } }
+        ? { type: 'headMatrix', id: m.id, ...(words || { matrix }) }
         : { type: 'error', id: m.id, message: 'this report leaves out attention matrices above ${REPORT_MATRIX_FLOATS.toLocaleString('en-US')} probabilities' }, '*');
     }
   }, 0),

@@ -16,6 +16,8 @@ let nextId = 1;
 let awaited = 0;
 let shownMatrix: HeadMatrix | undefined;
 let shownTile: HeadTile | undefined;
+/** word labels when the shown matrix is between words */
+let shownLabels: string[] | undefined;
 
 function dropdown(label: string, count: number, selected: number, name: (i: number) => string, onChange: (i: number) => void): HTMLElement {
   const wrap = document.createElement('label');
@@ -42,7 +44,7 @@ function requestHead(): void {
   awaited = nextId++;
   const n = summary?.tokens.length ?? 0;
   if (n > TILED_ABOVE) requestTile(0, n, 0, n);
-  else host.postMessage({ type: 'requestHead', id: awaited, layer: state.layer, head: state.head });
+  else host.postMessage({ type: 'requestHead', id: awaited, layer: state.layer, head: state.head, words: !!state.words });
   host.setState(state);
 }
 
@@ -168,6 +170,20 @@ function show(view: (typeof VIEWS)[number]): void {
     });
     threshold.append(slider, shown);
     controls.appendChild(threshold);
+    if (s.tokens.length <= TILED_ABOVE) {
+      const words = document.createElement('label');
+      words.className = 'picker';
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.id = 'word-level';
+      box.checked = !!state.words;
+      box.addEventListener('change', () => {
+        state = { ...state, words: box.checked };
+        requestHead();
+      });
+      words.append(box, 'Words');
+      controls.appendChild(words);
+    }
     if (s.tokens.length <= LINE_VIEW_MAX_TOKENS) {
       const lines = document.createElement('label');
       lines.className = 'picker';
@@ -274,11 +290,11 @@ function drawShownHead(): void {
     if (shownTile) void drawTile(plot, summary.tokens, shownTile, threshold).then(ready);
   } else if (shownMatrix && state.lines && summary.tokens.length <= LINE_VIEW_MAX_TOKENS) {
     Plotly.purge(plot);
-    drawLines(plot, summary.tokens, shownMatrix, threshold);
+    drawLines(plot, shownLabels ?? summary.tokens, shownMatrix, threshold);
     ready();
   } else if (shownMatrix) {
     plot.querySelector('svg.lines')?.remove();
-    void drawHead(plot, summary.tokens, shownMatrix, threshold).then(ready);
+    void drawHead(plot, shownLabels ?? summary.tokens, shownMatrix, threshold).then(ready);
   }
 }
 
@@ -305,6 +321,7 @@ export function attentionMessage(m: HostMessage): void {
     }
   } else if (m.type === 'headMatrix' && m.id === awaited) {
     shownMatrix = m.matrix;
+    shownLabels = m.labels;
     drawShownHead();
   } else if (m.type === 'error' && m.id === awaited) {
     const p = document.createElement('p');

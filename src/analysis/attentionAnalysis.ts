@@ -4,7 +4,7 @@ import type { AttentionCapture, LayerAttention } from './attentionCapture';
 import { classicalMds, headDistances } from './headDistance';
 import { headLabels } from './headLabels';
 import { HeadStats, headStats, isCausal, tokenRoles } from './headStats';
-import { wordIndices, wordLevelLayer } from './wordAttention';
+import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
 
 export interface AnalysisOptions {
   /** offsets profiled: [-R, R]; default min(n - 1, 256) */
@@ -29,12 +29,8 @@ const STAT_KEYS = ['toCls', 'toSep', 'toPunct', 'toPrev', 'toNext', 'toSelf', 'e
 /** The layers and token roles that a capture is analysed over: its pieces, or its words. */
 function analysedLayers(capture: AttentionCapture, wordLevel: boolean): { layers: LayerAttention[]; tokens: string[] } {
   if (!wordLevel) return { layers: capture.layers, tokens: capture.tokens };
-  const specialToken = (i: number): boolean => /^(\[CLS\]|\[SEP\]|<s>|<\/s>)$/.test(capture.tokens[i]);
-  const word = wordIndices(capture.tokens, capture.offsets, specialToken);
-  const tokens: string[] = [];
-  capture.tokens.forEach((t, i) => {
-    tokens[word[i]] = (tokens[word[i]] ?? '') + (tokens[word[i]] ? t.replace(/^##/, '') : t);
-  });
+  const word = wordIndices(capture.tokens, capture.offsets, (i) => isSpecialToken(capture.tokens[i]));
+  const tokens = wordLabels(capture.tokens, word);
   return { layers: capture.layers.map((l) => wordLevelLayer(l, word)), tokens };
 }
 

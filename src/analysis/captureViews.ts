@@ -2,6 +2,7 @@
 import type { AttentionAnalysis } from './attentionAnalysis';
 import type { AttentionCapture } from './attentionCapture';
 import { attentionTile } from './attentionTiles';
+import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
 import type { LabResult } from './efficientAttentionLab';
 
 /** The first message of a view: names, tokens and the small results; no matrices. */
@@ -10,6 +11,7 @@ export function captureSummary(modelPath: string, capture: AttentionCapture, ana
     modelPath,
     executionProvider: capture.executionProvider,
     tokens: capture.tokens,
+    offsets: capture.offsets,
     layers: capture.layers.map((l, i) => ({ index: capture.layerIndices[i], name: l.name, heads: l.heads })),
     warnings: capture.warnings,
     ...(analysis
@@ -51,4 +53,11 @@ export function headTile(capture: AttentionCapture, layer: number, head: number,
   const ka = Math.min(k0, l.keys - 1);
   const tile = attentionTile(l.probs, head * l.queries * l.keys, l.keys, qa, Math.min(Math.max(q1, qa + 1), l.queries), ka, Math.min(Math.max(k1, ka + 1), l.keys), maxCells, maxCells);
   return { layer, head, queries: l.queries, keys: l.keys, ...tile };
+}
+
+/** One head between words: to a word sums its pieces, from a word averages them; with the words' labels. */
+export function wordLevelHead(tokens: readonly string[], offsets: readonly [number, number][], m: { layer: number; head: number; queries: number; keys: number; probs: Float32Array }) {
+  const word = wordIndices(tokens, offsets, (i) => isSpecialToken(tokens[i]));
+  const l = wordLevelLayer({ name: '', heads: 1, queries: m.queries, keys: m.keys, probs: m.probs }, word);
+  return { matrix: { layer: m.layer, head: m.head, queries: l.queries, keys: l.keys, probs: l.probs }, labels: wordLabels(tokens, word) };
 }

@@ -38,3 +38,13 @@ export function wordLevelLayer(l: LayerAttention, word: Int32Array): LayerAttent
   }
   return { name: l.name, heads: l.heads, queries: words, keys: words, probs };
 }
+
+/** Special tokens stand alone as words. */
+export const isSpecialToken = (t: string): boolean => /^(\[CLS\]|\[SEP\]|\[PAD\]|<s>|<\/s>|<pad>)$/.test(t);
+
+/** Each word's text, its pieces joined ('##' continuations without the marks). */
+export function wordLabels(tokens: readonly string[], word: Int32Array): string[] {
+  const labels: string[] = [];
+  tokens.forEach((t, i) => (labels[word[i]] = labels[word[i]] === undefined ? t : labels[word[i]] + t.replace(/^##/, '')));
+  return labels;
+}

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
-import { captureSummary, headMatrix, headTile } from '../analysis/captureViews';
+import { captureSummary, headMatrix, headTile, wordLevelHead } from '../analysis/captureViews';
 import type { EngineClient } from '../engine/engineClient';
 import type { ExecutionProviderChoice } from '../model/ortSession';
 import { CaptureSource, CaptureSummary, HostMessage, WebviewState, isWebviewMessage } from '../protocol';
@@ -83,7 +83,9 @@ export class AttentionPanel {
       return;
     }
     const matrix = headMatrix(this.capture, m.layer, m.head);
-    this.post(matrix ? { type: 'headMatrix', id: m.id, matrix } : { type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` });
+    if (!matrix) this.post({ type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` });
+    else if (m.words) this.post({ type: 'headMatrix', id: m.id, ...wordLevelHead(this.capture.tokens, this.capture.offsets, matrix) });
+    else this.post({ type: 'headMatrix', id: m.id, matrix });
   }
 
   private post(msg: HostMessage): void {

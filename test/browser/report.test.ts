@@ -82,6 +82,13 @@ test('the standalone report renders every view offline, and the overview opens a
     await page.screenshot({ path: join(SHOTS, 'report-lines.png') });
     await page.uncheck('#line-view');
     await page.waitForSelector('#heatmap .main-svg');
+    // Words: 'tokenization'-style pieces join; this text has one piece per word, so only labels are checked.
+    await page.locator('#view').evaluate((e) => e.removeAttribute('data-ready'));
+    await page.check('#word-level');
+    await page.waitForSelector('#view[data-ready="head"]');
+    const labels = (await page.evaluate(`document.getElementById('heatmap').layout.xaxis.ticktext`)) as string[];
+    assert.equal(labels[0], '[CLS]');
+    assert.equal(labels.at(-1), '[SEP]');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
@@ -115,6 +122,31 @@ test('a long sequence is drawn from tiles, and zooming in brings exact cells', a
     assert.equal(zoomed.dx, 1, 'exact cells once zoomed in');
     assert.ok(zoomed.rows <= 41 && zoomed.x0 === 100, JSON.stringify(zoomed));
     await page.screenshot({ path: join(SHOTS, 'report-tiles-zoomed.png') });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('words: a split word is one row and column, its pieces joined', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'words-'));
+  const report = join(dir, 'report.html');
+  // the specimen's small vocabulary spells "barks" as b ##a ##r ##k ##s
+  const r = spawnSync(process.execPath, [CLI, 'analyze', '--model', 'demo', '--text', 'the dog barks', '--html', report], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`file://${report}`);
+    await page.waitForSelector('#view[data-ready="overview"]', { timeout: 30000 });
+    await page.click('nav.tabs button[data-view="head"]');
+    await page.waitForSelector('#view[data-ready="head"]', { timeout: 30000 });
+    await page.locator('#view').evaluate((e) => e.removeAttribute('data-ready'));
+    await page.check('#word-level');
+    await page.waitForSelector('#view[data-ready="head"]', { timeout: 30000 });
+    const z = (await page.evaluate(`(() => { const el = document.getElementById('heatmap'); return { labels: el.layout.xaxis.ticktext, rows: el.data[0].z.length, sums: el.data[0].z.map((row) => row.reduce((a, b) => a + b, 0)) }; })()`)) as { labels: string[]; rows: number; sums: number[] };
+    assert.deepEqual(z.labels, ['[CLS]', 'the', 'dog', 'barks', '[SEP]']);
+    assert.equal(z.rows, 5);
+    for (const s of z.sums) assert.ok(Math.abs(s - 1) < 1e-5, `a word's row sums to 1, not ${s}`);
   } finally {
     await browser.close();
   }
