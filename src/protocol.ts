@@ -114,6 +114,8 @@ export interface WebviewState {
   lines?: boolean;
   /** attention between words instead of pieces */
   words?: boolean;
+  /** the spans view's coverage: span50, span90 or span99 */
+  coverage?: string;
   source?: CaptureSource;
   memoryShape?: Record<string, number | string | boolean>;
 }

@@ -67,7 +67,10 @@ window.attentionLensHost = {
     }
   }, 0),
 };`;
-  const theme = `body{--vscode-editor-foreground:#1f1f1f;--vscode-editor-background:#ffffff;--vscode-focusBorder:#005fb8;--vscode-descriptionForeground:#616161;--vscode-font-family:system-ui,sans-serif;--vscode-font-size:13px;--vscode-button-background:#005fb8;--vscode-button-foreground:#fff;--vscode-button-secondaryBackground:#e5e5e5;--vscode-button-secondaryForeground:#1f1f1f}`;
+  // VS Code's Light Modern and Dark Modern colours, chosen by the reader's system setting.
+  const theme =
+    `body{--vscode-editor-foreground:#1f1f1f;--vscode-editor-background:#ffffff;--vscode-focusBorder:#005fb8;--vscode-descriptionForeground:#616161;--vscode-font-family:system-ui,sans-serif;--vscode-font-size:13px;--vscode-button-background:#005fb8;--vscode-button-foreground:#fff;--vscode-button-secondaryBackground:#e5e5e5;--vscode-button-secondaryForeground:#1f1f1f;--vscode-textLink-foreground:#005fb8}` +
+    `@media (prefers-color-scheme: dark){body{--vscode-editor-foreground:#cccccc;--vscode-editor-background:#1f1f1f;--vscode-focusBorder:#0078d4;--vscode-descriptionForeground:#9d9d9d;--vscode-button-background:#0078d4;--vscode-button-secondaryBackground:#313131;--vscode-button-secondaryForeground:#cccccc;--vscode-textLink-foreground:#4daafc}}`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'; script-src 'unsafe-inline';">

@@ -236,8 +236,18 @@ function show(view: (typeof VIEWS)[number]): void {
     );
   } else if (view === 'spans') {
     const plot = section('spans');
-    root.append(exportButtons(host, 'spans', () => plot, () => heads.map((h) => ({ layer: h.layer, head: h.head, span50: h.span50, span90: h.span90, span99: h.span99, span90Max: h.span90Max })), headRows), plot);
-    done(drawSpans(plot, s, 'span90'));
+    const coverages = ['span50', 'span90', 'span99'] as const;
+    const coverage = coverages.find((c) => c === state.coverage) ?? 'span90';
+    const controls = document.createElement('div');
+    controls.className = 'controls';
+    controls.append(
+      dropdown('Coverage', coverages.length, coverages.indexOf(coverage), (i) => `${coverages[i].slice(4)}%`, (i) => {
+        state = { ...state, coverage: coverages[i] };
+        show('spans');
+      }),
+    );
+    root.append(exportButtons(host, 'spans', () => plot, () => heads.map((h) => ({ layer: h.layer, head: h.head, span50: h.span50, span90: h.span90, span99: h.span99, span90Max: h.span90Max })), headRows), controls, plot);
+    done(drawSpans(plot, s, coverage));
   } else if (view === 'relative') {
     const plot = section('relative');
     const rel = s.analysis.relative;

@@ -151,3 +151,33 @@ test('words: a split word is one row and column, its pieces joined', async () =>
     await browser.close();
   }
 });
+
+test('tiny-bert-mlm: every view in the light and the dark theme', async () => {
+  const { TINY_BERT } = await import('../helpers/paths');
+  const dir = mkdtempSync(join(tmpdir(), 'tiny-'));
+  const report = join(dir, 'report.html');
+  const r = spawnSync(process.execPath, [CLI, 'analyze', '--model', TINY_BERT, '--text', 'The quick brown fox jumps over the lazy dog. Tokenization splits words.', '--lab', '--head', '1:1', '--html', report], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, colorScheme });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`file://${report}`);
+      await page.waitForSelector('#view[data-ready="overview"]', { timeout: 30000 });
+      const background = await page.evaluate(`getComputedStyle(document.body).backgroundColor`);
+      assert.equal(background, colorScheme === 'dark' ? 'rgb(31, 31, 31)' : 'rgb(255, 255, 255)');
+      for (const view of ['overview', 'head', 'spans', 'relative', 'methods', 'buckets']) {
+        await page.click(`nav.tabs button[data-view="${view}"]`);
+        await page.waitForSelector(`#view[data-ready="${view}"]`, { timeout: 30000 });
+        assert.ok((await page.locator('#view .main-svg').count()) > 0, `${view} drawn`);
+        await page.screenshot({ path: join(SHOTS, `tiny-bert-${colorScheme}-${view}.png`) });
+      }
+      assert.deepEqual(errors, []);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});
