@@ -116,6 +116,9 @@ export interface WebviewState {
   words?: boolean;
   /** the spans view's coverage: span50, span90 or span99 */
   coverage?: string;
+  /** a sparse pattern shaded over the head's heatmap, and its parameter */
+  overlay?: string;
+  overlayParameter?: number;
   source?: CaptureSource;
   memoryShape?: Record<string, number | string | boolean>;
 }

@@ -6,6 +6,7 @@ import { exportButtons } from './exports';
 import Plotly from 'plotly.js-dist';
 import { drawHead, drawTile } from './headView';
 import { LINE_VIEW_MAX_TOKENS, drawLines } from './lineView';
+import { fixedPattern, localPattern, spanMask, stridedPattern } from '../src/analysis/sparsePatterns';
 import { HostApi } from './hostApi';
 
 let host: HostApi;
@@ -35,6 +36,15 @@ function dropdown(label: string, count: number, selected: number, name: (i: numb
   wrap.appendChild(dd);
   return wrap;
 }
+
+const RAMP = 32;
+const OVERLAYS: { name: string; label: string; pattern: (p: number) => ((i: number, j: number) => boolean) | undefined }[] = [
+  { name: 'none', label: 'none', pattern: () => undefined },
+  { name: 'local', label: 'local window (w)', pattern: (w) => localPattern(w) },
+  { name: 'strided', label: 'strided (l)', pattern: (l) => stridedPattern(l) },
+  { name: 'fixed', label: 'fixed (l, c = l/8)', pattern: (l) => fixedPattern(l, Math.max(1, Math.round(l / 8))) },
+  { name: 'adaptiveSpan', label: `adaptive span (z, R = ${RAMP})`, pattern: (z) => (i, j) => spanMask(Math.abs(i - j), z, RAMP) > 0 },
+];
 
 // Above this many tokens a head is drawn from tiles of at most TILE_CELLS a side, never whole.
 const TILED_ABOVE = 256;
@@ -171,6 +181,26 @@ function show(view: (typeof VIEWS)[number]): void {
     threshold.append(slider, shown);
     controls.appendChild(threshold);
     if (s.tokens.length <= TILED_ABOVE) {
+      // The pairs a sparse pattern would compute, over the dense attention.
+      controls.append(
+        dropdown('Overlay', OVERLAYS.length, Math.max(0, OVERLAYS.findIndex((o) => o.name === state.overlay)), (i) => OVERLAYS[i].label, (i) => {
+          state = { ...state, overlay: OVERLAYS[i].name };
+          host.setState(state);
+          drawShownHead();
+        }),
+      );
+      const param = document.createElement('input');
+      param.type = 'number';
+      param.min = '1';
+      param.id = 'overlay-parameter';
+      param.value = String(state.overlayParameter ?? 2);
+      param.title = 'window w, stride l, block l, or span z';
+      param.addEventListener('change', () => {
+        state = { ...state, overlayParameter: Math.max(1, Math.round(Number(param.value) || 1)) };
+        host.setState(state);
+        drawShownHead();
+      });
+      controls.appendChild(param);
       const words = document.createElement('label');
       words.className = 'picker';
       const box = document.createElement('input');
@@ -304,7 +334,8 @@ function drawShownHead(): void {
     ready();
   } else if (shownMatrix) {
     plot.querySelector('svg.lines')?.remove();
-    void drawHead(plot, shownLabels ?? summary.tokens, shownMatrix, threshold).then(ready);
+    const overlay = OVERLAYS.find((o) => o.name === state.overlay)?.pattern(state.overlayParameter ?? 2);
+    void drawHead(plot, shownLabels ?? summary.tokens, shownMatrix, threshold, shownLabels ? undefined : overlay).then(ready);
   }
 }
 

@@ -3,16 +3,21 @@ import Plotly from 'plotly.js-dist';
 import type { HeadMatrix, HeadTile } from '../src/protocol';
 import { heatColorscale, plotLayout } from './theme';
 
-/** The heatmap; weights below `threshold` are left blank (hover still shows the rest exactly). */
-export function drawHead(root: HTMLElement, tokens: string[], m: HeadMatrix, threshold = 0): Promise<void> {
+/** The heatmap; weights below `threshold` are left blank (hover still shows the rest exactly); `overlay` shades the pairs a sparse pattern computes. */
+export function drawHead(root: HTMLElement, tokens: string[], m: HeadMatrix, threshold = 0, overlay?: (i: number, j: number) => boolean): Promise<void> {
   const z: (number | null)[][] = [];
   for (let q = 0; q < m.queries; q++) z.push(Array.from(m.probs.subarray(q * m.keys, (q + 1) * m.keys), (v) => (v < threshold ? null : v)));
   // Numeric axes with token tick labels: categorical axes would merge repeated tokens.
   const ticks = (count: number) => ({ tickvals: Array.from({ length: count }, (_, i) => i), ticktext: tokens.slice(0, count), automargin: true });
   const hover = z.map((row, q) => row.map((_, k) => `${tokens[q]} (${q}) → ${tokens[k]} (${k})`));
+  const traces: object[] = [{ type: 'heatmap', z, text: hover, hovertemplate: '%{text}<br>%{z:.4f}<extra></extra>', colorscale: heatColorscale(), zmin: 0, zmax: 1 }];
+  if (overlay) {
+    const mask = Array.from({ length: m.queries }, (_, q) => Array.from({ length: m.keys }, (_, k) => (overlay(q, k) ? 1 : null)));
+    traces.push({ type: 'heatmap', z: mask, colorscale: [[0, 'rgba(255,140,0,0.28)'], [1, 'rgba(255,140,0,0.28)']], showscale: false, hoverinfo: 'skip', name: 'pattern' });
+  }
   return Plotly.react(
     root,
-    [{ type: 'heatmap', z, text: hover, hovertemplate: '%{text}<br>%{z:.4f}<extra></extra>', colorscale: heatColorscale(), zmin: 0, zmax: 1 }],
+    traces,
     { ...plotLayout(), xaxis: { ...ticks(m.keys), tickangle: -60, title: { text: 'key' } }, yaxis: { ...ticks(m.queries), autorange: 'reversed', title: { text: 'query' } } },
     { displaylogo: false, responsive: true },
   );

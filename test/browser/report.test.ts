@@ -63,7 +63,7 @@ test('the standalone report renders every view offline, and the overview opens a
     await page.mouse.click(cell.x, cell.y);
     await page.waitForSelector('#view[data-ready="head"]', { timeout: 30000 });
     const picked = await page.locator('vscode-dropdown').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
-    assert.deepEqual(picked, ['1', '2']);
+    assert.deepEqual(picked.slice(0, 2), ['1', '2'], 'the layer and head pickers show the clicked head');
     assert.ok((await page.locator('#heatmap .main-svg').count()) > 0);
     // The threshold hides small weights: the local ±2 head keeps only its band.
     await page.locator('#threshold').fill('0.1');
@@ -71,6 +71,16 @@ test('the standalone report renders every view offline, and the overview opens a
     const cells = await page.evaluate(`document.getElementById('heatmap').data[0].z.flat().filter((v) => v !== null).length`);
     assert.ok((cells as number) > 0 && (cells as number) <= 23 * 5, `cells left ${cells}`);
     await page.screenshot({ path: join(SHOTS, 'report-head.png') });
+    // The local-window overlay with w = 2 covers exactly the ±2 head's band.
+    await page.locator('#view').evaluate((e) => e.removeAttribute('data-ready'));
+    await page.locator('vscode-dropdown >> nth=2').evaluate((e) => {
+      (e as unknown as { value: string }).value = '1';
+      e.dispatchEvent(new Event('change'));
+    });
+    await page.waitForSelector('#view[data-ready="head"]');
+    const shaded = (await page.evaluate(`document.getElementById('heatmap').data[1].z.flat().filter((v) => v === 1).length`)) as number;
+    assert.equal(shaded, 23 * 5 - 6, 'pairs within 2 of the diagonal');
+    await page.screenshot({ path: join(SHOTS, 'report-overlay.png') });
     // The line view: a line per weight above the threshold, and back to the heatmap.
     await page.locator('#view').evaluate((e) => e.removeAttribute('data-ready'));
     await page.check('#line-view');
