@@ -6,7 +6,19 @@ import { heatColorscale, plotLayout } from './theme';
 
 type Stat = 'entropyNats' | 'toCls' | 'toSep' | 'toPunct' | 'toPrev' | 'toNext' | 'toSelf' | 'span90' | 'meanDistance';
 
-export const STATISTICS: { key: Stat; label: string }[] = [
+/** The statistics the overview can colour by: the head analysis's, and each lab method's recall. */
+export function overviewStatistics(s: CaptureSummary): { key: string; label: string }[] {
+  const methods = [...new Set(s.lab?.heads.flatMap((h) => h.methods.map((m) => m.method)) ?? [])];
+  return [...STATISTICS, ...methods.map((m) => ({ key: `recall:${m}`, label: `recall of ${m}` }))];
+}
+
+function statisticOf(s: CaptureSummary, key: string): (h: HeadSummary) => number | null {
+  if (!key.startsWith('recall:')) return (h) => h[key as Stat] as number | null;
+  const method = key.slice('recall:'.length);
+  return (h) => s.lab?.heads.find((x) => x.layer === h.layer && x.head === h.head)?.methods.find((m) => m.method === method)?.recall ?? null;
+}
+
+const STATISTICS: { key: Stat; label: string }[] = [
   { key: 'entropyNats', label: 'entropy (nats)' },
   { key: 'toCls', label: 'to [CLS]' },
   { key: 'toSep', label: 'to [SEP]' },
@@ -39,12 +51,12 @@ const describe = (h: HeadSummary): string =>
   `span 50/90/99% ${h.span50}/${h.span90}/${h.span99} · mean distance ${h.meanDistance.toFixed(1)}`;
 
 /** The overview grid; clicking a cell calls onHead. */
-export async function drawOverview(root: HTMLElement, s: CaptureSummary, stat: Stat, onHead: (layer: number, head: number) => void): Promise<void> {
-  const g = grid(s, (h) => (h[stat] === null ? null : (h[stat] as number)));
+export async function drawOverview(root: HTMLElement, s: CaptureSummary, stat: string, onHead: (layer: number, head: number) => void): Promise<void> {
+  const g = grid(s, statisticOf(s, stat));
   const text = grid(s, describe).z;
   await Plotly.react(
     root,
-    [{ type: 'heatmap', z: g.z, x: Array.from({ length: g.heads }, (_, h) => h), y: g.layers, text, hovertemplate: '%{text}<extra></extra>', colorscale: heatColorscale(), colorbar: { title: { text: STATISTICS.find((x) => x.key === stat)!.label } } }],
+    [{ type: 'heatmap', z: g.z, x: Array.from({ length: g.heads }, (_, h) => h), y: g.layers, text, hovertemplate: '%{text}<extra></extra>', colorscale: heatColorscale(), colorbar: { title: { text: overviewStatistics(s).find((x) => x.key === stat)?.label ?? stat } } }],
     { ...plotLayout(), xaxis: { title: { text: 'head' }, dtick: 1 }, yaxis: { title: { text: 'layer' }, dtick: 1, autorange: 'reversed' } },
     config,
   );

@@ -1,7 +1,7 @@
 // The attention panel: a header, tabs for the overview, one head, spans, relative offsets and
 // methods; one head's matrix is asked of the host when shown.
 import type { CaptureSummary, HeadMatrix, HeadTile, HostMessage, WebviewState } from '../src/protocol';
-import { drawBuckets, drawEmbedding, drawMethods, drawOverview, drawRelative, drawSpans, STATISTICS } from './analysisViews';
+import { drawBuckets, drawEmbedding, drawMethods, drawOverview, drawRelative, drawSpans, overviewStatistics } from './analysisViews';
 import { exportButtons } from './exports';
 import Plotly from 'plotly.js-dist';
 import { drawHead, drawTile } from './headView';
@@ -239,12 +239,13 @@ function show(view: (typeof VIEWS)[number]): void {
     return;
   }
   if (view === 'overview') {
-    const stat = (state.statistic ?? 'entropyNats') as (typeof STATISTICS)[number]['key'];
+    const statistics = overviewStatistics(s);
+    const stat = statistics.find((x) => x.key === state.statistic)?.key ?? 'entropyNats';
     const controls = document.createElement('div');
     controls.className = 'controls';
     controls.append(
-      dropdown('Colour by', STATISTICS.length, STATISTICS.findIndex((x) => x.key === stat), (i) => STATISTICS[i].label, (i) => {
-        state = { ...state, statistic: STATISTICS[i].key };
+      dropdown('Colour by', statistics.length, statistics.findIndex((x) => x.key === stat), (i) => statistics[i].label, (i) => {
+        state = { ...state, statistic: statistics[i].key };
         show('overview');
       }),
     );
