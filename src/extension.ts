@@ -2,7 +2,7 @@
 // inline memory estimates. ONNX Runtime is loaded only by the engine process, when a model runs.
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { analyzeCommand } from './editor/analyzeCommand';
+import { analysisCommands } from './editor/analyzeCommand';
 import { ConfigScanCache, MEMORY_LANGUAGES, MemoryLensProvider, SHOW_MEMORY_COMMAND } from './editor/memoryLens';
 import { AttentionPanel } from './editor/attentionPanel';
 import { estimateSettings, executionProvider } from './editor/settings';
@@ -19,6 +19,17 @@ export function activate(context: vscode.ExtensionContext): void {
   const engine = new EngineClient({ enginePath: join(context.extensionPath, 'dist', 'engine.js'), timeoutMs: RUN_TIMEOUT_MS });
   const specimen = join(context.extensionPath, 'media', 'specimen');
   const scans = new ConfigScanCache();
+  // The status bar says where models run and what ran last; a click opens the log.
+  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 10);
+  const provider = executionProvider();
+  status.text = `$(pulse) Attention Lens: ${provider === 'auto' ? 'auto (CPU, or CUDA when installed)' : provider.toUpperCase()}`;
+  status.tooltip = 'Attention Lens: the execution provider that runs models. Click for the log.';
+  status.command = { title: 'Show Log', command: 'attentionLens.showLog' };
+  status.show();
+  const ran = (summary: string, ranOn: string): void => {
+    status.text = `$(pulse) Attention Lens: ${ranOn.toUpperCase()}`;
+    status.tooltip = `Last run on ${ranOn.toUpperCase()}: ${summary}. Click for the log.`;
+  };
   const lens = new MemoryLensProvider(scans);
   const selector = MEMORY_LANGUAGES.map((language) => ({ language }));
   context.subscriptions.push(
@@ -28,7 +39,11 @@ export function activate(context: vscode.ExtensionContext): void {
     { dispose: () => engine.dispose() },
     vscode.languages.registerCodeLensProvider(selector, lens),
     vscode.languages.registerHoverProvider(selector, lens),
-    vscode.commands.registerCommand('attentionLens.analyzeAttention', analyzeCommand(engine, log, context.extensionUri, specimen)),
+    status,
+    ...Object.entries(analysisCommands({ engine, log, extensionUri: context.extensionUri, specimenFolder: specimen, ran })).map(([id, run]) =>
+      vscode.commands.registerCommand(id, run),
+    ),
+    vscode.commands.registerCommand('attentionLens.showLog', () => log.show()),
     vscode.commands.registerCommand(SHOW_MEMORY_COMMAND, (shape: AttentionShape) => MemoryPanel.show(context.extensionUri, shape)),
     vscode.commands.registerCommand('attentionLens.estimateMemory', () => estimateActiveDocument(context.extensionUri, scans)),
     vscode.window.registerWebviewPanelSerializer(AttentionPanel.viewType, {

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
+import type { LabResult } from '../analysis/efficientAttentionLab';
 import { captureSummary, headMatrix, headTile, wordLevelHead } from '../analysis/captureViews';
 import type { EngineClient } from '../engine/engineClient';
 import type { ExecutionProviderChoice } from '../model/ortSession';
@@ -15,14 +16,14 @@ export class AttentionPanel {
   private static current: AttentionPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
-  static show(extensionUri: vscode.Uri, source: CaptureSource, capture: AttentionCapture, analysis?: AttentionAnalysis): void {
+  static show(extensionUri: vscode.Uri, source: CaptureSource, capture: AttentionCapture, analysis?: AttentionAnalysis, lab?: LabResult): void {
     if (AttentionPanel.current) {
-      AttentionPanel.current.setCapture(source, capture, analysis);
+      AttentionPanel.current.setCapture(source, capture, analysis, lab);
       AttentionPanel.current.panel.reveal();
       return;
     }
     const panel = vscode.window.createWebviewPanel(AttentionPanel.viewType, 'Attention', vscode.ViewColumn.Beside, webviewOptions(extensionUri));
-    AttentionPanel.current = new AttentionPanel(panel, extensionUri, source, capture, analysis);
+    AttentionPanel.current = new AttentionPanel(panel, extensionUri, source, capture, analysis, lab);
   }
 
   /** A panel restored after a reload: its capture is made again from the source kept in its state. */
@@ -50,21 +51,23 @@ export class AttentionPanel {
     private source: CaptureSource,
     private capture: AttentionCapture,
     private analysis: AttentionAnalysis | undefined,
+    private lab?: LabResult,
   ) {
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'Attention');
     panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
     panel.webview.onDidReceiveMessage((m: unknown) => this.received(m), undefined, this.disposables);
   }
 
-  private setCapture(source: CaptureSource, capture: AttentionCapture, analysis?: AttentionAnalysis): void {
+  private setCapture(source: CaptureSource, capture: AttentionCapture, analysis?: AttentionAnalysis, lab?: LabResult): void {
     this.source = source;
     this.capture = capture;
     this.analysis = analysis;
+    this.lab = lab;
     this.post({ type: 'summary', summary: this.summary() });
   }
 
   private summary(): CaptureSummary {
-    return { ...captureSummary(this.source.model, this.capture, this.analysis), source: this.source };
+    return { ...captureSummary(this.source.model, this.capture, this.analysis, this.lab), source: this.source };
   }
 
   private received(m: unknown): void {
