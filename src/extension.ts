@@ -2,7 +2,7 @@
 // inline memory estimates. ONNX Runtime is loaded only by the engine process, when a model runs.
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { analysisCommands } from './editor/analyzeCommand';
+import { analysisCommands } from './editor/analysisCommands';
 import { ConfigScanCache, MEMORY_LANGUAGES, MemoryLensProvider, SHOW_MEMORY_COMMAND } from './editor/memoryLens';
 import { AttentionPanel } from './editor/attentionPanel';
 import { estimateSettings, executionProvider } from './editor/settings';

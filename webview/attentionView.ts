@@ -50,6 +50,18 @@ const OVERLAYS: { name: string; label: string; pattern: (p: number) => ((i: numb
 const TILED_ABOVE = 256;
 const TILE_CELLS = 256;
 
+function checkbox(id: string, label: string, checked: boolean, onChange: (on: boolean) => void): HTMLElement {
+  const wrap = document.createElement('label');
+  wrap.className = 'picker';
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.id = id;
+  box.checked = checked;
+  box.addEventListener('change', () => onChange(box.checked));
+  wrap.append(box, label);
+  return wrap;
+}
+
 function requestHead(): void {
   awaited = nextId++;
   const n = summary?.tokens.length ?? 0;
@@ -201,33 +213,21 @@ function show(view: (typeof VIEWS)[number]): void {
         drawShownHead();
       });
       controls.appendChild(param);
-      const words = document.createElement('label');
-      words.className = 'picker';
-      const box = document.createElement('input');
-      box.type = 'checkbox';
-      box.id = 'word-level';
-      box.checked = !!state.words;
-      box.addEventListener('change', () => {
-        state = { ...state, words: box.checked };
-        requestHead();
-      });
-      words.append(box, 'Words');
-      controls.appendChild(words);
+      controls.appendChild(
+        checkbox('word-level', 'Words', !!state.words, (on) => {
+          state = { ...state, words: on };
+          requestHead();
+        }),
+      );
     }
     if (s.tokens.length <= LINE_VIEW_MAX_TOKENS) {
-      const lines = document.createElement('label');
-      lines.className = 'picker';
-      const box = document.createElement('input');
-      box.type = 'checkbox';
-      box.id = 'line-view';
-      box.checked = !!state.lines;
-      box.addEventListener('change', () => {
-        state = { ...state, lines: box.checked };
-        host.setState(state);
-        drawShownHead();
-      });
-      lines.append(box, 'Lines');
-      controls.appendChild(lines);
+      controls.appendChild(
+        checkbox('line-view', 'Lines', !!state.lines, (on) => {
+          state = { ...state, lines: on };
+          host.setState(state);
+          drawShownHead();
+        }),
+      );
     }
     const plot = section('heatmap');
     root.append(controls, plot);
