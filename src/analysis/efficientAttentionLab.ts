@@ -2,7 +2,7 @@
 // on every head of a capture: the pairs it computes, their share of the dense attention (recall),
 // and the method against the others at an equal budget of scores.
 import type { AttentionCapture, HeadVectors } from './attentionCapture';
-import { headStats, isCausal, tokenRoles } from './headStats';
+import { isCausal, offsetMassOf, tokenRoles } from './headStats';
 import { lshBuckets, lshPairs, unitRows } from './lshBuckets';
 import { bandScores, fixedScores, stridedScores } from './patternCounts';
 import { routing, routingPairs } from './routingClusters';
@@ -155,8 +155,7 @@ export function efficientAttentionLab(capture: AttentionCapture, opts: LabOption
   capture.layers.forEach((l, li) => {
     for (let h = 0; h < l.heads; h++) {
       const a: HeadAttention = { probs: l.probs, offset: h * n * n, n, causal };
-      headStats(l.probs, h * n * n, n, roles, offsetMass);
-      const byDistance = massByDistance(offsetMass, n);
+      const byDistance = massByDistance(offsetMassOf(l.probs, h * n * n, n, causal, offsetMass), n);
       const span = adaptiveSpan(byDistance, n, causal, ramp, { span: opts.span, coverage: opts.coverage });
       const methods: MethodRecall[] = [
         result('local', { window, global: !!global }, patternRecall(a, withGlobal(localPattern(window), global))),

@@ -130,3 +130,15 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
     span90Max,
   };
 }
+
+/** Only the offset mass of a head (what headStats also accumulates), for callers that need no statistics. */
+export function offsetMassOf(probs: Float32Array, offset: number, n: number, causal: boolean, offsetMass: Float64Array): Float64Array {
+  offsetMass.fill(0);
+  for (let i = 0; i < n; i++) {
+    const row = offset + i * n;
+    const keys = causal ? i + 1 : n;
+    const base = n - 1 - i;
+    for (let j = 0; j < keys; j++) offsetMass[base + j] += probs[row + j];
+  }
+  return offsetMass;
+}

@@ -64,7 +64,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
       const run = await model.recurrence(p.run);
       const report: RecurrenceReport = {
         tokens: run.tokens,
-        inputIds: model.tokenize({ text: p.run.text, ids: p.run.ids }, false).ids,
+        inputIds: run.inputIds,
         recurrence: { segment: p.run.segment, memory: p.run.memory, heads: recurrenceHeads(run.steps, run.layerIndices) },
       };
       const c = p.run.compression;

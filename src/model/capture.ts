@@ -390,7 +390,7 @@ export class LoadedModel {
       const dims = concreteDims(p, this.plan, 1, 1);
       return sum + dims.reduce((a, b) => a * b, 1) * FLOAT_BYTES;
     }, 0);
-    return { tokens: tok.tokens, layerIndices, steps, finalOutput, slotBytes };
+    return { tokens: tok.tokens, inputIds: tok.ids, layerIndices, steps, finalOutput, slotBytes };
   }
 
   // A run that ONNX Runtime refuses (an id outside the vocabulary, a shape it cannot take) is the
@@ -504,6 +504,7 @@ export interface RecurrenceOptions {
 
 export interface RecurrenceRun {
   tokens: string[];
+  inputIds: number[];
   layerIndices: number[];
   steps: RecurrenceStep[];
   /** the model's first output at the last position: the next-token scores of a language model */

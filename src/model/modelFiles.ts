@@ -1,6 +1,6 @@
 // Where a model's files are: an .onnx file or a Hugging Face / optimum model folder, with
 // its tokenizer and config beside it.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { HfTokenizer } from './hfTokenizer';
 import { InputError } from './inputError';
@@ -13,6 +13,17 @@ export interface ModelFiles {
   folders: string[];
   tokenizerPath?: string;
   configPath?: string;
+}
+
+/** The file's first byte (a model may be gigabytes: only one byte is read), or undefined when empty. */
+function firstByte(path: string): number | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(1);
+    return readSync(fd, b, 0, 1, 0) === 1 ? b[0] : undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function modelFiles(path: string): ModelFiles {
@@ -31,7 +42,7 @@ export function modelFiles(path: string): ModelFiles {
       if (onnx.length > 1) throw new InputError(`the folder ${path} holds several ONNX models (${onnx.join(', ')}): name one of them`);
       modelPath = join(full, onnx[0]);
     }
-  } else if (!full.endsWith('.onnx') && statSync(full).size > 0 && readFileSync(full).subarray(0, 1)[0] === 0x7b) {
+  } else if (!full.endsWith('.onnx') && firstByte(full) === 0x7b) {
     throw new InputError(`${basename(path)} is a JSON file, not an ONNX model: pass the .onnx file or its folder`);
   }
   const dir = dirname(modelPath);

@@ -16,9 +16,7 @@ import {
 import { InputError } from './inputError';
 
 export const ONNX_FLOAT = 1;
-export const ONNX_INT32 = 6;
 export const ONNX_INT64 = 7;
-export const ONNX_FLOAT16 = 10;
 
 export interface OnnxAttribute {
   name: string;

@@ -86,5 +86,3 @@ function halfToFloat(h: number): number {
   if (exp === 31) return frac ? NaN : sign * Infinity;
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
-
-export const ortVersion = (): string => ort.env.versions.node ?? 'unknown';
