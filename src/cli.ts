@@ -1,10 +1,11 @@
 // attention-lens: the analysis without VS Code. Commands print JSON (a contract other tools read).
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EngineClient, EngineError } from './engine/engineClient';
 import type { AttentionCapture } from './analysis/attentionCapture';
-import { AttentionAnalysis, corpusAnalysis } from './analysis/attentionAnalysis';
+import type { AttentionAnalysis } from './analysis/attentionAnalysis';
+import { analyzedCorpus, corpusTexts } from './engine/corpus';
 import { captureSummary, headMatrix } from './analysis/captureViews';
 import { REPORT_MATRIX_FLOATS, reportHtml } from './reportHtml';
 import type { LabOptions, LabResult } from './analysis/efficientAttentionLab';
@@ -109,24 +110,6 @@ function headRows(probs: Float32Array, heads: number, queries: number, keys: num
   return Array.from({ length: heads }, (_, h) =>
     Array.from({ length: queries }, (_, q) => Array.from(probs.subarray((h * queries + q) * keys, (h * queries + q + 1) * keys))),
   );
-}
-
-/** Texts of a corpus: the non-empty lines of a file, or the .txt files of a folder. */
-function corpusTexts(path: string): string[] {
-  let texts: string[];
-  try {
-    texts = statSync(path).isDirectory()
-      ? readdirSync(path)
-          .filter((f) => f.endsWith('.txt'))
-          .sort()
-          .map((f) => readFileSync(join(path, f), 'utf8'))
-      : readFileSync(path, 'utf8').split(/\r?\n/);
-  } catch (e) {
-    throw new InputError(`cannot read --corpus ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  texts = texts.map((t) => t.trim()).filter((t) => t !== '');
-  if (texts.length === 0) throw new InputError(`--corpus ${path} holds no text (one text per line, or a folder of .txt files)`);
-  return texts;
 }
 
 async function analyze(argv: string[]): Promise<void> {
@@ -240,15 +223,13 @@ async function analyze(argv: string[]): Promise<void> {
     }
     if (values.corpus !== undefined) {
       const texts = corpusTexts(values.corpus);
-      const parts: AttentionAnalysis[] = [];
-      let provider = info.executionProvider;
-      for (const [k, t] of texts.entries()) {
-        const r = await engine.analyze({ load, capture: { text: t, layers, truncate: values.truncate }, analysis: analysisOptions, returnAttention: false });
-        parts.push(r.analysis);
-        provider = r.capture.executionProvider;
-        process.stderr.write(`attention-lens: text ${k + 1}/${texts.length} (${r.capture.tokens.length} tokens)\n`);
-      }
-      const combined = corpusAnalysis(parts);
+      const { analysis: combined, executionProvider: provider } = await analyzedCorpus(
+        engine,
+        load,
+        texts,
+        { capture: { layers, truncate: values.truncate }, analysis: analysisOptions, returnFirstAttention: false },
+        (done, total, tokens) => process.stderr.write(`attention-lens: text ${done}/${total} (${tokens} tokens)\n`),
+      );
       write(
         { model: modelReport(info, provider), texts: texts.length, ...analysisFields(combined) },
         `${info.path}: ${texts.length} texts, ${combined.heads.length} heads, execution provider ${provider}`,

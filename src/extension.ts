@@ -15,8 +15,13 @@ import type { AttentionShape } from './memory/attentionMemory';
 const RUN_TIMEOUT_MS = 10 * 60 * 1000;
 
 export function activate(context: vscode.ExtensionContext): void {
+  const activateStarted = performance.now();
   const log = vscode.window.createOutputChannel('Attention Lens');
-  const engine = new EngineClient({ enginePath: join(context.extensionPath, 'dist', 'engine.js'), timeoutMs: RUN_TIMEOUT_MS });
+  const engine = new EngineClient({
+    enginePath: join(context.extensionPath, 'dist', 'engine.js'),
+    timeoutMs: RUN_TIMEOUT_MS,
+    onProcess: (line) => log.appendLine(`${new Date().toISOString()} ${line}`),
+  });
   const specimen = join(context.extensionPath, 'media', 'specimen');
   const scans = new ConfigScanCache();
   // The status bar says where models run and what ran last; a click opens the log.
@@ -40,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerCodeLensProvider(selector, lens),
     vscode.languages.registerHoverProvider(selector, lens),
     status,
-    ...Object.entries(analysisCommands({ engine, log, extensionUri: context.extensionUri, specimenFolder: specimen, ran })).map(([id, run]) =>
+    ...Object.entries(analysisCommands({ engine, log, extensionUri: context.extensionUri, specimenFolder: specimen, recent: context.globalState, ran })).map(([id, run]) =>
       vscode.commands.registerCommand(id, run),
     ),
     vscode.commands.registerCommand('attentionLens.showLog', () => log.show()),
@@ -53,6 +58,8 @@ export function activate(context: vscode.ExtensionContext): void {
       deserializeWebviewPanel: async (panel, state: WebviewState | undefined) => MemoryPanel.revive(panel, context.extensionUri, state),
     }),
   );
+  // VS Code's own figure (Developer: Show Running Extensions) adds loading the bundle.
+  log.appendLine(`${new Date().toISOString()} activated in ${(performance.now() - activateStarted).toFixed(1)} ms`);
 }
 
 /** Estimate Attention Memory: the first model configuration of the active editor, in the panel. */

@@ -21,6 +21,8 @@ export interface AnalysisSummary {
   heads: HeadSummary[];
   relative: { offsets: number[]; profile: number[][] };
   headDistance?: { embedding: [number, number][] };
+  /** texts the statistics average: more than one in corpus mode */
+  texts: number;
 }
 
 export type BucketSummary = HeadBuckets;
@@ -49,8 +51,11 @@ export interface CaptureSummary {
 
 export interface CaptureSource {
   model: string;
+  /** the text shown in the heatmaps (a corpus's first text) */
   text: string;
   layers?: number[];
+  /** a corpus file or folder whose texts the statistics average */
+  corpus?: string;
 }
 
 /** One head's attention [queries][keys], row-major. */

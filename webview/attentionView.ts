@@ -109,7 +109,8 @@ function render(s: CaptureSummary): void {
   app.replaceChildren();
   const header = document.createElement('header');
   const heads = s.layers.reduce((a, l) => a + l.heads, 0);
-  header.textContent = `${s.modelPath} · ${s.tokens.length} tokens · ${s.layers.length} layers, ${heads} heads · ran on ${s.executionProvider.toUpperCase()}`;
+  const texts = s.analysis && s.analysis.texts > 1 ? ` · statistics over ${s.analysis.texts} texts, heatmaps of the first (${s.tokens.length} tokens)` : ` · ${s.tokens.length} tokens`;
+  header.textContent = `${s.modelPath}${texts} · ${s.layers.length} layers, ${heads} heads · ran on ${s.executionProvider.toUpperCase()}`;
   app.appendChild(header);
   for (const w of s.warnings) {
     const p = document.createElement('p');

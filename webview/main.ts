@@ -13,7 +13,7 @@ startAttentionView(host, app);
 onHostMessage((m) => {
   if (m.type === 'memory') {
     host.setState({ ...(host.getState() ?? { layer: 0, head: 0 }), memoryShape: m.chart.shape });
-    void renderMemory(app, m.chart, host);
+    void renderMemory(app, m.chart, host).then(() => app.setAttribute('data-ready', 'memory'));
   }
   else attentionMessage(m);
 });

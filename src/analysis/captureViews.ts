@@ -20,6 +20,7 @@ export function captureSummary(modelPath: string, capture: AttentionCapture, ana
             causal: analysis.causal,
             heads: analysis.heads,
             relative: analysis.relative,
+            texts: analysis.texts,
             ...(analysis.headDistance ? { headDistance: { embedding: analysis.headDistance.embedding } } : {}),
           },
         }

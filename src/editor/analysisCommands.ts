@@ -1,12 +1,15 @@
-// The analysis commands: Analyze Attention, Analyze Selection, Analyze Model, Open Specimen Model
-// and Compare Efficient Attention. Each runs the capture and analysis in the engine process with
-// a cancellable progress notification, logs what ran, and opens the attention panel.
-import { relative } from 'node:path';
+// The analysis commands: Analyze Attention, Analyze Selection, Analyze Model, Analyze Corpus,
+// Open Specimen Model and Compare Efficient Attention. Each runs the capture and analysis in the
+// engine process with a cancellable progress notification, logs what ran, and opens the attention panel.
+import { basename, dirname, relative } from 'node:path';
 import * as vscode from 'vscode';
 import type { LabOptions } from '../analysis/efficientAttentionLab';
+import { analyzedCorpus, corpusTexts } from '../engine/corpus';
 import { EngineClient, EngineError } from '../engine/engineClient';
+import type { LoadOptions } from '../model/capture';
+import type { CaptureSource } from '../protocol';
 import { AttentionPanel } from './attentionPanel';
-import { executionProvider } from './settings';
+import { defaultModelPath, executionProvider, labSettings } from './settings';
 
 const DEFAULT_TEXT = 'The quick brown fox jumps over the lazy dog. It barks, then it sleeps.';
 
@@ -15,22 +18,66 @@ export interface AnalysisContext {
   log: vscode.OutputChannel;
   extensionUri: vscode.Uri;
   specimenFolder: string;
+  /** where the recently analyzed models are remembered */
+  recent: vscode.Memento;
   /** the status bar's report of the last run */
   ran(summary: string, provider: string): void;
 }
 
-/** A model the user picks: the specimen, an .onnx file of the workspace, or one browsed to. */
+const RECENT_KEY = 'attentionLens.recentModels';
+const RECENT_MODELS = 5;
+
+const workspaceRelative = (path: string): string => {
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path));
+  return folder ? relative(folder.uri.fsPath, path) : path;
+};
+
+/**
+ * A model the user picks: the one in the settings, recent ones, the specimen, the workspace's
+ * .onnx files and the folders that hold one beside a tokenizer, or one browsed to.
+ */
 async function pickedModel(ctx: AnalysisContext): Promise<string | undefined> {
-  const inWorkspace = await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 50);
+  const onnx = await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 50);
+  const tokenizers = await vscode.workspace.findFiles('**/{tokenizer.json,vocab.txt}', '**/node_modules/**', 50);
+  const tokenizerFolders = new Set(tokenizers.map((u) => dirname(u.fsPath)));
+  const modelFolders = [...new Set(onnx.map((u) => dirname(u.fsPath)))].filter((f) => tokenizerFolders.has(f));
+  const configured = defaultModelPath();
+  const recent = ctx.recent.get<string[]>(RECENT_KEY, []).filter((p) => p !== configured);
   const items = [
-    { label: '$(beaker) Specimen model', description: 'built in', path: ctx.specimenFolder },
-    ...inWorkspace.map((u) => ({ label: `$(file-binary) ${relative(vscode.workspace.getWorkspaceFolder(u)?.uri.fsPath ?? '', u.fsPath)}`, description: 'workspace', path: u.fsPath })),
+    ...(configured ? [{ label: `$(gear) ${basename(configured)}`, description: 'attentionLens.modelPath', detail: configured, path: configured }] : []),
+    ...recent.map((path) => ({ label: `$(history) ${workspaceRelative(path)}`, description: 'recent', path })),
+    { label: '$(beaker) Specimen model', description: 'built in: 3 layers of 4 hand-built heads', path: ctx.specimenFolder },
+    ...modelFolders.map((path) => ({ label: `$(folder) ${workspaceRelative(path)}`, description: 'model folder (with its tokenizer)', path })),
+    ...onnx.map((u) => ({ label: `$(file-binary) ${workspaceRelative(u.fsPath)}`, description: 'workspace', path: u.fsPath })),
     { label: '$(folder-opened) Browse for an .onnx file or model folder…', description: '', path: '' },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: 'Attention Lens: model to analyze' });
+  const picked = await vscode.window.showQuickPick(items, { title: 'Attention Lens: model to analyze', matchOnDescription: true });
   if (!picked) return undefined;
   if (picked.path) return picked.path;
   const uri = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: true, filters: { 'ONNX models': ['onnx'] } });
+  return uri?.[0]?.fsPath;
+}
+
+function remember(ctx: AnalysisContext, modelPath: string): void {
+  if (modelPath === ctx.specimenFolder) return;
+  const recent = [modelPath, ...ctx.recent.get<string[]>(RECENT_KEY, []).filter((p) => p !== modelPath)].slice(0, RECENT_MODELS);
+  void ctx.recent.update(RECENT_KEY, recent);
+}
+
+/** A corpus: the active plain-text file, a workspace .txt file, or a file or folder browsed to. */
+async function pickedCorpus(): Promise<string | undefined> {
+  const active = vscode.window.activeTextEditor?.document;
+  const activePath = active && active.uri.scheme === 'file' && active.languageId === 'plaintext' ? active.uri.fsPath : undefined;
+  const txt = (await vscode.workspace.findFiles('**/*.txt', '**/node_modules/**', 50)).map((u) => u.fsPath).filter((p) => p !== activePath);
+  const items = [
+    ...(activePath ? [{ label: `$(file) ${workspaceRelative(activePath)}`, description: 'active editor', path: activePath }] : []),
+    ...txt.map((path) => ({ label: `$(file) ${workspaceRelative(path)}`, description: 'workspace', path })),
+    { label: '$(folder-opened) Browse for a text file (one text per line) or a folder of .txt files…', description: '', path: '' },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: 'Attention Lens: corpus (one text per line, or a folder of .txt files)' });
+  if (!picked) return undefined;
+  if (picked.path) return picked.path;
+  const uri = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: true, filters: { Text: ['txt'] } });
   return uri?.[0]?.fsPath;
 }
 
@@ -62,34 +109,83 @@ async function pickedLayers(names: string[]): Promise<number[] | undefined> {
   return picked?.length ? picked.map((p) => p.index) : undefined;
 }
 
-export async function runAnalysis(ctx: AnalysisContext, modelPath: string, text: string, opts: { askLayers: boolean; lab?: LabOptions }): Promise<void> {
+type Analyzed = Parameters<typeof AttentionPanel.show>;
+
+/**
+ * Runs one analysis with a cancellable progress notification (Cancel stops the engine process),
+ * logs what ran and opens the panel; errors show a message with a button to the log.
+ */
+async function withEngine(
+  ctx: AnalysisContext,
+  modelPath: string,
+  title: string,
+  run: (
+    load: LoadOptions,
+    progress: vscode.Progress<{ message?: string; increment?: number }>,
+    signal: AbortSignal,
+  ) => Promise<{ shown: Analyzed; summary: string; provider: string } | undefined>,
+): Promise<void> {
   if (!(await trusted(modelPath, ctx))) return;
   const load = { model: modelPath, executionProvider: executionProvider() };
-  await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: capturing attention', cancellable: true },
-    async (_progress, token) => {
-      token.onCancellationRequested(() => ctx.engine.cancel());
-      const started = Date.now();
-      try {
-        const info = await ctx.engine.load(load);
-        const layers = opts.askLayers ? await pickedLayers(info.layerNames) : undefined;
-        if (opts.askLayers && !layers) return;
-        const { capture, analysis, lab } = await ctx.engine.analyze({ load, capture: { text, layers }, analysis: {}, lab: opts.lab, returnAttention: true });
-        const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
-        const summary = `${capture.tokens.length} tokens, ${capture.layers.length} layers, ${heads} heads, ${Date.now() - started} ms`;
-        ctx.log.appendLine(`${new Date().toISOString()} ${info.path}: ${summary}, provider ${capture.executionProvider}`);
-        for (const w of capture.warnings) ctx.log.appendLine(`  warning: ${w}`);
-        ctx.ran(summary, capture.executionProvider);
-        AttentionPanel.show(ctx.extensionUri, { model: info.path, text, layers }, capture, analysis, lab);
-      } catch (e) {
-        const err = e as Error;
-        ctx.log.appendLine(`${new Date().toISOString()} ${modelPath}: ${err.message}`);
-        if (err instanceof EngineError && err.kind === 'cancelled') return;
-        const choice = await vscode.window.showErrorMessage(`Attention Lens: ${err.message}`, 'Show Log');
-        if (choice) ctx.log.show();
-      }
-    },
-  );
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Attention Lens: ${title}`, cancellable: true }, async (progress, token) => {
+    // The engine is killed now; the signal keeps a run of several requests from starting another.
+    const cancelled = new AbortController();
+    token.onCancellationRequested(() => {
+      cancelled.abort();
+      ctx.engine.cancel();
+    });
+    const started = Date.now();
+    ctx.log.appendLine(`${new Date().toISOString()} ${modelPath}: ${title}…`);
+    try {
+      const done = await run(load, progress, cancelled.signal);
+      if (!done) return;
+      const summary = `${done.summary}, ${Date.now() - started} ms`;
+      ctx.log.appendLine(`${new Date().toISOString()} ${modelPath}: ${summary}, provider ${done.provider}`);
+      for (const w of done.shown[2].warnings) ctx.log.appendLine(`  warning: ${w}`);
+      ctx.ran(summary, done.provider);
+      remember(ctx, modelPath);
+      AttentionPanel.show(...done.shown);
+    } catch (e) {
+      const err = e as Error;
+      ctx.log.appendLine(`${new Date().toISOString()} ${modelPath}: ${err.message}`);
+      if (err instanceof EngineError && err.kind === 'cancelled') return;
+      // Not awaited: the progress notification ends now, not when the message is dismissed.
+      void vscode.window.showErrorMessage(`Attention Lens: ${err.message}`, 'Show Log').then((choice) => choice && ctx.log.show());
+    }
+  });
+}
+
+export function runAnalysis(ctx: AnalysisContext, modelPath: string, text: string, opts: { askLayers: boolean; lab?: LabOptions }): Promise<void> {
+  return withEngine(ctx, modelPath, 'capturing attention', async (load, _progress, signal) => {
+    const info = await ctx.engine.load(load);
+    const layers = opts.askLayers ? await pickedLayers(info.layerNames) : undefined;
+    if ((opts.askLayers && !layers) || signal.aborted) return undefined;
+    const { capture, analysis, lab } = await ctx.engine.analyze({ load, capture: { text, layers }, analysis: {}, lab: opts.lab, returnAttention: true });
+    const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
+    return {
+      shown: [ctx.extensionUri, { model: info.path, text, layers }, capture, analysis, lab],
+      summary: `${capture.tokens.length} tokens, ${capture.layers.length} layers, ${heads} heads`,
+      provider: capture.executionProvider,
+    };
+  });
+}
+
+/** Analyze Corpus: every text run on its own, statistics averaged; progress counts texts. */
+function runCorpus(ctx: AnalysisContext, modelPath: string, corpusPath: string): Promise<void> {
+  return withEngine(ctx, modelPath, `analyzing the corpus ${basename(corpusPath)}`, async (load, progress, signal) => {
+    const texts = corpusTexts(corpusPath);
+    const info = await ctx.engine.load(load);
+    const r = await analyzedCorpus(ctx.engine, load, texts, { capture: { truncate: true }, analysis: {}, returnFirstAttention: true }, (done, total) =>
+      progress.report({ message: `text ${done} of ${total}`, increment: 100 / total }),
+      signal,
+    );
+    const source: CaptureSource = { model: info.path, text: texts[0], corpus: corpusPath };
+    return {
+      shown: [ctx.extensionUri, source, r.first, r.analysis],
+      summary: `corpus ${corpusPath}: ${texts.length} texts, ${r.analysis.heads.length} heads`,
+      provider: r.executionProvider,
+    };
+  });
 }
 
 export function analysisCommands(ctx: AnalysisContext): Record<string, (...args: unknown[]) => Promise<void>> {
@@ -122,7 +218,12 @@ export function analysisCommands(ctx: AnalysisContext): Record<string, (...args:
       });
       if (!head) return;
       const [layer, h] = head.split(':').map(Number);
-      await runAnalysis(ctx, model, text, { askLayers: false, lab: { head: { layer, head: h } } });
+      await runAnalysis(ctx, model, text, { askLayers: false, lab: { ...labSettings(), head: { layer, head: h } } });
+    },
+    'attentionLens.analyzeCorpus': async (uri: unknown) => {
+      const corpus = uri instanceof vscode.Uri ? uri.fsPath : await pickedCorpus();
+      const model = corpus && (await pickedModel(ctx));
+      if (model && corpus) await runCorpus(ctx, model, corpus);
     },
   };
 }

@@ -5,6 +5,7 @@ import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import type { LabResult } from '../analysis/efficientAttentionLab';
 import { captureSummary, headMatrix, headTile, wordLevelHead } from '../analysis/captureViews';
+import { analyzedCorpus, corpusTexts } from '../engine/corpus';
 import type { EngineClient } from '../engine/engineClient';
 import type { ExecutionProviderChoice } from '../model/ortSession';
 import { CaptureSource, CaptureSummary, HostMessage, WebviewState, isWebviewMessage } from '../protocol';
@@ -36,7 +37,9 @@ export class AttentionPanel {
     }
     try {
       const load = { model: source.model, executionProvider };
-      const { capture, analysis } = await engine.analyze({ load, capture: { text: source.text, layers: source.layers }, analysis: {}, returnAttention: true });
+      const { capture, analysis } = source.corpus
+        ? await analyzedCorpus(engine, load, corpusTexts(source.corpus), { capture: { layers: source.layers }, analysis: {}, returnFirstAttention: true }, () => undefined).then((r) => ({ capture: r.first, analysis: r.analysis }))
+        : await engine.analyze({ load, capture: { text: source.text, layers: source.layers }, analysis: {}, returnAttention: true });
       AttentionPanel.current?.dispose();
       AttentionPanel.current = new AttentionPanel(panel, extensionUri, source, capture, analysis);
     } catch (e) {

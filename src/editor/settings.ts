@@ -10,6 +10,20 @@ export function executionProvider(): ExecutionProviderChoice {
   return section().get<ExecutionProviderChoice>('executionProvider', 'auto');
 }
 
+/** The model offered first when one is picked, if the user set one. */
+export function defaultModelPath(): string | undefined {
+  const path = section().get<string>('modelPath', '').trim();
+  return path === '' ? undefined : path;
+}
+
+/** The efficient-attention lab's choices the user can set: adaptive-span coverage and the LSH/routing seed. */
+export function labSettings(): { coverage: number; seed: number } {
+  const c = section();
+  const coverage = c.get<number>('coverage', 0.9);
+  const seed = c.get<number>('seed', 1);
+  return { coverage: coverage > 0 && coverage <= 1 ? coverage : 0.9, seed: Number.isInteger(seed) ? seed : 1 };
+}
+
 /** The assumptions of the inline estimates; bad values fall back to the defaults. */
 export function estimateSettings(): EstimateSettings {
   const c = section();

@@ -24,6 +24,8 @@ export interface EngineClientOptions {
   timeoutMs: number;
   /** the heap of the engine's JavaScript; tensors live outside it */
   maxOldSpaceMb?: number;
+  /** hears when an engine process starts and ends (the editor's log) */
+  onProcess?: (line: string) => void;
 }
 
 interface Pending {
@@ -31,6 +33,8 @@ interface Pending {
   reject(e: EngineError): void;
   timer: NodeJS.Timeout;
   method: EngineMethod;
+  /** the engine process the request went to: its exit fails only its own requests */
+  child: ChildProcess;
 }
 
 const STDERR_TAIL_CHARS = 2000;
@@ -40,8 +44,8 @@ export class EngineClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private stderrTail = '';
-  /** why the engine is being stopped, so its exit is reported as that and not as a crash */
-  private stopping: EngineError | undefined;
+  /** engines stopped on purpose, whose exit is not a crash */
+  private readonly stopped = new WeakSet<ChildProcess>();
 
   constructor(private readonly opts: EngineClientOptions) {}
 
@@ -94,9 +98,10 @@ export class EngineClient {
     child.stderr?.on('data', (s: string) => {
       this.stderrTail = (this.stderrTail + s).slice(-STDERR_TAIL_CHARS);
     });
+    this.opts.onProcess?.(`engine process ${child.pid} started`);
     child.on('message', (msg: EngineResponse) => this.settle(msg));
     child.on('exit', (code, signal) => this.exited(child, code, signal));
-    child.on('error', (e) => this.failAll(new EngineError('crashed', `the engine process could not run: ${e.message}`)));
+    child.on('error', (e) => this.failAll(new EngineError('crashed', `the engine process could not run: ${e.message}`), child));
     this.child = child;
     return child;
   }
@@ -109,7 +114,7 @@ export class EngineClient {
         const seconds = Math.round(this.opts.timeoutMs / 1000);
         this.stop(new EngineError('timeout', `the ${method} took longer than the ${seconds} s time limit and was stopped`));
       }, this.opts.timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, method });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, method, child });
       child.send({ id, method, params });
     });
   }
@@ -126,28 +131,27 @@ export class EngineClient {
   private stop(reason: EngineError): void {
     const child = this.child;
     this.child = undefined;
-    this.failAll(reason);
+    this.failAll(reason, child);
     if (child && child.exitCode === null && child.signalCode === null) {
-      this.stopping = reason;
+      this.stopped.add(child);
       child.kill('SIGKILL');
     }
   }
 
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child === child) this.child = undefined;
-    if (this.stopping) {
-      this.stopping = undefined;
-      return;
-    }
-    if (this.pending.size === 0) return;
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    this.opts.onProcess?.(`engine process ${child.pid} ${how}${this.stopped.has(child) ? ' (stopped)' : ''}`);
+    if (this.stopped.has(child)) return;
     const oom = signal === 'SIGKILL' ? ' (the system may have run out of memory)' : '';
     const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
-    this.failAll(new EngineError('crashed', `the engine process ${how}${oom} during the run${tail ? `: ${tail}` : ''}; the next run starts a fresh engine`));
+    this.failAll(new EngineError('crashed', `the engine process ${how}${oom} during the run${tail ? `: ${tail}` : ''}; the next run starts a fresh engine`), child);
   }
 
-  private failAll(e: EngineError): void {
+  /** Rejects the requests sent to `child` (all of them when there is none). */
+  private failAll(e: EngineError, child: ChildProcess | undefined): void {
     for (const [id, p] of this.pending) {
+      if (child && p.child !== child) continue;
       clearTimeout(p.timer);
       this.pending.delete(id);
       p.reject(e);

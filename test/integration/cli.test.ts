@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { analyzedCorpus } from '../../src/engine/corpus';
 import { EngineClient, EngineError } from '../../src/engine/engineClient';
 import { GraphBuilder } from '../../src/model/builder/onnxBuilder';
 import { ONNX_FLOAT, ONNX_INT64 } from '../../src/model/onnxGraph';
@@ -144,6 +145,28 @@ test('cancel and the time limit stop the engine for real', async () => {
     assert.equal((await patient.load(load)).layers, 3);
   } finally {
     patient.dispose();
+  }
+});
+
+test('a corpus run cancelled between two texts stops there and starts no fresh engine', async () => {
+  const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 60_000 });
+  const load = { model: SPECIMEN, executionProvider: 'cpu' as const };
+  const cancelled = new AbortController();
+  const done: number[] = [];
+  try {
+    const run = analyzedCorpus(engine, load, ['one text.', 'two texts.', 'three texts.', 'four texts.'], { capture: {}, analysis: {}, returnFirstAttention: false }, (k) => {
+      done.push(k);
+      // What a Cancel click between two requests does: the engine is killed while none is pending.
+      if (k === 2) {
+        cancelled.abort();
+        engine.cancel();
+      }
+    }, cancelled.signal);
+    await assert.rejects(run, (e: Error) => e instanceof EngineError && e.kind === 'cancelled');
+    assert.deepEqual(done, [1, 2]);
+    assert.equal(engine.pid, undefined, 'no engine was started for the third text');
+  } finally {
+    engine.dispose();
   }
 });
 

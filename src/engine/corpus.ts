@@ -1,0 +1,61 @@
+// Corpus mode, shared by the CLI and the editor: the texts of a corpus file or folder, each run
+// separately in the engine, their statistics averaged as Clark et al. do.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AttentionCapture } from '../analysis/attentionCapture';
+import { AnalysisOptions, AttentionAnalysis, corpusAnalysis } from '../analysis/attentionAnalysis';
+import type { CaptureOptions, LoadOptions } from '../model/capture';
+import { InputError } from '../model/inputError';
+import { EngineClient, EngineError } from './engineClient';
+
+/** Texts of a corpus: the non-empty lines of a file, or the .txt files of a folder. */
+export function corpusTexts(path: string): string[] {
+  let texts: string[];
+  try {
+    texts = statSync(path).isDirectory()
+      ? readdirSync(path)
+          .filter((f) => f.endsWith('.txt'))
+          .sort()
+          .map((f) => readFileSync(join(path, f), 'utf8'))
+      : readFileSync(path, 'utf8').split(/\r?\n/);
+  } catch (e) {
+    throw new InputError(`cannot read the corpus ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  texts = texts.map((t) => t.trim()).filter((t) => t !== '');
+  if (texts.length === 0) throw new InputError(`the corpus ${path} holds no text (one text per line, or a folder of .txt files)`);
+  return texts;
+}
+
+export interface CorpusResult {
+  analysis: AttentionAnalysis;
+  /** the first text's capture (with its probabilities when asked for), for the heatmaps */
+  first: AttentionCapture;
+  executionProvider: string;
+}
+
+/**
+ * Runs every text; `onText` hears of each one done. A cancel kills the engine and rejects the
+ * running request; `signal` also stops the loop when the cancel falls between two texts, which
+ * would otherwise start a fresh engine for the next one.
+ */
+export async function analyzedCorpus(
+  engine: EngineClient,
+  load: LoadOptions,
+  texts: readonly string[],
+  opts: { capture: Omit<CaptureOptions, 'text' | 'ids'>; analysis: AnalysisOptions; returnFirstAttention: boolean },
+  onText: (done: number, total: number, tokens: number) => void,
+  signal?: AbortSignal,
+): Promise<CorpusResult> {
+  const parts: AttentionAnalysis[] = [];
+  let first: AttentionCapture | undefined;
+  let executionProvider = '';
+  for (const [k, text] of texts.entries()) {
+    if (signal?.aborted) throw new EngineError('cancelled', 'the run was cancelled');
+    const r = await engine.analyze({ load, capture: { ...opts.capture, text }, analysis: opts.analysis, returnAttention: k === 0 && opts.returnFirstAttention });
+    parts.push(r.analysis);
+    first ??= r.capture;
+    executionProvider = r.capture.executionProvider;
+    onText(k + 1, texts.length, r.capture.tokens.length);
+  }
+  return { analysis: corpusAnalysis(parts), first: first!, executionProvider };
+}

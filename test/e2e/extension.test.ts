@@ -1,0 +1,182 @@
+// The packaged extension in a real VS Code (code-server 4.139.1 in Chromium): the specimen from the
+// palette, the CodeLens and memory panel on a config.json, a fused model's error, cancelling a long
+// corpus run, and an untrusted workspace. Screenshots go to test-output/e2e/screenshots/.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ORT_TESTDATA, REPO } from '../helpers/paths';
+import { E2E_OUTPUT, VsCodeInstance, missingTools } from './codeServer';
+
+const missing = missingTools();
+if (missing) throw new Error(`end-to-end tests: ${missing}`);
+rmSync(E2E_OUTPUT, { recursive: true, force: true });
+
+/** A workspace with a BERT config, a fused-attention model and a long corpus. */
+function workspace(name: string): string {
+  const dir = join(E2E_OUTPUT, `${name}-workspace`);
+  mkdirSync(join(dir, 'bert'), { recursive: true });
+  mkdirSync(join(dir, 'fused'), { recursive: true });
+  copyFileSync(join(REPO, 'test', 'fixtures', 'configs', 'bert-base-uncased.json'), join(dir, 'bert', 'config.json'));
+  copyFileSync(join(ORT_TESTDATA, 'attention_opt.onnx'), join(dir, 'fused', 'attention_opt.onnx'));
+  const sentence = 'The quick brown fox jumps over the lazy dog, and then it sleeps under the old tree by the river.';
+  writeFileSync(join(dir, 'corpus.txt'), Array.from({ length: 5000 }, (_, i) => `${i}: ${sentence} ${sentence} ${sentence}`).join('\n'));
+  return dir;
+}
+
+const MODEL_PICK = 'model to analyze';
+
+/** A test that leaves a screenshot of the moment it failed. */
+const e2eTest = (vscode: VsCodeInstance, name: string, body: () => Promise<void>): void => {
+  test(name, async () => {
+    try {
+      await body();
+    } catch (e) {
+      await vscode.screenshot('FAILED').catch(() => undefined);
+      console.error(`engine processes: ${JSON.stringify(vscode.enginePids())}\nthe extension's log:\n${vscode.outputLog()}`);
+      throw e;
+    }
+  });
+};
+
+const waitFor = async (what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
+
+describe('in a trusted workspace', () => {
+  const vscode = new VsCodeInstance({ name: 'trusted', workspace: workspace('trusted') });
+  before(() => vscode.start());
+  after(() => vscode.stop());
+
+  e2eTest(vscode, 'Open Specimen Model renders the overview of its 12 heads, and clicking a head opens its heatmap', async () => {
+    await vscode.runCommand('Attention Lens: Open Specimen Model');
+    const frame = await vscode.webviewFrame('#view[data-ready="overview"]');
+    const header = await frame.locator('header').innerText();
+    assert.match(header, /specimen\/model\.onnx · \d+ tokens · 3 layers, 12 heads · ran on CPU/);
+    await vscode.screenshot('specimen-overview');
+    // The cell of layer 1, head 2 (the local ±2 head), from plotly's own axes, in page coordinates.
+    const inFrame = (await frame.evaluate(`(() => {
+      const el = document.getElementById('overview-grid');
+      const box = el.getBoundingClientRect();
+      const { xaxis, yaxis } = el._fullLayout;
+      return { x: box.left + xaxis._offset + xaxis.l2p(2), y: box.top + yaxis._offset + yaxis.l2p(1) };
+    })()`)) as { x: number; y: number };
+    const box = (await (await frame.frameElement()).boundingBox())!;
+    await vscode.page.mouse.click(box.x + inFrame.x, box.y + inFrame.y);
+    await frame.waitForSelector('#view[data-ready="head"]', { timeout: 30_000 });
+    const picked = await frame.locator('vscode-dropdown').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+    assert.deepEqual(picked.slice(0, 2), ['1', '2'], 'the clicked head is the one shown');
+    assert.ok((await frame.locator('#heatmap .main-svg').count()) > 0, 'the heatmap is drawn');
+    await vscode.screenshot('specimen-head-1-2');
+    // The status bar names the provider that ran; the log says what ran.
+    await vscode.page.locator('.statusbar-item', { hasText: 'Attention Lens: CPU' }).first().waitFor({ timeout: 10_000 });
+    assert.match(vscode.outputLog(), /specimen: \d+ tokens, 3 layers, 12 heads, \d+ ms, provider cpu/);
+  });
+
+  e2eTest(vscode, 'the Getting Started walkthrough runs the specimen end to end', async () => {
+    const runs = (): number => vscode.outputLog().match(/specimen: \d+ tokens, 3 layers, 12 heads/g)?.length ?? 0;
+    const before = runs();
+    await vscode.runCommand('Welcome: Open Walkthrough...');
+    await vscode.pick('Get Started with Attention Lens');
+    const step = vscode.page.locator('.getting-started-step', { hasText: 'Run the specimen model' });
+    await step.getByRole('button', { name: 'Open Specimen Model' }).click();
+    await waitFor('the walkthrough\'s run', () => runs() === before + 1);
+    const frame = await vscode.webviewFrame('#view[data-ready]');
+    assert.match(await frame.locator('header').innerText(), /3 layers, 12 heads/);
+    // The panel took the walkthrough's place in its group: back to the walkthrough, its step is done.
+    await vscode.page.locator('.tabs-container .tab', { hasText: 'Welcome' }).click();
+    await step.locator('.codicon-getting-started-step-checked').waitFor({ state: 'visible', timeout: 10_000 });
+    await vscode.screenshot('walkthrough');
+  });
+
+  e2eTest(vscode, 'a config.json of a BERT model shows the estimate in a CodeLens, which opens the memory panel', async () => {
+    await vscode.page.keyboard.press('Escape');
+    await vscode.page.keyboard.press('Control+P');
+    await vscode.pick('config.json');
+    const lens = vscode.page.locator('.codelens-decoration a', { hasText: 'attention at n=512' }).first();
+    await lens.waitFor({ state: 'visible', timeout: 60_000 });
+    assert.match(await lens.innerText(), /attention at n=512: 12 MiB\/layer, 144 MiB in all \(fp32, batch 1\)/);
+    await vscode.screenshot('config-codelens');
+    await lens.click();
+    const frame = await vscode.webviewFrame('#app[data-ready="memory"]');
+    assert.ok((await frame.locator('#memory-plot .main-svg').count()) > 0, 'the memory chart is drawn');
+    assert.match(await frame.locator('table').innerText(), /dense/i);
+    await vscode.screenshot('memory-panel');
+  });
+
+  e2eTest(vscode, 'analyzing a fused-attention model says which fused node hides the attention', async () => {
+    await vscode.runCommand('Attention Lens: Analyze Attention');
+    await vscode.pick('attention_opt.onnx', MODEL_PICK);
+    await vscode.acceptInput('text to analyze');
+    const message = await vscode.notification('fused');
+    assert.match(message, /hidden inside fused com\.microsoft Attention node 'Attention_0'/);
+    await vscode.screenshot('fused-model-error');
+    await vscode.page.keyboard.press('Escape');
+  });
+
+  e2eTest(vscode, 'Cancel stops a long corpus run and its engine process, and the next run works', async () => {
+    await vscode.runCommand('Attention Lens: Analyze Corpus');
+    await vscode.pick('corpus.txt', 'corpus');
+    await vscode.pick('Specimen model', MODEL_PICK);
+    await vscode.notification(/text \d+ of 5000/);
+    const progress = vscode.page.locator('.notifications-toasts .notification-toast', { hasText: /text \d+ of 5000/ }).first();
+    const running = vscode.enginePids();
+    assert.equal(running.length, 1, 'one engine process runs the corpus');
+    await vscode.screenshot('corpus-progress');
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    await waitFor('the engine process to stop', () => vscode.enginePids().length === 0);
+    await waitFor('the log to record the cancel', () => /specimen: the run was cancelled/.test(vscode.outputLog()));
+    const runs = (): number => vscode.outputLog().match(/specimen: \d+ tokens, 3 layers, 12 heads/g)?.length ?? 0;
+    const before = runs();
+    await vscode.runCommand('Attention Lens: Open Specimen Model');
+    await waitFor('the next run to finish', () => runs() === before + 1);
+    const frame = await vscode.webviewFrame('#view[data-ready]');
+    assert.match(await frame.locator('header').innerText(), /specimen\/model\.onnx · \d+ tokens · 3 layers, 12 heads/);
+    const after = vscode.enginePids();
+    assert.equal(after.length, 1);
+    assert.notEqual(after[0], running[0], 'a fresh engine process ran the next analysis');
+    await vscode.screenshot('after-cancel');
+  });
+
+
+  test('activation time, as VS Code measures it (Developer: Show Running Extensions)', async (t) => {
+    await vscode.runCommand('Developer: Show Running Extensions');
+    const time = vscode.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Attention Lens' }).locator('.activation-time');
+    await time.waitFor({ state: 'visible', timeout: 30_000 });
+    const ms = Number((await time.innerText()).match(/Activation: (\d+)ms/)?.[1]);
+    assert.ok(ms > 0, await time.innerText());
+    t.diagnostic(`activation ${ms} ms (VS Code's figure: loading the bundle and activate()); ${vscode.outputLog().match(/activated in [\d.]+ ms/)?.[0]} (activate() alone)`);
+    await vscode.screenshot('running-extensions');
+  });
+});
+
+describe('in an untrusted workspace', () => {
+  const vscode = new VsCodeInstance({
+    name: 'untrusted',
+    workspace: workspace('untrusted'),
+    trust: true,
+    settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'always' },
+  });
+  before(() => vscode.start());
+  after(() => vscode.stop());
+
+  e2eTest(vscode, 'no model of the workspace runs, with the reason; estimates still work', async () => {
+    await vscode.runCommand('Attention Lens: Analyze Attention');
+    await vscode.pick('attention_opt.onnx', MODEL_PICK);
+    await vscode.acceptInput('text to analyze');
+    const message = await vscode.notification('untrusted workspace');
+    assert.match(message, /runs no model from an untrusted workspace: an ONNX model is code that ONNX Runtime executes/);
+    assert.match(message, /Manage Workspace Trust/);
+    assert.equal(vscode.enginePids().length, 0, 'no engine process was started');
+    await vscode.screenshot('untrusted-refused');
+    await vscode.page.keyboard.press('Escape');
+    await vscode.page.keyboard.press('Control+P');
+    await vscode.pick('config.json');
+    await vscode.page.locator('.codelens-decoration a', { hasText: 'attention at n=512' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    await vscode.screenshot('untrusted-codelens');
+  });
+});
