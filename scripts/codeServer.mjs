@@ -39,7 +39,9 @@ function installCodeServer() {
     join(codeServerDir, 'package.json'),
     JSON.stringify({ name: 'attention-lens-e2e-code-server', private: true, allowScripts: { [`code-server@${CODE_SERVER_VERSION}`]: true, 'argon2@0.44.0': true } }, null, 2),
   );
-  const env = { ...process.env, PATH: `${join(node24Dir, 'bin')}:${process.env.PATH}`, npm_config_nodedir: node24Dir, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+  // Under npm test, npm's own variables (NODE, npm_node_execpath, npm_config_*) name Node 20: drop them.
+  const outer = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE'));
+  const env = { ...outer, PATH: `${join(node24Dir, 'bin')}:${process.env.PATH}`, npm_config_nodedir: node24Dir, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
   run('npm', ['install', '--no-save', '--loglevel=error', `code-server@${CODE_SERVER_VERSION}`], { cwd: codeServerDir, env });
   if (!existsSync(codeServerEntry)) throw new Error(`code-server ${CODE_SERVER_VERSION} installed without ${codeServerEntry}`);
   writeFileSync(marker, `${new Date().toISOString()}\n`);

@@ -6,6 +6,7 @@ import { analyzeCapture, corpusAnalysis } from '../../src/analysis/attentionAnal
 import { classicalMds, headDistances } from '../../src/analysis/headDistance';
 import { headLabels } from '../../src/analysis/headLabels';
 import { headStats, isCausal, tokenRoles } from '../../src/analysis/headStats';
+import { CELL_SHIFT, entropyTable, float32Bits } from '../../src/analysis/smoothedEntropy';
 import { wordIndices, wordLevelLayer } from '../../src/analysis/wordAttention';
 
 const layer = (rows: number[][][]): LayerAttention => ({ name: 'l', heads: rows.length, queries: rows[0].length, keys: rows[0].length, probs: Float32Array.from(rows.flat(2)) });
@@ -139,4 +140,21 @@ test('the table logarithm agrees with Math.log to 1e-13 across the range of prob
   }
   assert.ok(worst < 1e-13, `worst ${worst}`);
   for (const x of [1, 0.5, 1e-300, 5e-324, 1e300, 2 ** -60, 2 ** 4]) close(tableLog(x), Math.log(x), 1e-13);
+});
+
+test('the tabulated smoothed-entropy term agrees with -(c a + e) log(c a + e) over the whole range of a', () => {
+  const keep = 0.9999;
+  const eps = 0.0001 / 384;
+  const table = entropyTable(keep, eps);
+  const values = Float32Array.from([0, 1e-45, 1e-38, 1e-20, 1e-9, 3e-7, 1e-4, 0.0026, 0.1, 0.3333, 0.5, 0.999, 1, 1.0000001]);
+  const bits = float32Bits(values);
+  for (let i = 0; i < values.length; i++) {
+    const a = values[i];
+    const c = (bits[i] >>> CELL_SHIFT) * 4;
+    const p = keep * a + eps;
+    // the bound of the module's comment, (c / 6) a 2^-24, plus rounding
+    close(table[c] + a * (table[c + 1] + a * table[c + 2]), -p * Math.log(p), (keep / 6) * a * 2 ** -24 + 1e-15);
+  }
+  const bad = Float32Array.from([-0.5, Infinity, NaN]);
+  for (const b of float32Bits(bad)) assert.ok(Number.isNaN(table[(b >>> CELL_SHIFT) * 4]), 'a negative or non-finite weight gives NaN, not a number');
 });
