@@ -9,6 +9,7 @@ import { estimateSettings, executionProvider } from './editor/settings';
 import type { WebviewState } from './protocol';
 import { siteEstimate } from './memory/memoryReport';
 import { MemoryPanel } from './editor/memoryPanel';
+import { watchModelFolders } from './editor/modelFolders';
 import { EngineClient } from './engine/engineClient';
 import type { AttentionShape } from './memory/attentionMemory';
 
@@ -45,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerCodeLensProvider(selector, lens),
     vscode.languages.registerHoverProvider(selector, lens),
     status,
+    watchModelFolders(),
     ...Object.entries(analysisCommands({ engine, log, extensionUri: context.extensionUri, specimenFolder: specimen, recent: context.globalState, ran })).map(([id, run]) =>
       vscode.commands.registerCommand(id, run),
     ),

@@ -77,6 +77,23 @@ describe('in a trusted workspace', () => {
     assert.match(vscode.outputLog(), /specimen: \d+ tokens, 3 layers, 12 heads, \d+ ms, provider cpu/);
   });
 
+  e2eTest(vscode, 'the Explorer offers Analyze Model on models and the folders that hold one, Analyze Corpus on text files', async () => {
+    const menuFor = async (name: string): Promise<string[]> => {
+      await vscode.page.keyboard.press('Escape');
+      await vscode.page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^${name}$`) }).click({ button: 'right' });
+      const items = vscode.page.locator('.context-view .monaco-menu .action-label');
+      await items.first().waitFor({ state: 'visible', timeout: 10_000 });
+      return items.allInnerTexts();
+    };
+    assert.ok((await menuFor('fused')).includes('Analyze Model'), 'a folder holding an .onnx file');
+    await vscode.page.waitForTimeout(300); // the menu fades in
+    await vscode.screenshot('explorer-menu-model-folder');
+    assert.ok(!(await menuFor('bert')).includes('Analyze Model'), 'a folder without one');
+    const corpusMenu = await menuFor('corpus.txt');
+    assert.ok(corpusMenu.includes('Analyze Corpus') && !corpusMenu.includes('Analyze Model'), corpusMenu.join(', '));
+    await vscode.page.keyboard.press('Escape');
+  });
+
   e2eTest(vscode, 'the Getting Started walkthrough runs the specimen end to end', async () => {
     const runs = (): number => vscode.outputLog().match(/specimen: \d+ tokens, 3 layers, 12 heads/g)?.length ?? 0;
     const before = runs();
