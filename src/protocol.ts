@@ -21,6 +21,8 @@ export interface AnalysisSummary {
   heads: HeadSummary[];
   relative: { offsets: number[]; profile: number[][] };
   headDistance?: { embedding: [number, number][] };
+  /** head distances left out for their cost: about this long to compute on request */
+  headDistanceSkipped?: { seconds: number };
   /** texts the statistics average: more than one in corpus mode */
   texts: number;
 }
@@ -101,6 +103,8 @@ export type WebviewMessage =
   | { type: 'requestHead'; id: number; layer: number; head: number; words?: boolean }
   /** a window [q0, q1) x [k0, k1) of a head, at most maxCells cells a side */
   | { type: 'requestTile'; id: number; layer: number; head: number; q0: number; q1: number; k0: number; k1: number; maxCells: number }
+  /** compute the head distances an analysis left out for their cost */
+  | { type: 'requestHeadMap'; id: number }
   /** save a view's export: text (JSON, CSV, SVG) or base64 (PNG) */
   | { type: 'export'; fileName: string; content: string; base64: boolean };
 
@@ -134,6 +138,7 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
   if (!m || typeof m !== 'object') return false;
   const msg = m as Record<string, unknown>;
   if (msg.type === 'ready') return true;
+  if (msg.type === 'requestHeadMap') return isIndex(msg.id);
   if (msg.type === 'export') return isExportName(msg.fileName) && typeof msg.content === 'string' && msg.content.length <= EXPORT_MAX_CHARS && typeof msg.base64 === 'boolean';
   if (msg.type === 'requestTile') {
     const ints = ['id', 'layer', 'head', 'q0', 'q1', 'k0', 'k1', 'maxCells'].every((k) => isIndex(msg[k]));

@@ -256,6 +256,7 @@ function show(view: (typeof VIEWS)[number]): void {
     row.appendChild(gridPlot);
     const embedding = s.analysis.headDistance ? section('embedding') : undefined;
     if (embedding) row.appendChild(embedding);
+    else if (s.analysis.headDistanceSkipped) row.appendChild(headMapOffer(s.analysis.headDistanceSkipped.seconds, !!s.source?.corpus));
     root.append(exportButtons(host, 'overview', () => gridPlot, () => s.analysis, headRows), controls, row);
     done(
       Promise.all([
@@ -345,6 +346,27 @@ export function startAttentionView(api: HostApi, root: HTMLElement): void {
   host = api;
   app = root;
   state = host.getState() ?? state;
+}
+
+/** In place of the head map an analysis left out for its cost: what it would take, and a button to compute it. */
+function headMapOffer(seconds: number, corpus: boolean): HTMLElement {
+  const box = document.createElement('div');
+  box.id = 'head-map-offer';
+  box.className = 'plot offer';
+  const why = `The map of heads by Jensen-Shannon distance compares every pair of heads row by row: about ${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s here on one core.`;
+  box.appendChild(note(corpus ? `${why} It was left out of this corpus run; analyze one text to see it.` : why));
+  if (!corpus) {
+    const button = document.createElement('button');
+    button.textContent = 'Map the heads';
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      button.textContent = 'Mapping the heads…';
+      awaited = nextId++;
+      host.postMessage({ type: 'requestHeadMap', id: awaited });
+    });
+    box.appendChild(button);
+  }
+  return box;
 }
 
 export function attentionMessage(m: HostMessage): void {

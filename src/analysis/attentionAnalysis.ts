@@ -1,7 +1,7 @@
 // The whole head analysis of a capture (or of a corpus of captures): per-head statistics and
 // labels, relative-offset profiles, head distances and their 2-D embedding.
 import type { AttentionCapture, LayerAttention } from './attentionCapture';
-import { classicalMds, headDistances } from './headDistance';
+import { classicalMds, headDistanceWork, headMap } from './headDistance';
 import { headLabels } from './headLabels';
 import { HeadStats, headStats, isCausal, tokenRoles } from './headStats';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
@@ -10,6 +10,8 @@ export interface AnalysisOptions {
   /** offsets profiled: [-R, R]; default min(n - 1, 256) */
   maxOffset?: number;
   headDistance?: boolean;
+  /** leave the head distances out when they would cost more than this (headDistanceWork) */
+  headDistanceBudget?: number;
   wordLevel?: boolean;
 }
 
@@ -20,6 +22,8 @@ export interface AttentionAnalysis {
   heads: HeadStats[];
   relative: { offsets: number[]; profile: number[][] };
   headDistance?: { jsd: number[][]; embedding: [number, number][] };
+  /** head distances left out for their cost */
+  headDistanceSkipped?: { work: number };
   /** texts averaged, in corpus mode */
   texts: number;
 }
@@ -53,12 +57,9 @@ export function analyzeCapture(capture: AttentionCapture, opts: AnalysisOptions 
   });
   const analysis: AttentionAnalysis = { causal, units: n, heads, relative: { offsets, profile }, texts: 1 };
   if (opts.headDistance !== false) {
-    const { jsd } = headDistances(layers, causal);
-    const count = heads.length;
-    analysis.headDistance = {
-      jsd: Array.from({ length: count }, (_, a) => Array.from(jsd.subarray(a * count, (a + 1) * count))),
-      embedding: classicalMds(jsd, count),
-    };
+    const work = headDistanceWork(heads.length, n, causal);
+    if (opts.headDistanceBudget !== undefined && work > opts.headDistanceBudget) analysis.headDistanceSkipped = { work };
+    else analysis.headDistance = headMap(layers, causal);
   }
   return analysis;
 }
@@ -97,6 +98,8 @@ export function corpusAnalysis(parts: readonly AttentionAnalysis[]): AttentionAn
       jsd: Array.from({ length: count }, (_, a) => Array.from(jsd.subarray(a * count, (a + 1) * count))),
       embedding: classicalMds(jsd, count),
     };
+  } else if (parts.some((p) => p.headDistanceSkipped)) {
+    result.headDistanceSkipped = { work: parts.reduce((sum, p) => sum + (p.headDistanceSkipped?.work ?? 0), 0) };
   }
   return result;
 }

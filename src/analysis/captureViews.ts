@@ -2,6 +2,7 @@
 import type { AttentionAnalysis } from './attentionAnalysis';
 import type { AttentionCapture } from './attentionCapture';
 import { attentionTile } from './attentionTiles';
+import { HEAD_DISTANCE_NS_PER_WORK } from './headDistance';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
 import type { LabResult } from './efficientAttentionLab';
 
@@ -22,6 +23,7 @@ export function captureSummary(modelPath: string, capture: AttentionCapture, ana
             relative: analysis.relative,
             texts: analysis.texts,
             ...(analysis.headDistance ? { headDistance: { embedding: analysis.headDistance.embedding } } : {}),
+            ...(analysis.headDistanceSkipped ? { headDistanceSkipped: { seconds: (analysis.headDistanceSkipped.work * HEAD_DISTANCE_NS_PER_WORK) / 1e9 } } : {}),
           },
         }
       : {}),

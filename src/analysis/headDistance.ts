@@ -6,6 +6,24 @@ import { tableLog } from './tableLog';
 // Clark et al.'s smoothing for the divergence: 0.999 A + 0.001 / n.
 const JSD_KEEP = 0.999;
 
+/** What headDistances costs, in row elements visited over all pairs of heads. */
+export function headDistanceWork(heads: number, n: number, causal: boolean): number {
+  return ((heads * (heads - 1)) / 2) * (causal ? (n * (n + 1)) / 2 : n * n);
+}
+
+/** Its pace on one core of the machine it was measured on (npm run bench: 144 heads at n = 128), for time estimates. */
+export const HEAD_DISTANCE_NS_PER_WORK = 7;
+
+/** The distances and their 2-D embedding, as the analysis reports them. */
+export function headMap(layers: readonly LayerAttention[], causal: boolean): { jsd: number[][]; embedding: [number, number][] } {
+  const { heads, jsd } = headDistances(layers, causal);
+  const count = heads.length;
+  return {
+    jsd: Array.from({ length: count }, (_, a) => Array.from(jsd.subarray(a * count, (a + 1) * count))),
+    embedding: classicalMds(jsd, count),
+  };
+}
+
 export interface HeadRef {
   layer: number;
   head: number;

@@ -8,7 +8,7 @@ import { analyzedCorpus, corpusTexts } from '../engine/corpus';
 import { EngineClient, EngineError } from '../engine/engineClient';
 import type { LoadOptions } from '../model/capture';
 import type { CaptureSource } from '../protocol';
-import { AttentionPanel } from './attentionPanel';
+import { AttentionPanel, PANEL_ANALYSIS } from './attentionPanel';
 import { defaultModelPath, executionProvider, labSettings } from './settings';
 
 const DEFAULT_TEXT = 'The quick brown fox jumps over the lazy dog. It barks, then it sleeps.';
@@ -141,7 +141,7 @@ async function withEngine(
       if (!done) return;
       const summary = `${done.summary}, ${Date.now() - started} ms`;
       ctx.log.appendLine(`${new Date().toISOString()} ${modelPath}: ${summary}, provider ${done.provider}`);
-      for (const w of done.shown[2].warnings) ctx.log.appendLine(`  warning: ${w}`);
+      for (const w of done.shown[3].warnings) ctx.log.appendLine(`  warning: ${w}`);
       ctx.ran(summary, done.provider);
       remember(ctx, modelPath);
       AttentionPanel.show(...done.shown);
@@ -160,10 +160,11 @@ export function runAnalysis(ctx: AnalysisContext, modelPath: string, text: strin
     const info = await ctx.engine.load(load);
     const layers = opts.askLayers ? await pickedLayers(info.layerNames) : undefined;
     if ((opts.askLayers && !layers) || signal.aborted) return undefined;
-    const { capture, analysis, lab } = await ctx.engine.analyze({ load, capture: { text, layers }, analysis: {}, lab: opts.lab, returnAttention: true });
+    // A text longer than the model's positions is cut to them: the panel shows the warning.
+    const { capture, analysis, lab } = await ctx.engine.analyze({ load, capture: { text, layers, truncate: true }, analysis: PANEL_ANALYSIS, lab: opts.lab, returnAttention: true });
     const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
     return {
-      shown: [ctx.extensionUri, { model: info.path, text, layers }, capture, analysis, lab],
+      shown: [ctx.extensionUri, ctx.engine, { model: info.path, text, layers }, capture, analysis, lab],
       summary: `${capture.tokens.length} tokens, ${capture.layers.length} layers, ${heads} heads`,
       provider: capture.executionProvider,
     };
@@ -175,13 +176,13 @@ function runCorpus(ctx: AnalysisContext, modelPath: string, corpusPath: string):
   return withEngine(ctx, modelPath, `analyzing the corpus ${basename(corpusPath)}`, async (load, progress, signal) => {
     const texts = corpusTexts(corpusPath);
     const info = await ctx.engine.load(load);
-    const r = await analyzedCorpus(ctx.engine, load, texts, { capture: { truncate: true }, analysis: {}, returnFirstAttention: true }, (done, total) =>
+    const r = await analyzedCorpus(ctx.engine, load, texts, { capture: { truncate: true }, analysis: PANEL_ANALYSIS, returnFirstAttention: true }, (done, total) =>
       progress.report({ message: `text ${done} of ${total}`, increment: 100 / total }),
       signal,
     );
     const source: CaptureSource = { model: info.path, text: texts[0], corpus: corpusPath };
     return {
-      shown: [ctx.extensionUri, source, r.first, r.analysis],
+      shown: [ctx.extensionUri, ctx.engine, source, r.first, r.analysis],
       summary: `corpus ${corpusPath}: ${texts.length} texts, ${r.analysis.heads.length} heads`,
       provider: r.executionProvider,
     };

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import type { LabResult } from '../analysis/efficientAttentionLab';
+import { HEAD_DISTANCE_NS_PER_WORK } from '../analysis/headDistance';
 import { captureSummary, headMatrix, headTile, wordLevelHead } from '../analysis/captureViews';
 import { analyzedCorpus, corpusTexts } from '../engine/corpus';
 import type { EngineClient } from '../engine/engineClient';
@@ -12,19 +13,22 @@ import { CaptureSource, CaptureSummary, HostMessage, WebviewState, isWebviewMess
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
+/** The panel opens without the head distances when they would take more than about 2 s; it offers them then. */
+export const PANEL_ANALYSIS = { headDistanceBudget: 2e9 / HEAD_DISTANCE_NS_PER_WORK };
+
 export class AttentionPanel {
   static readonly viewType = 'attentionLens.attention';
   private static current: AttentionPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
-  static show(extensionUri: vscode.Uri, source: CaptureSource, capture: AttentionCapture, analysis?: AttentionAnalysis, lab?: LabResult): void {
+  static show(extensionUri: vscode.Uri, engine: EngineClient, source: CaptureSource, capture: AttentionCapture, analysis?: AttentionAnalysis, lab?: LabResult): void {
     if (AttentionPanel.current) {
       AttentionPanel.current.setCapture(source, capture, analysis, lab);
       AttentionPanel.current.panel.reveal();
       return;
     }
     const panel = vscode.window.createWebviewPanel(AttentionPanel.viewType, 'Attention', vscode.ViewColumn.Beside, webviewOptions(extensionUri));
-    AttentionPanel.current = new AttentionPanel(panel, extensionUri, source, capture, analysis, lab);
+    AttentionPanel.current = new AttentionPanel(panel, extensionUri, engine, source, capture, analysis, lab);
   }
 
   /** A panel restored after a reload: its capture is made again from the source kept in its state. */
@@ -38,10 +42,10 @@ export class AttentionPanel {
     try {
       const load = { model: source.model, executionProvider };
       const { capture, analysis } = source.corpus
-        ? await analyzedCorpus(engine, load, corpusTexts(source.corpus), { capture: { layers: source.layers }, analysis: {}, returnFirstAttention: true }, () => undefined).then((r) => ({ capture: r.first, analysis: r.analysis }))
-        : await engine.analyze({ load, capture: { text: source.text, layers: source.layers }, analysis: {}, returnAttention: true });
+        ? await analyzedCorpus(engine, load, corpusTexts(source.corpus), { capture: { layers: source.layers }, analysis: PANEL_ANALYSIS, returnFirstAttention: true }, () => undefined).then((r) => ({ capture: r.first, analysis: r.analysis }))
+        : await engine.analyze({ load, capture: { text: source.text, layers: source.layers, truncate: true }, analysis: PANEL_ANALYSIS, returnAttention: true });
       AttentionPanel.current?.dispose();
-      AttentionPanel.current = new AttentionPanel(panel, extensionUri, source, capture, analysis);
+      AttentionPanel.current = new AttentionPanel(panel, extensionUri, engine, source, capture, analysis);
     } catch (e) {
       panel.dispose();
       void vscode.window.showWarningMessage(`Attention Lens: the attention panel could not be restored: ${(e as Error).message}`);
@@ -51,6 +55,7 @@ export class AttentionPanel {
   private constructor(
     private readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
+    private readonly engine: EngineClient,
     private source: CaptureSource,
     private capture: AttentionCapture,
     private analysis: AttentionAnalysis | undefined,
@@ -79,6 +84,10 @@ export class AttentionPanel {
       this.post({ type: 'summary', summary: this.summary() });
       return;
     }
+    if (m.type === 'requestHeadMap') {
+      void this.computeHeadMap(m.id);
+      return;
+    }
     if (m.type === 'export') {
       void saveExport(m.fileName, m.content, m.base64);
       return;
@@ -92,6 +101,30 @@ export class AttentionPanel {
     if (!matrix) this.post({ type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` });
     else if (m.words) this.post({ type: 'headMatrix', id: m.id, ...wordLevelHead(this.capture.tokens, this.capture.offsets, matrix) });
     else this.post({ type: 'headMatrix', id: m.id, matrix });
+  }
+
+  /** The head distances the analysis left out for their cost, on the user's request, in the engine. */
+  private async computeHeadMap(id: number): Promise<void> {
+    const analysis = this.analysis;
+    if (!analysis?.headDistanceSkipped || this.source.corpus) {
+      this.post({ type: 'error', id, message: 'no head distances to compute for this result' });
+      return;
+    }
+    const layers = this.capture.layers.map(({ name, heads, queries, keys, probs }) => ({ name, heads, queries, keys, probs }));
+    try {
+      const map = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: mapping the heads by Jensen-Shannon distance', cancellable: true },
+        (_progress, token) => {
+          token.onCancellationRequested(() => this.engine.cancel());
+          return this.engine.headMap({ layers, causal: analysis.causal });
+        },
+      );
+      if (this.analysis !== analysis) return; // another capture came meanwhile
+      this.analysis = { ...analysis, headDistance: map, headDistanceSkipped: undefined };
+      this.post({ type: 'summary', summary: this.summary() });
+    } catch (e) {
+      this.post({ type: 'error', id, message: (e as Error).message });
+    }
   }
 
   private post(msg: HostMessage): void {

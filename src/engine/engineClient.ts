@@ -66,6 +66,10 @@ export class EngineClient {
     return this.request('analyze', params);
   }
 
+  headMap(params: EngineMethods['headMap']['params']): Promise<EngineMethods['headMap']['result']> {
+    return this.request('headMap', params);
+  }
+
   recurrence(params: EngineMethods['recurrence']['params']): Promise<EngineMethods['recurrence']['result']> {
     return this.request('recurrence', params);
   }

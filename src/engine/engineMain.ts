@@ -8,6 +8,7 @@ import { modelFiles } from '../model/modelFiles';
 import { ModelFormatError } from '../model/onnxGraph';
 import { analyzeCapture } from '../analysis/attentionAnalysis';
 import { efficientAttentionLab } from '../analysis/efficientAttentionLab';
+import { headMap } from '../analysis/headDistance';
 import { recurrenceHeads, softmaxKlNats } from '../analysis/recurrence';
 import { EngineMethods, EngineRequest, EngineResponse, RecurrenceReport } from './engineProtocol';
 
@@ -57,6 +58,10 @@ async function handle(req: EngineRequest): Promise<unknown> {
       const lab = p.lab ? efficientAttentionLab(capture, p.lab) : undefined;
       if (!p.returnAttention) capture.layers = capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined }));
       return { capture, analysis, lab };
+    }
+    case 'headMap': {
+      const p = req.params as EngineMethods['headMap']['params'];
+      return headMap(p.layers, p.causal);
     }
     case 'recurrence': {
       const p = req.params as EngineMethods['recurrence']['params'];

@@ -17,13 +17,10 @@ import { REPO, TINY_BERT } from '../helpers/paths';
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const CHROMIUM = process.env.ATTENTION_LENS_CHROMIUM ?? '/usr/bin/chromium';
 
-test('the panel under a VS Code stand-in: summary first, a head on request, exports as host messages, state kept', async () => {
-  const m = await LoadedModel.load({ model: TINY_BERT, executionProvider: 'cpu' });
-  const capture = await m.capture({ text: 'the quick brown fox jumps over the lazy dog.', includeQueryKey: true });
-  const summary = captureSummary(m.info.path, capture, analyzeCapture(capture), efficientAttentionLab(capture, { head: { layer: 0, head: 1 } }));
+/** A page with the webview bundle under the stand-in: what VS Code gives a webview, with the messages recorded for the test. */
+function standInPage(): string {
   const dir = mkdtempSync(join(tmpdir(), 'panel-'));
   const page = join(dir, 'panel.html');
-  // The stand-in: what VS Code gives a webview, with the messages recorded for the test.
   writeFileSync(
     page,
     `<!DOCTYPE html><html><head><style>${readFileSync(join(REPO, 'media', 'attention.css'), 'utf8')}</style></head><body><div id="app"></div>
@@ -32,7 +29,17 @@ window.sent = []; let state;
 window.acquireVsCodeApi = () => ({ postMessage: (m) => window.sent.push(m), getState: () => state, setState: (s) => { state = s; window.savedState = s; } });
 </script><script src="file://${join(REPO, 'dist', 'webview.js')}"></script></body></html>`,
   );
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--allow-file-access-from-files'] });
+  return page;
+}
+
+const launch = () => chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--allow-file-access-from-files'] });
+
+test('the panel under a VS Code stand-in: summary first, a head on request, exports as host messages, state kept', async () => {
+  const m = await LoadedModel.load({ model: TINY_BERT, executionProvider: 'cpu' });
+  const capture = await m.capture({ text: 'the quick brown fox jumps over the lazy dog.', includeQueryKey: true });
+  const summary = captureSummary(m.info.path, capture, analyzeCapture(capture), efficientAttentionLab(capture, { head: { layer: 0, head: 1 } }));
+  const page = standInPage();
+  const browser = await launch();
   try {
     const p = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await p.goto(`file://${page}`);
@@ -64,6 +71,32 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.sent.push(m), getS
     // The state a reload restores from: the view, the head and the source of the capture.
     const saved = (await p.evaluate('window.savedState')) as { view: string; layer: number; head: number };
     assert.deepEqual([saved.view, saved.layer, saved.head], ['head', 0, 0]);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('head distances left out for their cost are offered, asked of the host, and drawn when they come', async () => {
+  const m = await LoadedModel.load({ model: TINY_BERT, executionProvider: 'cpu' });
+  const capture = await m.capture({ text: 'the quick brown fox jumps over the lazy dog.' });
+  const skipped = captureSummary(m.info.path, capture, analyzeCapture(capture, { headDistanceBudget: 0 }));
+  const full = captureSummary(m.info.path, capture, analyzeCapture(capture));
+  const browser = await launch();
+  try {
+    const p = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await p.goto(`file://${standInPage()}`);
+    await p.waitForFunction('window.sent.length > 0');
+    await p.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary: skipped })}, '*')`);
+    await p.waitForSelector('#view[data-ready="overview"]');
+    assert.equal(await p.locator('#embedding').count(), 0);
+    assert.match(await p.locator('#head-map-offer').innerText(), /Jensen-Shannon distance .* about \d/);
+    await p.click('#head-map-offer button');
+    const asked = (await (await p.waitForFunction('window.sent.find((m) => m.type === "requestHeadMap")')).jsonValue()) as { id: number };
+    assert.ok(isWebviewMessage(asked));
+    assert.equal(await p.locator('#head-map-offer button').isDisabled(), true, 'one request at a time');
+    await p.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary: full })}, '*')`);
+    await p.waitForSelector('#embedding .main-svg');
+    assert.equal(await p.locator('#head-map-offer').count(), 0);
   } finally {
     await browser.close();
   }

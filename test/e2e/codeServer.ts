@@ -114,7 +114,8 @@ export class VsCodeInstance {
     const input = this.page.locator('.quick-input-widget input');
     const deadline = Date.now() + 60_000;
     for (;;) {
-      await this.page.keyboard.press('Escape');
+      // Escape only closes a quick input left open: in an editor it would drop the selection.
+      if (await input.isVisible()) await this.page.keyboard.press('Escape');
       await this.page.keyboard.press('F1');
       await input.waitFor({ state: 'visible', timeout: 10_000 });
       await input.fill(`>${title}`);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { randomBert } from '../../src/model/builder/randomBert';
 import { ORT_TESTDATA, REPO } from '../helpers/paths';
 import { E2E_OUTPUT, VsCodeInstance, missingTools } from './codeServer';
 
@@ -20,6 +21,12 @@ function workspace(name: string): string {
   copyFileSync(join(REPO, 'test', 'fixtures', 'configs', 'bert-base-uncased.json'), join(dir, 'bert', 'config.json'));
   copyFileSync(join(ORT_TESTDATA, 'attention_opt.onnx'), join(dir, 'fused', 'attention_opt.onnx'));
   const sentence = 'The quick brown fox jumps over the lazy dog, and then it sleeps under the old tree by the river.';
+  // 12 layers of 12 heads (random weights, small heads): enough heads for the head map to cost seconds at 300 tokens.
+  mkdirSync(join(dir, 'wide'), { recursive: true });
+  writeFileSync(join(dir, 'wide', 'model.onnx'), randomBert({ layers: 12, heads: 12, headDim: 8, hidden: 96, intermediate: 0, vocab: 271, maxPositions: 512, layerNorm: true }).model);
+  copyFileSync(join(REPO, 'media', 'specimen', 'vocab.txt'), join(dir, 'wide', 'vocab.txt'));
+  writeFileSync(join(dir, 'wide', 'config.json'), JSON.stringify({ model_type: 'bert', num_hidden_layers: 12, num_attention_heads: 12, hidden_size: 96, max_position_embeddings: 512, vocab_size: 271, do_lower_case: true }));
+  writeFileSync(join(dir, 'long.txt'), Array.from({ length: 10 }, () => 'the dog runs over the hill and the cat sleeps in the sun.').join(' '));
   writeFileSync(join(dir, 'corpus.txt'), Array.from({ length: 5000 }, (_, i) => `${i}: ${sentence} ${sentence} ${sentence}`).join('\n'));
   return dir;
 }
@@ -159,6 +166,30 @@ describe('in a trusted workspace', () => {
     await vscode.screenshot('after-cancel');
   });
 
+
+  e2eTest(vscode, 'a long selection on a model of 144 heads: the head map is offered with its cost and drawn on request', async () => {
+    await vscode.page.keyboard.press('Escape');
+    await vscode.page.keyboard.press('Control+P');
+    await vscode.pick('long.txt');
+    // Quick Open leaves the editor focused: select all of it.
+    await vscode.page.locator('.monaco-editor.focused .view-lines', { hasText: 'the dog runs' }).first().waitFor({ timeout: 30_000 });
+    await vscode.page.keyboard.press('Control+A');
+    await vscode.page.locator('.statusbar-item', { hasText: /\(\d+ selected\)/ }).first().waitFor({ timeout: 10_000 });
+    await vscode.runCommand('Attention Lens: Analyze Selection');
+    await vscode.pick('wide', MODEL_PICK);
+    await vscode.acceptInput('layers to capture');
+    const frame = await vscode.webviewFrame('#view[data-ready]');
+    await frame.locator('header', { hasText: 'wide/model.onnx' }).waitFor({ timeout: 60_000 });
+    assert.match(await frame.locator('header').innerText(), /wide\/model\.onnx · 2\d\d tokens · 12 layers, 144 heads/);
+    await frame.locator('nav.tabs button[data-view="overview"]').click();
+    await frame.waitForSelector('#view[data-ready="overview"]');
+    assert.match(await frame.locator('#head-map-offer').innerText(), /about \d+(\.\d)? s/);
+    await vscode.screenshot('head-map-offered');
+    await frame.locator('#head-map-offer button').click();
+    await frame.waitForSelector('#embedding .main-svg', { timeout: 120_000 });
+    await frame.waitForSelector('#view[data-ready="overview"]');
+    await vscode.screenshot('head-map-drawn');
+  });
 
   test('activation time, as VS Code measures it (Developer: Show Running Extensions)', async (t) => {
     await vscode.runCommand('Developer: Show Running Extensions');

@@ -170,6 +170,21 @@ test('a corpus run cancelled between two texts stops there and starts no fresh e
   }
 });
 
+test('head distances left out for their cost come from the engine on request, as the analysis would have given them', async () => {
+  const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 60_000 });
+  const load = { model: SPECIMEN, executionProvider: 'cpu' as const };
+  const capture = { text: 'The quick brown fox, the lazy dog. It jumps.' };
+  try {
+    const skipped = await engine.analyze({ load, capture, analysis: { headDistanceBudget: 0 }, returnAttention: true });
+    assert.equal(skipped.analysis.headDistance, undefined);
+    assert.ok(skipped.analysis.headDistanceSkipped!.work > 0);
+    const full = await engine.analyze({ load, capture, analysis: {}, returnAttention: false });
+    assert.deepEqual(await engine.headMap({ layers: skipped.capture.layers, causal: skipped.analysis.causal }), full.analysis.headDistance);
+  } finally {
+    engine.dispose();
+  }
+});
+
 test('the engine writes no ONNX Runtime device id or usage database under the home folder', () => {
   const home = mkdtempSync(join(tmpdir(), 'home-'));
   const r = cli(['analyze', '--model', 'demo', '--text', 'hello'], { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache') });

@@ -27,6 +27,8 @@ test('the summary carries no matrices, and a head is cut out of its layer', () =
 test('messages from the webview are checked before use', () => {
   assert.ok(isWebviewMessage({ type: 'ready' }));
   assert.ok(isWebviewMessage({ type: 'requestHead', id: 1, layer: 0, head: 3 }));
+  assert.ok(isWebviewMessage({ type: 'requestHeadMap', id: 4 }));
+  assert.equal(isWebviewMessage({ type: 'requestHeadMap', id: -4 }), false);
   assert.ok(isWebviewMessage({ type: 'export', fileName: 'overview.csv', content: 'a,b', base64: false }));
   for (const bad of [{ type: 'export', fileName: '../x.csv', content: '', base64: false }, { type: 'export', fileName: '.bashrc', content: '', base64: false }, { type: 'export', fileName: 'a/b', content: '', base64: false }]) {
     assert.equal(isWebviewMessage(bad), false, JSON.stringify(bad));

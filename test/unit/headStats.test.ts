@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AttentionCapture, LayerAttention } from '../../src/analysis/attentionCapture';
 import { analyzeCapture, corpusAnalysis } from '../../src/analysis/attentionAnalysis';
-import { classicalMds, headDistances } from '../../src/analysis/headDistance';
+import { HEAD_DISTANCE_NS_PER_WORK, classicalMds, headDistanceWork, headDistances, headMap } from '../../src/analysis/headDistance';
+import { captureSummary } from '../../src/analysis/captureViews';
 import { headLabels } from '../../src/analysis/headLabels';
 import { headStats, isCausal, tokenRoles } from '../../src/analysis/headStats';
 import { CELL_SHIFT, entropyTable, float32Bits } from '../../src/analysis/smoothedEntropy';
@@ -96,6 +97,23 @@ test('head distance: Jensen-Shannon with 0.999 A + 0.001 / n, summed over querie
   assert.deepEqual(classicalMds(jsd, 3), a);
   close(Math.hypot(a[0][0] - a[1][0], a[0][1] - a[1][1]), 0, 1e-9);
   close(Math.hypot(a[0][0] - a[2][0], a[0][1] - a[2][1]), jsd[2], 1e-9);
+});
+
+test('head distances over budget are left out, with their cost, and the panel summary says how long they would take', () => {
+  const U = [
+    [0.5, 0.5],
+    [0.5, 0.5],
+  ];
+  const capture: AttentionCapture = { tokens: ['a', 'b'], inputIds: [1, 2], offsets: [[0, 1], [2, 3]], layerIndices: [0], layers: [layer([U, U, U])], executionProvider: 'cpu', warnings: [] };
+  assert.equal(headDistanceWork(3, 2, false), 3 * 4);
+  const skipped = analyzeCapture(capture, { headDistanceBudget: 11 });
+  assert.equal(skipped.headDistance, undefined);
+  assert.deepEqual(skipped.headDistanceSkipped, { work: 12 });
+  assert.deepEqual(captureSummary('m', capture, skipped).analysis?.headDistanceSkipped, { seconds: (12 * HEAD_DISTANCE_NS_PER_WORK) / 1e9 });
+  const within = analyzeCapture(capture, { headDistanceBudget: 12 });
+  assert.deepEqual(within.headDistance, headMap(capture.layers, false));
+  assert.equal(within.headDistanceSkipped, undefined);
+  assert.deepEqual(corpusAnalysis([skipped, within]).headDistanceSkipped, { work: 12 }, 'a corpus with a text left out has no map');
 });
 
 test('word level: attention to a word sums its pieces, from a word averages them', () => {
