@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
+import { overviewCell } from '../helpers/overviewCell';
 import { CLI } from '../helpers/paths';
 
 const CHROMIUM = process.env.ATTENTION_LENS_CHROMIUM ?? '/usr/bin/chromium';
@@ -54,12 +55,7 @@ test('the standalone report renders every view offline, and the overview opens a
     await page.click('nav.tabs button[data-view="overview"]');
     await page.waitForSelector('#view[data-ready="overview"]');
     // The page position of the cell (head 2, layer 1), from plotly's own axes (evaluated in the page).
-    const cell = (await page.evaluate(`(() => {
-      const el = document.getElementById('overview-grid');
-      const box = el.getBoundingClientRect();
-      const { xaxis, yaxis } = el._fullLayout;
-      return { x: box.left + xaxis._offset + xaxis.l2p(2), y: box.top + yaxis._offset + yaxis.l2p(1) };
-    })()`)) as { x: number; y: number };
+    const cell = await overviewCell(page, 1, 2);
     await page.mouse.click(cell.x, cell.y);
     await page.waitForSelector('#view[data-ready="head"]', { timeout: 30000 });
     const picked = await page.locator('vscode-dropdown').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));

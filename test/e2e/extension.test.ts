@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { randomBert } from '../../src/model/builder/randomBert';
+import { overviewCell } from '../helpers/overviewCell';
 import { ORT_TESTDATA, REPO } from '../helpers/paths';
 import { E2E_OUTPUT, VsCodeInstance, missingTools } from './codeServer';
 
@@ -65,13 +66,8 @@ describe('in a trusted workspace', () => {
     const header = await frame.locator('header').innerText();
     assert.match(header, /specimen\/model\.onnx · \d+ tokens · 3 layers, 12 heads · ran on CPU/);
     await vscode.screenshot('specimen-overview');
-    // The cell of layer 1, head 2 (the local ±2 head), from plotly's own axes, in page coordinates.
-    const inFrame = (await frame.evaluate(`(() => {
-      const el = document.getElementById('overview-grid');
-      const box = el.getBoundingClientRect();
-      const { xaxis, yaxis } = el._fullLayout;
-      return { x: box.left + xaxis._offset + xaxis.l2p(2), y: box.top + yaxis._offset + yaxis.l2p(1) };
-    })()`)) as { x: number; y: number };
+    // The cell of layer 1, head 2 (the local ±2 head), moved into page coordinates.
+    const inFrame = await overviewCell(frame, 1, 2);
     const box = (await (await frame.frameElement()).boundingBox())!;
     await vscode.page.mouse.click(box.x + inFrame.x, box.y + inFrame.y);
     await frame.waitForSelector('#view[data-ready="head"]', { timeout: 30_000 });
