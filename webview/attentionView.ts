@@ -389,6 +389,12 @@ export function attentionMessage(m: HostMessage): void {
     shownLabels = m.labels;
     drawShownHead();
   } else if (m.type === 'error' && m.id === awaited) {
+    // A head map that failed or was cancelled can be asked for again.
+    const offer = document.querySelector<HTMLButtonElement>('#head-map-offer button');
+    if (offer) {
+      offer.disabled = false;
+      offer.textContent = 'Map the heads';
+    }
     const p = document.createElement('p');
     p.className = 'error';
     p.textContent = m.message;

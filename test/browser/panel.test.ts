@@ -94,6 +94,10 @@ test('head distances left out for their cost are offered, asked of the host, and
     const asked = (await (await p.waitForFunction('window.sent.find((m) => m.type === "requestHeadMap")')).jsonValue()) as { id: number };
     assert.ok(isWebviewMessage(asked));
     assert.equal(await p.locator('#head-map-offer button').isDisabled(), true, 'one request at a time');
+    // Cancelled: the host says so, and the map can be asked for again.
+    await p.evaluate(`window.postMessage({ type: 'error', id: ${asked.id}, message: 'the run was cancelled' }, '*')`);
+    await p.waitForSelector('#head-map-offer button:not([disabled])');
+    assert.match(await p.locator('p.error').innerText(), /cancelled/);
     await p.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary: full })}, '*')`);
     await p.waitForSelector('#embedding .main-svg');
     assert.equal(await p.locator('#head-map-offer').count(), 0);
