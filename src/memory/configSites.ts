@@ -2,9 +2,8 @@
 // and Python (config classes' keyword arguments, PyTorch attention modules, module-level
 // assignments), read with real parsers (yaml, @lezer/python).
 import { SyntaxNode, Tree, TreeFragment } from '@lezer/common';
-import { parser as pythonParser } from '@lezer/python';
 import { Node as JsonNode, ParseError, getNodeValue, parseTree, printParseErrorCode } from 'jsonc-parser';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, Node as YamlNode } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
 import { DIM_KEYS, ModelDims, dimsFromValues, isDimKey, missingDims } from './modelDims';
 
 export type ConfigLanguage = 'json' | 'yaml' | 'python';
@@ -113,7 +112,13 @@ export function languageOfPath(path: string): ConfigLanguage | undefined {
   return undefined;
 }
 
+// The YAML and Python parsers load on first use (the bundle then runs their modules): an
+// activation by a command, or by a JSON file, does not pay for building their tables.
+let yamlModule: typeof import('yaml') | undefined;
+let pythonModule: typeof import('@lezer/python') | undefined;
+
 function yamlSites(text: string): ConfigScan {
+  const { LineCounter, isMap, isScalar, isSeq, parseDocument } = (yamlModule ??= require('yaml') as typeof import('yaml'));
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length) {
@@ -158,7 +163,8 @@ const TORCH_MODULES: Record<string, { positional: string[]; layers?: number }> =
 type PyValue = number | boolean | string | Map<string, PyValue> | undefined;
 
 function pythonSites(text: string, fragments?: readonly TreeFragment[]): ConfigScan {
-  const tree = pythonParser.parse(text, fragments);
+  const { parser } = (pythonModule ??= require('@lezer/python') as typeof import('@lezer/python'));
+  const tree = parser.parse(text, fragments);
   const problems: string[] = [];
   const src = (n: SyntaxNode): string => text.slice(n.from, n.to);
   const syntaxError = (pos: number): string => `Python syntax error at ${lineAndColumn(text, pos).replace(/, column \d+$/, '')}`;
