@@ -103,7 +103,9 @@ function section(id: string): HTMLElement {
 
 function render(s: CaptureSummary): void {
   summary = s;
-  state = { ...state, source: s.source };
+  // A new model or text opens on the overview; the same one (a reload, a head map) stays where it was.
+  const fresh = state.source !== undefined && JSON.stringify(state.source) !== JSON.stringify(s.source);
+  state = { ...state, source: s.source, ...(fresh ? { view: 'overview' } : {}) };
   if (state.layer >= s.layers.length) state = { ...state, layer: 0, head: 0 };
   if (state.head >= s.layers[state.layer].heads) state = { ...state, head: 0 };
   app.replaceChildren();

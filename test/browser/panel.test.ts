@@ -71,6 +71,14 @@ test('the panel under a VS Code stand-in: summary first, a head on request, expo
     // The state a reload restores from: the view, the head and the source of the capture.
     const saved = (await p.evaluate('window.savedState')) as { view: string; layer: number; head: number };
     assert.deepEqual([saved.view, saved.layer, saved.head], ['head', 0, 0]);
+    // The same source again (a reload) keeps the view; another text opens on the overview.
+    const withSource = (text: string): string => JSON.stringify({ type: 'summary', summary: { ...summary, source: { model: m.info.path, text } } });
+    await p.evaluate(`window.postMessage(${withSource('the quick brown fox jumps over the lazy dog.')}, '*')`);
+    await p.evaluate(`window.postMessage(${withSource('the quick brown fox jumps over the lazy dog.')}, '*')`);
+    await p.waitForFunction('window.sent.filter((m) => m.type === "requestHead").length >= 3');
+    assert.equal(await p.locator('nav.tabs button.active').getAttribute('data-view'), 'head');
+    await p.evaluate(`window.postMessage(${withSource('another text.')}, '*')`);
+    await p.waitForSelector('#view[data-ready="overview"]');
   } finally {
     await browser.close();
   }
