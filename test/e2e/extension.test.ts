@@ -196,6 +196,14 @@ describe('in a trusted workspace', () => {
     t.diagnostic(`activation ${ms} ms (VS Code's figure: loading the bundle and activate()); ${vscode.outputLog().match(/activated in [\d.]+ ms/)?.[0]} (activate() alone)`);
     await vscode.screenshot('running-extensions');
   });
+
+  e2eTest(vscode, 'a window reload brings the attention panel back, its model run again', async () => {
+    await vscode.page.reload();
+    await vscode.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    const frame = await vscode.webviewFrame('#view[data-ready]', 90_000);
+    assert.match(await frame.locator('header').innerText(), /wide\/model\.onnx · 2\d\d tokens · 12 layers, 144 heads/);
+    await vscode.screenshot('restored-after-reload');
+  });
 });
 
 describe('in an untrusted workspace', () => {
