@@ -54,7 +54,10 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(SHOW_MEMORY_COMMAND, (shape: AttentionShape) => MemoryPanel.show(context.extensionUri, shape)),
     vscode.commands.registerCommand('attentionLens.estimateMemory', () => estimateActiveDocument(context.extensionUri, scans)),
     vscode.window.registerWebviewPanelSerializer(AttentionPanel.viewType, {
-      deserializeWebviewPanel: (panel, state: WebviewState | undefined) => AttentionPanel.revive(panel, context.extensionUri, state, engine, executionProvider()),
+      deserializeWebviewPanel: (panel, state: WebviewState | undefined) => {
+        log.appendLine(`${new Date().toISOString()} restoring the attention panel: ${state?.source?.corpus ?? state?.source?.model ?? 'nothing to restore'}`);
+        return AttentionPanel.revive(panel, context.extensionUri, state, engine, executionProvider());
+      },
     }),
     vscode.window.registerWebviewPanelSerializer(MemoryPanel.viewType, {
       deserializeWebviewPanel: async (panel, state: WebviewState | undefined) => MemoryPanel.revive(panel, context.extensionUri, state),

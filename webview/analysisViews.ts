@@ -32,6 +32,13 @@ const STATISTICS: { key: Stat; label: string }[] = [
 
 const config = { displaylogo: false, responsive: true };
 
+/** A tick every 1, 2, 5, 10, ... cells: as many as fit with about 28 px for each label. */
+function integerStep(cells: number, pixels: number): number {
+  const fit = Math.max(2, Math.floor(pixels / 28));
+  for (const step of [1, 2, 5, 10, 20, 50, 100]) if (cells / step <= fit) return step;
+  return Math.ceil(cells / fit);
+}
+
 function grid<T>(s: CaptureSummary, value: (h: HeadSummary) => T): { layers: number[]; heads: number; z: (T | null)[][] } {
   const heads = s.analysis!.heads;
   const layers = [...new Set(heads.map((h) => h.layer))];
@@ -57,7 +64,11 @@ export async function drawOverview(root: HTMLElement, s: CaptureSummary, stat: s
   await Plotly.react(
     root,
     [{ type: 'heatmap', z: g.z, x: Array.from({ length: g.heads }, (_, h) => h), y: g.layers, text, hovertemplate: '%{text}<extra></extra>', colorscale: heatColorscale(), colorbar: { title: { text: overviewStatistics(s).find((x) => x.key === stat)?.label ?? stat } } }],
-    { ...plotLayout(), xaxis: { title: { text: 'head' }, dtick: 1 }, yaxis: { title: { text: 'layer' }, dtick: 1, autorange: 'reversed' } },
+    {
+      ...plotLayout(),
+      xaxis: { title: { text: 'head' }, dtick: integerStep(g.heads, root.clientWidth) },
+      yaxis: { title: { text: 'layer' }, dtick: integerStep(g.layers.length, root.clientHeight), autorange: 'reversed' },
+    },
     config,
   );
   (root as unknown as { on(event: string, cb: (e: { points: { x: number; y: number }[] }) => void): void }).on('plotly_click', (e) => {

@@ -202,6 +202,7 @@ describe('in a trusted workspace', () => {
     await vscode.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     const frame = await vscode.webviewFrame('#view[data-ready]', 90_000);
     assert.match(await frame.locator('header').innerText(), /wide\/model\.onnx · 2\d\d tokens · 12 layers, 144 heads/);
+    assert.match(vscode.outputLog(), /restoring the attention panel: .*wide/);
     await vscode.screenshot('restored-after-reload');
   });
 });
