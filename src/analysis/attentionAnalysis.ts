@@ -1,7 +1,7 @@
 // The whole head analysis of a capture (or of a corpus of captures): per-head statistics and
 // labels, relative-offset profiles, head distances and their 2-D embedding.
 import type { AttentionCapture, LayerAttention } from './attentionCapture';
-import { classicalMds, headDistanceWork, headMap } from './headDistance';
+import { HeadMap, headDistanceWork, headMap, headMapOf } from './headDistance';
 import { headLabels } from './headLabels';
 import { HeadStats, headStats, isCausal, tokenRoles } from './headStats';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
@@ -21,7 +21,7 @@ export interface AttentionAnalysis {
   units: number;
   heads: HeadStats[];
   relative: { offsets: number[]; profile: number[][] };
-  headDistance?: { jsd: number[][]; embedding: [number, number][] };
+  headDistance?: HeadMap;
   /** head distances left out for their cost */
   headDistanceSkipped?: { work: number };
   /** texts averaged, in corpus mode */
@@ -94,10 +94,7 @@ export function corpusAnalysis(parts: readonly AttentionAnalysis[]): AttentionAn
     const count = heads.length;
     const jsd = new Float64Array(count * count);
     for (const p of parts) p.headDistance!.jsd.forEach((row, a) => row.forEach((v, b) => (jsd[a * count + b] += v)));
-    result.headDistance = {
-      jsd: Array.from({ length: count }, (_, a) => Array.from(jsd.subarray(a * count, (a + 1) * count))),
-      embedding: classicalMds(jsd, count),
-    };
+    result.headDistance = headMapOf(jsd, count);
   } else if (parts.some((p) => p.headDistanceSkipped)) {
     result.headDistanceSkipped = { work: parts.reduce((sum, p) => sum + (p.headDistanceSkipped?.work ?? 0), 0) };
   }

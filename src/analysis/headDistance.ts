@@ -14,14 +14,23 @@ export function headDistanceWork(heads: number, n: number, causal: boolean): num
 /** Its pace on one core of the machine it was measured on (npm run bench: 144 heads at n = 128), for time estimates. */
 export const HEAD_DISTANCE_NS_PER_WORK = 7;
 
-/** The distances and their 2-D embedding, as the analysis reports them. */
-export function headMap(layers: readonly LayerAttention[], causal: boolean): { jsd: number[][]; embedding: [number, number][] } {
-  const { heads, jsd } = headDistances(layers, causal);
-  const count = heads.length;
+export interface HeadMap {
+  jsd: number[][];
+  embedding: [number, number][];
+}
+
+/** A distance matrix [count][count] (row-major) and its 2-D embedding, as the analysis reports them. */
+export function headMapOf(jsd: Float64Array, count: number): HeadMap {
   return {
     jsd: Array.from({ length: count }, (_, a) => Array.from(jsd.subarray(a * count, (a + 1) * count))),
     embedding: classicalMds(jsd, count),
   };
+}
+
+/** The head distances of a capture's layers and their embedding. */
+export function headMap(layers: readonly LayerAttention[], causal: boolean): HeadMap {
+  const { heads, jsd } = headDistances(layers, causal);
+  return headMapOf(jsd, heads.length);
 }
 
 export interface HeadRef {

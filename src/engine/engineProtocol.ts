@@ -1,5 +1,6 @@
 // The messages between the extension host (or CLI) and the engine child process.
 import type { AttentionCapture, LayerAttention } from '../analysis/attentionCapture';
+import type { HeadMap } from '../analysis/headDistance';
 import type { AnalysisOptions, AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { LabOptions, LabResult } from '../analysis/efficientAttentionLab';
 import type { CaptureOptions, LoadOptions, ModelInfo, RecurrenceOptions } from '../model/capture';
@@ -21,7 +22,7 @@ export interface EngineMethods {
     result: { capture: AttentionCapture; analysis: AttentionAnalysis; lab?: LabResult };
   };
   /** head distances and their embedding for layers the caller holds (an analysis that left them out for their cost) */
-  headMap: { params: { layers: LayerAttention[]; causal: boolean }; result: { jsd: number[][]; embedding: [number, number][] } };
+  headMap: { params: { layers: LayerAttention[]; causal: boolean }; result: HeadMap };
   /** Transformer-XL recurrence on a decoder's cache, and compressive memory against an uncompressed run */
   recurrence: { params: { load: LoadOptions; run: RecurrenceOptions }; result: RecurrenceReport };
   /** the engine's own peak resident memory */
