@@ -4,11 +4,11 @@
 import { basename, dirname, relative } from 'node:path';
 import * as vscode from 'vscode';
 import type { LabOptions } from '../analysis/efficientAttentionLab';
-import { analyzedCorpus, corpusTexts } from '../engine/corpus';
+import { corpusTexts } from '../engine/corpus';
 import { EngineClient, EngineError } from '../engine/engineClient';
 import type { LoadOptions } from '../model/capture';
 import type { CaptureSource } from '../protocol';
-import { AttentionPanel, PANEL_ANALYSIS } from './attentionPanel';
+import { AttentionPanel, panelRun } from './attentionPanel';
 import { defaultModelPath, executionProvider, labSettings } from './settings';
 
 const DEFAULT_TEXT = 'The quick brown fox jumps over the lazy dog. It barks, then it sleeps.';
@@ -160,11 +160,11 @@ export function runAnalysis(ctx: AnalysisContext, modelPath: string, text: strin
     const info = await ctx.engine.load(load);
     const layers = opts.askLayers ? await pickedLayers(info.layerNames) : undefined;
     if ((opts.askLayers && !layers) || signal.aborted) return undefined;
-    // A text longer than the model's positions is cut to them: the panel shows the warning.
-    const { capture, analysis, lab } = await ctx.engine.analyze({ load, capture: { text, layers, truncate: true }, analysis: PANEL_ANALYSIS, lab: opts.lab, returnAttention: true });
+    const source: CaptureSource = { model: info.path, text, layers };
+    const { capture, analysis, lab } = await panelRun(ctx.engine, load, source, { lab: opts.lab });
     const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
     return {
-      shown: [ctx.extensionUri, ctx.engine, { model: info.path, text, layers }, capture, analysis, lab],
+      shown: [ctx.extensionUri, ctx.engine, source, capture, analysis, lab],
       summary: `${capture.tokens.length} tokens, ${capture.layers.length} layers, ${heads} heads`,
       provider: capture.executionProvider,
     };
@@ -176,15 +176,13 @@ function runCorpus(ctx: AnalysisContext, modelPath: string, corpusPath: string):
   return withEngine(ctx, modelPath, `analyzing the corpus ${basename(corpusPath)}`, async (load, progress, signal) => {
     const texts = corpusTexts(corpusPath);
     const info = await ctx.engine.load(load);
-    const r = await analyzedCorpus(ctx.engine, load, texts, { capture: { truncate: true }, analysis: PANEL_ANALYSIS, returnFirstAttention: true }, (done, total) =>
-      progress.report({ message: `text ${done} of ${total}`, increment: 100 / total }),
-      signal,
-    );
     const source: CaptureSource = { model: info.path, text: texts[0], corpus: corpusPath };
+    const onText = (done: number, total: number): void => progress.report({ message: `text ${done} of ${total}`, increment: 100 / total });
+    const { capture, analysis } = await panelRun(ctx.engine, load, source, { texts, onText, signal });
     return {
-      shown: [ctx.extensionUri, ctx.engine, source, r.first, r.analysis],
-      summary: `corpus ${corpusPath}: ${texts.length} texts, ${r.analysis.heads.length} heads`,
-      provider: r.executionProvider,
+      shown: [ctx.extensionUri, ctx.engine, source, capture, analysis],
+      summary: `corpus ${corpusPath}: ${texts.length} texts, ${analysis.heads.length} heads`,
+      provider: capture.executionProvider,
     };
   });
 }

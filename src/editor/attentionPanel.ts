@@ -3,18 +3,36 @@
 import * as vscode from 'vscode';
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
-import type { LabResult } from '../analysis/efficientAttentionLab';
+import type { LabOptions, LabResult } from '../analysis/efficientAttentionLab';
 import { HEAD_DISTANCE_NS_PER_WORK } from '../analysis/headDistance';
 import { captureSummary, headMatrix, headTile, wordLevelHead } from '../analysis/captureViews';
 import { analyzedCorpus, corpusTexts } from '../engine/corpus';
 import type { EngineClient } from '../engine/engineClient';
+import type { LoadOptions } from '../model/capture';
 import type { ExecutionProviderChoice } from '../model/ortSession';
 import { CaptureSource, CaptureSummary, HostMessage, WebviewState, isWebviewMessage } from '../protocol';
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 /** The panel opens without the head distances when they would take more than about 2 s; it offers them then. */
-export const PANEL_ANALYSIS = { headDistanceBudget: 2e9 / HEAD_DISTANCE_NS_PER_WORK };
+const PANEL_ANALYSIS = { headDistanceBudget: 2e9 / HEAD_DISTANCE_NS_PER_WORK };
+
+/**
+ * What the panel shows for a source, run in the engine: one text, or a corpus (statistics over its
+ * texts, heatmaps of the first). A text longer than the model's positions is cut, with a warning.
+ */
+export async function panelRun(
+  engine: EngineClient,
+  load: LoadOptions,
+  source: CaptureSource,
+  run: { lab?: LabOptions; texts?: readonly string[]; onText?: (done: number, total: number) => void; signal?: AbortSignal } = {},
+): Promise<{ capture: AttentionCapture; analysis: AttentionAnalysis; lab?: LabResult }> {
+  const capture = { layers: source.layers, truncate: true };
+  if (!source.corpus) return engine.analyze({ load, capture: { ...capture, text: source.text }, analysis: PANEL_ANALYSIS, lab: run.lab, returnAttention: true });
+  const texts = run.texts ?? corpusTexts(source.corpus);
+  const r = await analyzedCorpus(engine, load, texts, { capture, analysis: PANEL_ANALYSIS, returnFirstAttention: true }, run.onText ?? (() => undefined), run.signal);
+  return { capture: r.first, analysis: r.analysis };
+}
 
 export class AttentionPanel {
   static readonly viewType = 'attentionLens.attention';
@@ -41,9 +59,7 @@ export class AttentionPanel {
     }
     try {
       const load = { model: source.model, executionProvider };
-      const { capture, analysis } = source.corpus
-        ? await analyzedCorpus(engine, load, corpusTexts(source.corpus), { capture: { layers: source.layers }, analysis: PANEL_ANALYSIS, returnFirstAttention: true }, () => undefined).then((r) => ({ capture: r.first, analysis: r.analysis }))
-        : await engine.analyze({ load, capture: { text: source.text, layers: source.layers, truncate: true }, analysis: PANEL_ANALYSIS, returnAttention: true });
+      const { capture, analysis } = await panelRun(engine, load, source);
       AttentionPanel.current?.dispose();
       AttentionPanel.current = new AttentionPanel(panel, extensionUri, engine, source, capture, analysis);
     } catch (e) {
