@@ -17,11 +17,12 @@ const RUN_TIMEOUT_MS = 10 * 60 * 1000;
 
 export function activate(context: vscode.ExtensionContext): void {
   const activateStarted = performance.now();
-  const log = vscode.window.createOutputChannel('Attention Lens');
+  // A log channel: VS Code stamps each line with its time and level.
+  const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
   const engine = new EngineClient({
     enginePath: join(context.extensionPath, 'dist', 'engine.js'),
     timeoutMs: RUN_TIMEOUT_MS,
-    onProcess: (line) => log.appendLine(`${new Date().toISOString()} ${line}`),
+    onProcess: (line) => log.info(line),
   });
   const specimen = join(context.extensionPath, 'media', 'specimen');
   const scans = new ConfigScanCache();
@@ -55,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('attentionLens.estimateMemory', () => estimateActiveDocument(context.extensionUri, scans)),
     vscode.window.registerWebviewPanelSerializer(AttentionPanel.viewType, {
       deserializeWebviewPanel: (panel, state: WebviewState | undefined) => {
-        log.appendLine(`${new Date().toISOString()} restoring the attention panel: ${state?.source?.corpus ?? state?.source?.model ?? 'nothing to restore'}`);
+        log.info(`restoring the attention panel: ${state?.source?.corpus ?? state?.source?.model ?? 'nothing to restore'}`);
         return AttentionPanel.revive(panel, context.extensionUri, state, engine, executionProvider());
       },
     }),
@@ -64,7 +65,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
   // VS Code's own figure (Developer: Show Running Extensions) adds loading the bundle.
-  log.appendLine(`${new Date().toISOString()} activated in ${(performance.now() - activateStarted).toFixed(1)} ms`);
+  log.info(`activated in ${(performance.now() - activateStarted).toFixed(1)} ms`);
 }
 
 /** Estimate Attention Memory: the first model configuration of the active editor, in the panel. */

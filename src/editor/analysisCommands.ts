@@ -15,7 +15,7 @@ const DEFAULT_TEXT = 'The quick brown fox jumps over the lazy dog. It barks, the
 
 export interface AnalysisContext {
   engine: EngineClient;
-  log: vscode.OutputChannel;
+  log: vscode.LogOutputChannel;
   extensionUri: vscode.Uri;
   specimenFolder: string;
   /** where the recently analyzed models are remembered */
@@ -135,20 +135,20 @@ async function withEngine(
       ctx.engine.cancel();
     });
     const started = Date.now();
-    ctx.log.appendLine(`${new Date().toISOString()} ${modelPath}: ${title}…`);
+    ctx.log.info(`${modelPath}: ${title}…`);
     try {
       const done = await run(load, progress, cancelled.signal);
       if (!done) return;
       const summary = `${done.summary}, ${Date.now() - started} ms`;
-      ctx.log.appendLine(`${new Date().toISOString()} ${modelPath}: ${summary}, provider ${done.provider}`);
-      for (const w of done.shown[3].warnings) ctx.log.appendLine(`  warning: ${w}`);
+      ctx.log.info(`${modelPath}: ${summary}, provider ${done.provider}`);
+      for (const w of done.shown[3].warnings) ctx.log.warn(`${modelPath}: ${w}`);
       ctx.ran(summary, done.provider);
       remember(ctx, modelPath);
       AttentionPanel.show(...done.shown);
     } catch (e) {
       const err = e as Error;
-      ctx.log.appendLine(`${new Date().toISOString()} ${modelPath}: ${err.message}`);
-      if (err instanceof EngineError && err.kind === 'cancelled') return;
+      if (err instanceof EngineError && err.kind === 'cancelled') return ctx.log.info(`${modelPath}: ${err.message}`);
+      ctx.log.error(`${modelPath}: ${err.message}`);
       // Not awaited: the progress notification ends now, not when the message is dismissed.
       void vscode.window.showErrorMessage(`Attention Lens: ${err.message}`, 'Show Log').then((choice) => choice && ctx.log.show());
     }
