@@ -1,8 +1,8 @@
 // Inline estimates where users write model configs: a CodeLens above each recognised config
 // and a hover with dense attention against the six methods.
 import * as vscode from 'vscode';
-import { TreeFragment } from '@lezer/common';
-import { ConfigLanguage, ConfigScan, configSites, fragmentsAfter } from '../memory/configSites';
+import type { TreeFragment } from '@lezer/common';
+import { ConfigLanguage, ConfigScan, configSites, fragmentsAfter, treeFragments } from '../memory/configSites';
 import { siteEstimate } from '../memory/memoryReport';
 import { DIM_KEYS } from '../memory/modelDims';
 import { affectsEstimates, estimateSettings } from './settings';
@@ -44,7 +44,7 @@ export class ConfigScanCache implements vscode.Disposable {
       scan = { sites: [], problems: [`the file could not be read (${(e as Error).message})`] };
     }
     this.scans.set(key, { version: doc.version, scan });
-    if (scan.tree) this.fragments.set(key, TreeFragment.addTree(scan.tree));
+    if (scan.tree) this.fragments.set(key, treeFragments(scan.tree));
     return scan;
   }
 

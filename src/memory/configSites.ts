@@ -1,7 +1,7 @@
 // Where model configurations stand in a document: Hugging Face config.json, YAML configs,
 // and Python (config classes' keyword arguments, PyTorch attention modules, module-level
 // assignments), read with real parsers (yaml, @lezer/python).
-import { SyntaxNode, Tree, TreeFragment } from '@lezer/common';
+import type { SyntaxNode, Tree, TreeFragment } from '@lezer/common';
 import { Node as JsonNode, ParseError, getNodeValue, parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { Node as YamlNode } from 'yaml';
 import { DIM_KEYS, ModelDims, dimsFromValues, isDimKey, missingDims } from './modelDims';
@@ -36,6 +36,7 @@ export interface TextChange {
 
 /** The reusable parts of a Python tree after edits (ascending, non-overlapping, all in the old text's coordinates). */
 export function fragmentsAfter(previous: readonly TreeFragment[] | Tree, changes: readonly TextChange[]): readonly TreeFragment[] {
+  const { Tree, TreeFragment } = python().common;
   const base = previous instanceof Tree ? TreeFragment.addTree(previous) : previous;
   let shift = 0;
   const ranges = [...changes]
@@ -115,7 +116,15 @@ export function languageOfPath(path: string): ConfigLanguage | undefined {
 // The YAML and Python parsers load on first use (the bundle then runs their modules): an
 // activation by a command, or by a JSON file, does not pay for building their tables.
 let yamlModule: typeof import('yaml') | undefined;
-let pythonModule: typeof import('@lezer/python') | undefined;
+// The Python parser and the tree classes its fragments are checked against are required
+// together: a bundle that imported @lezer/common as a module and required the parser would
+// hold two copies of it, and the parser would reparse everything instead of reusing fragments.
+let pythonModules: { parser: typeof import('@lezer/python').parser; common: typeof import('@lezer/common') } | undefined;
+const python = (): NonNullable<typeof pythonModules> =>
+  (pythonModules ??= { parser: (require('@lezer/python') as typeof import('@lezer/python')).parser, common: require('@lezer/common') as typeof import('@lezer/common') });
+
+/** The reusable parts of a whole Python tree, for the next parse of an edited text. */
+export const treeFragments = (tree: Tree): readonly TreeFragment[] => python().common.TreeFragment.addTree(tree);
 
 function yamlSites(text: string): ConfigScan {
   const { LineCounter, isMap, isScalar, isSeq, parseDocument } = (yamlModule ??= require('yaml') as typeof import('yaml'));
@@ -163,7 +172,7 @@ const TORCH_MODULES: Record<string, { positional: string[]; layers?: number }> =
 type PyValue = number | boolean | string | Map<string, PyValue> | undefined;
 
 function pythonSites(text: string, fragments?: readonly TreeFragment[]): ConfigScan {
-  const { parser } = (pythonModule ??= require('@lezer/python') as typeof import('@lezer/python'));
+  const { parser } = python();
   const tree = parser.parse(text, fragments);
   const problems: string[] = [];
   const src = (n: SyntaxNode): string => text.slice(n.from, n.to);

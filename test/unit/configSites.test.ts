@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { buildSync } from 'esbuild';
 import { denseEstimate } from '../../src/memory/attentionMemory';
 import { binaryBytes } from '../../src/analysis/units';
 import { ConfigLanguage, ConfigScan, configSites, fragmentsAfter } from '../../src/memory/configSites';
@@ -121,4 +122,27 @@ test('JSON with comments (jsonc) reads; its errors say where', () => {
   const site = onlySite('// model\n{\n  "hidden_size": 64, /* small */\n  "num_attention_heads": 4,\n  "num_hidden_layers": 2\n}\n');
   assert.equal(site.dims.hidden, 64);
   assert.match(configSites('{\n  "hidden_size": 64\n  "num_attention_heads": 4\n}', 'json').problems[0], /^JSON error at line 3, column 3: CommaExpected/);
+});
+
+test('bundled as the extension is, a Python rescan after an edit reuses the previous tree', () => {
+  // The bundle resolves imports and requires separately: a second copy of @lezer/common once made
+  // the parser ignore the fragments and parse the whole file again on every edit.
+  const outfile = join(REPO, 'test-output', 'configSites.bundle.js');
+  buildSync({ entryPoints: [join(REPO, 'src', 'memory', 'configSites.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', mainFields: ['module', 'main'], logLevel: 'silent' });
+  const bundled = require(outfile) as typeof import('../../src/memory/configSites');
+  const text = Array.from({ length: 300 }, (_, i) => `def step_${i}(x):\n    return x * ${i}\n`).join('') + 'cfg = BertConfig(hidden_size=768, num_attention_heads=12, num_hidden_layers=12)\n';
+  const first = bundled.configSites(text, 'python');
+  const at = text.indexOf('num_hidden_layers=12') + 'num_hidden_layers='.length;
+  const edited = bundled.configSites(text.slice(0, at) + '24' + text.slice(at + 2), 'python', bundled.fragmentsAfter(first.tree!, [{ from: at, to: at + 2, insertedLength: 2 }]));
+  assert.equal(edited.sites[0].dims.layers, 24);
+  // subtrees of the new tree that are the very objects of the previous one were taken over, not parsed again
+  type Node = { children?: readonly unknown[] };
+  const nodes = (t: Node, out = new Set<unknown>()): Set<unknown> => {
+    out.add(t);
+    for (const c of t.children ?? []) nodes(c as Node, out);
+    return out;
+  };
+  const before = nodes(first.tree! as Node);
+  const after = [...nodes(edited.tree! as Node)];
+  assert.ok(after.filter((x) => before.has(x)).length > after.length / 2, 'most of the tree is reused');
 });
