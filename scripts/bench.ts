@@ -9,7 +9,8 @@ import { randomBert, BERT_BASE_SHAPE } from '../src/model/builder/randomBert';
 import { LoadedModel } from '../src/model/capture';
 import { binaryBytes } from '../src/analysis/units';
 import type { AttentionCapture, LayerAttention } from '../src/analysis/attentionCapture';
-import { analyzeCapture } from '../src/analysis/attentionAnalysis';
+import { analysisPlan, analyzeCapture } from '../src/analysis/attentionAnalysis';
+import { StatsPool } from '../src/engine/statsPool';
 import { headDistances } from '../src/analysis/headDistance';
 import { lshBuckets, lshPairs, unitRows } from '../src/analysis/lshBuckets';
 import { routing, routingPairs } from '../src/analysis/routingClusters';
@@ -125,8 +126,10 @@ function randomAttention(heads: number, n: number): LayerAttention {
   return { name: 'random', heads, queries: n, keys: n, probs };
 }
 
-function benchHeadStats(): void {
-  console.log('Per-head statistics (targets, entropy, distance, spans, offset profile, labels), one core, median of 5 runs');
+async function benchHeadStats(): Promise<void> {
+  console.log('Per-head statistics (targets, entropy, distance, spans, offset profile, labels), median of 5 runs');
+  const pool = new StatsPool(join(ROOT, 'dist', 'statsWorker.js'));
+  pool.warm();
   for (const [layers, heads, n] of [
     [12, 12, 512],
     [1, 12, 4096],
@@ -143,8 +146,21 @@ function benchHeadStats(): void {
     };
     const ms = medianOf(5, () => analyzeCapture(capture, { headDistance: false }));
     const bytes = layers * heads * n * n * 4;
-    console.log(`  ${layers * heads} heads at n = ${n}: ${ms.toFixed(0)} ms for ${binaryBytes(bytes)} of probabilities, ${(bytes / 1e9 / (ms / 1000)).toFixed(2)} GB/s`);
+    const rate = (t: number): string => `${(bytes / 1e9 / (t / 1000)).toFixed(2)} GB/s`;
+    let line = `  ${layers * heads} heads at n = ${n}: one core ${ms.toFixed(0)} ms for ${binaryBytes(bytes)} of probabilities, ${rate(ms)}`;
+    if (layers > 1) {
+      const plan = analysisPlan(capture, { headDistance: false });
+      const pooled: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const t0 = performance.now();
+        await pool.layerStats(plan);
+        if (i >= 2) pooled.push(performance.now() - t0);
+      }
+      line += `; the engine's ${pool.threads} threads ${median(pooled).toFixed(0)} ms, ${rate(median(pooled))}`;
+    }
+    console.log(line);
   }
+  pool.dispose();
   const layerList = Array.from({ length: 12 }, () => randomAttention(12, 128));
   const t0 = performance.now();
   headDistances(layerList, false);
@@ -176,7 +192,7 @@ function benchLshAndRouting(): void {
 
 async function main(): Promise<void> {
   benchMemoryLens();
-  benchHeadStats();
+  await benchHeadStats();
   benchLshAndRouting();
   const modelPath = join(MODEL_DIR, 'model.onnx');
   if (!existsSync(modelPath)) {

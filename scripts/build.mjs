@@ -8,6 +8,7 @@ const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', 
 await Promise.all([
   build({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
   build({ ...node, entryPoints: ['src/engine/engineMain.ts'], outfile: 'dist/engine.js' }),
+  build({ ...node, entryPoints: ['src/engine/statsWorker.ts'], outfile: 'dist/statsWorker.js' }),
   build({ ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' }),
   build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', minify: true, sourcemap: true, logLevel: 'warning', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' }),
 ]);

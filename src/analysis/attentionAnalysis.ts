@@ -3,7 +3,7 @@
 import type { AttentionCapture, LayerAttention } from './attentionCapture';
 import { HeadMap, headDistanceWork, headMap, headMapOf } from './headDistance';
 import { headLabels } from './headLabels';
-import { HeadStats, headStats, isCausal, tokenRoles } from './headStats';
+import { HeadStats, TokenRoles, headStats, isCausal, tokenRoles } from './headStats';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
 
 export interface AnalysisOptions {
@@ -38,30 +38,72 @@ function analysedLayers(capture: AttentionCapture, wordLevel: boolean): { layers
   return { layers: capture.layers.map((l) => wordLevelLayer(l, word)), tokens };
 }
 
-export function analyzeCapture(capture: AttentionCapture, opts: AnalysisOptions = {}): AttentionAnalysis {
+/** What a capture's statistics are computed over: its layers (or their word-level forms), token roles, the offsets profiled. */
+export interface AnalysisPlan {
+  layers: LayerAttention[];
+  layerIndices: number[];
+  n: number;
+  roles: TokenRoles;
+  offsets: number[];
+}
+
+/** The statistics and offset profiles of one layer's heads, in head order. */
+export interface LayerHeadStats {
+  heads: HeadStats[];
+  profile: number[][];
+}
+
+export function analysisPlan(capture: AttentionCapture, opts: AnalysisOptions = {}): AnalysisPlan {
   const { layers, tokens } = analysedLayers(capture, !!opts.wordLevel);
   const n = tokens.length;
-  const causal = isCausal(layers);
-  const roles = tokenRoles(tokens, causal);
   const R = Math.max(0, Math.min(n - 1, opts.maxOffset ?? 256));
-  const offsets = Array.from({ length: 2 * R + 1 }, (_, k) => k - R);
+  return {
+    layers,
+    layerIndices: capture.layerIndices,
+    n,
+    roles: tokenRoles(tokens, isCausal(layers)),
+    offsets: Array.from({ length: 2 * R + 1 }, (_, k) => k - R),
+  };
+}
+
+/** Every head of one layer: its statistics, labels and mean weight at each profiled offset. */
+export function layerHeadStats(layer: LayerAttention, layerIndex: number, plan: Pick<AnalysisPlan, 'n' | 'roles' | 'offsets'>): LayerHeadStats {
+  const { n, roles, offsets } = plan;
   const offsetMass = new Float64Array(Math.max(1, 2 * n - 1));
-  const heads: HeadStats[] = [];
-  const profile: number[][] = [];
-  layers.forEach((l, li) => {
-    for (let h = 0; h < l.heads; h++) {
-      const s = headStats(l.probs, h * n * n, n, roles, offsetMass);
-      heads.push({ layer: capture.layerIndices[li], head: h, ...s, labels: headLabels(s, n) });
-      profile.push(offsets.map((r) => offsetMass[r + n - 1] / (n - Math.abs(r))));
-    }
-  });
-  const analysis: AttentionAnalysis = { causal, units: n, heads, relative: { offsets, profile }, texts: 1 };
+  const result: LayerHeadStats = { heads: [], profile: [] };
+  for (let h = 0; h < layer.heads; h++) {
+    const s = headStats(layer.probs, h * n * n, n, roles, offsetMass);
+    result.heads.push({ layer: layerIndex, head: h, ...s, labels: headLabels(s, n) });
+    result.profile.push(offsets.map((r) => offsetMass[r + n - 1] / (n - Math.abs(r))));
+  }
+  return result;
+}
+
+/** The analysis of a plan from its layers' statistics (computed here or elsewhere), with the head distances. */
+export function analysisOf(plan: AnalysisPlan, perLayer: readonly LayerHeadStats[], opts: AnalysisOptions = {}): AttentionAnalysis {
+  const { causal } = plan.roles;
+  const analysis: AttentionAnalysis = {
+    causal,
+    units: plan.n,
+    heads: perLayer.flatMap((l) => l.heads),
+    relative: { offsets: plan.offsets, profile: perLayer.flatMap((l) => l.profile) },
+    texts: 1,
+  };
   if (opts.headDistance !== false) {
-    const work = headDistanceWork(heads.length, n, causal);
+    const work = headDistanceWork(analysis.heads.length, plan.n, causal);
     if (opts.headDistanceBudget !== undefined && work > opts.headDistanceBudget) analysis.headDistanceSkipped = { work };
-    else analysis.headDistance = headMap(layers, causal);
+    else analysis.headDistance = headMap(plan.layers, causal);
   }
   return analysis;
+}
+
+export function analyzeCapture(capture: AttentionCapture, opts: AnalysisOptions = {}): AttentionAnalysis {
+  const plan = analysisPlan(capture, opts);
+  return analysisOf(
+    plan,
+    plan.layers.map((l, i) => layerHeadStats(l, plan.layerIndices[i], plan)),
+    opts,
+  );
 }
 
 /**

@@ -2,15 +2,17 @@
 // or an out-of-memory in a model takes down only this process.
 import { statSync } from 'node:fs';
 import { freemem } from 'node:os';
+import { join } from 'node:path';
 import { CaptureOptions, LoadOptions, LoadedModel } from '../model/capture';
 import { InputError } from '../model/inputError';
 import { modelFiles } from '../model/modelFiles';
 import { ModelFormatError } from '../model/onnxGraph';
-import { analyzeCapture } from '../analysis/attentionAnalysis';
+import { analysisOf, analysisPlan } from '../analysis/attentionAnalysis';
 import { efficientAttentionLab } from '../analysis/efficientAttentionLab';
 import { headMap } from '../analysis/headDistance';
 import { recurrenceHeads, softmaxKlNats } from '../analysis/recurrence';
 import { EngineMethods, EngineRequest, EngineResponse, RecurrenceReport } from './engineProtocol';
+import { StatsPool } from './statsPool';
 
 // Sessions are kept per model file, modification time and provider choice; the least
 // recently used goes when more are open than this.
@@ -34,6 +36,10 @@ function loaded(opts: LoadOptions): Promise<LoadedModel> {
   return m;
 }
 
+// The statistics of a capture's layers run on every core; the workers load while the first model does.
+const statsPool = new StatsPool(join(__dirname, 'statsWorker.js'));
+statsPool.warm();
+
 // The capture is held twice at the end (ONNX Runtime's outputs and the message to the host).
 const defaultBudgetBytes = (): number => Math.floor(freemem() * 0.45);
 
@@ -54,7 +60,8 @@ async function handle(req: EngineRequest): Promise<unknown> {
         includeQueryKey: p.capture.includeQueryKey || p.lab !== undefined,
         memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes(),
       });
-      const analysis = analyzeCapture(capture, p.analysis);
+      const plan = analysisPlan(capture, p.analysis);
+      const analysis = analysisOf(plan, await statsPool.layerStats(plan), p.analysis);
       const lab = p.lab ? efficientAttentionLab(capture, p.lab) : undefined;
       if (!p.returnAttention) capture.layers = capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined }));
       return { capture, analysis, lab };

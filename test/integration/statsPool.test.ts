@@ -1,0 +1,110 @@
+// The engine's statistics shared out to worker threads: the same numbers as on one thread, the
+// probabilities back in place afterwards, layers that share a buffer kept here, a dead worker named.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { AttentionCapture, LayerAttention } from '../../src/analysis/attentionCapture';
+import { analysisOf, analysisPlan, analyzeCapture } from '../../src/analysis/attentionAnalysis';
+import { seededNormals } from '../../src/analysis/seededRandom';
+import { randomBert } from '../../src/model/builder/randomBert';
+import { LoadedModel } from '../../src/model/capture';
+import { StatsPool } from '../../src/engine/statsPool';
+import { REPO } from '../helpers/paths';
+
+process.env.ORT_DISABLE_TELEMETRY = '1';
+const WORKER = join(REPO, 'dist', 'statsWorker.js');
+
+/** Softmax rows of seeded normals, [heads][n][n]. */
+function randomLayer(name: string, heads: number, n: number): LayerAttention {
+  const probs = seededNormals(heads * n * n, name);
+  for (let r = 0; r < heads * n; r++) {
+    const row = probs.subarray(r * n, (r + 1) * n);
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += row[j] = Math.exp(2 * row[j]);
+    for (let j = 0; j < n; j++) row[j] /= sum;
+  }
+  return { name, heads, queries: n, keys: n, probs };
+}
+
+const captureOf = (layers: LayerAttention[], n: number): AttentionCapture => ({
+  tokens: Array.from({ length: n }, (_, i) => (i === 0 ? '[CLS]' : i === n - 1 ? '[SEP]' : i % 7 ? 'w' : ',')),
+  inputIds: [],
+  offsets: [],
+  layerIndices: layers.map((_, i) => i),
+  layers,
+  executionProvider: 'cpu',
+  warnings: [],
+});
+
+test('workers give the numbers one thread gives, and the probabilities come back', async () => {
+  const n = 300;
+  const capture = captureOf(Array.from({ length: 5 }, (_, i) => randomLayer(`layer ${i}`, 3, n)), n);
+  const copies = capture.layers.map((l) => l.probs.slice());
+  const serial = analyzeCapture(capture, { headDistance: false });
+  const pool = new StatsPool(WORKER, 3);
+  try {
+    const plan = analysisPlan(capture);
+    const pending = pool.layerStats(plan);
+    // five layers, three threads: one worker holds two layers, the other one, while this thread works on the last
+    assert.equal(capture.layers.filter((l) => l.probs.length === 0).length, 3);
+    assert.deepEqual(analysisOf(plan, await pending, { headDistance: false }), serial);
+    capture.layers.forEach((l, i) => assert.deepEqual(l.probs, copies[i], `layer ${i} has its probabilities again`));
+    // and again, with the workers warm
+    assert.deepEqual(analysisOf(plan, await pool.layerStats(plan), { headDistance: false }), serial);
+  } finally {
+    pool.dispose();
+  }
+});
+
+test("ONNX Runtime's own output buffers travel to the workers and back", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stats-pool-'));
+  writeFileSync(join(dir, 'model.onnx'), randomBert({ layers: 4, heads: 4, headDim: 8, hidden: 32, intermediate: 64, vocab: 300, maxPositions: 300, layerNorm: true }, 'pool').model);
+  const m = await LoadedModel.load({ model: join(dir, 'model.onnx'), executionProvider: 'cpu' });
+  const capture = await m.capture({ ids: Array.from({ length: 260 }, (_, i) => 5 + ((i * 37) % 290)) });
+  const copies = capture.layers.map((l) => l.probs.slice());
+  const serial = analyzeCapture(capture);
+  const pool = new StatsPool(WORKER, 2);
+  try {
+    const plan = analysisPlan(capture);
+    const pending = pool.layerStats(plan);
+    assert.ok(capture.layers.some((l) => l.probs.length === 0), 'a layer went to the worker');
+    assert.deepEqual(analysisOf(plan, await pending), serial, 'head distances too, from the probabilities that came back');
+    capture.layers.forEach((l, i) => assert.deepEqual(l.probs, copies[i]));
+  } finally {
+    pool.dispose();
+  }
+});
+
+test('layers that view one buffer stay on this thread', async () => {
+  const n = 300;
+  const whole = randomLayer('both', 8, n);
+  const half = 4 * n * n;
+  const layers = [0, 1].map((k) => ({ name: `half ${k}`, heads: 4, queries: n, keys: n, probs: whole.probs.subarray(k * half, (k + 1) * half) }));
+  const capture = captureOf(layers, n);
+  const serial = analyzeCapture(capture, { headDistance: false });
+  const pool = new StatsPool(WORKER, 2);
+  try {
+    const plan = analysisPlan(capture);
+    assert.deepEqual(analysisOf(plan, await pool.layerStats(plan), { headDistance: false }), serial);
+    assert.equal(whole.probs.length, 8 * n * n, 'the shared buffer was not sent away');
+  } finally {
+    pool.dispose();
+  }
+});
+
+test('a worker thread that dies fails the analysis with the layer it held', async () => {
+  const dir = join(REPO, 'test-output');
+  mkdirSync(dir, { recursive: true });
+  const dying = join(dir, 'dyingStatsWorker.js');
+  writeFileSync(dying, 'process.exit(3);\n');
+  const n = 300;
+  const capture = captureOf(Array.from({ length: 4 }, (_, i) => randomLayer(`layer ${i}`, 3, n)), n);
+  const pool = new StatsPool(dying, 2);
+  try {
+    await assert.rejects(pool.layerStats(analysisPlan(capture)), /a statistics worker thread exited with code 3; layer 'layer \d' was lost with it/);
+  } finally {
+    pool.dispose();
+  }
+});
