@@ -1,7 +1,8 @@
 // Per-head statistics of attention (Clark et al. 2019; adaptive-span and Transformer-XL views),
 // computed in one pass over each row of a head's [queries][keys] probabilities.
 import type { LayerAttention } from './attentionCapture';
-import { CELL_SHIFT, entropyTable, float32Bits } from './smoothedEntropy';
+import { rowKernel, rowSpace } from './rowKernel';
+import { entropyTable } from './smoothedEntropy';
 import { tableLog } from './tableLog';
 
 /** Where the special and punctuation tokens are, and whether attention is causal. */
@@ -67,76 +68,61 @@ export function isCausal(layers: readonly LayerAttention[]): boolean {
  * weight at key = query + r (2n - 1 entries, reused between heads).
  */
 export function headStats(probs: Float32Array, offset: number, n: number, roles: TokenRoles, offsetMass: Float64Array): Omit<HeadStats, 'layer' | 'head' | 'labels'> {
-  offsetMass.fill(0);
-  const bits = float32Bits(probs);
-  // Every row of a bidirectional head has n keys, so one smoothing and one table serve them all.
+  // Every row of a bidirectional head has n keys, so one smoothing and one table serve them all,
+  // and the WebAssembly kernel runs the pass; a causal row's smoothing is its own.
   const table = roles.causal ? undefined : entropyTable(ENTROPY_KEEP, (1 - ENTROPY_KEEP) / n);
+  const space = table && rowSpace(table, n);
+  const row = space && rowKernel().row;
   // prefix[j] = mass on keys before j, for each query's 90% span by bisection
-  const prefix = new Float64Array(n + 1);
+  const prefix = space ? space.pre : new Float64Array(n + 1);
+  const mass = space ? space.om : offsetMass;
+  offsetMass.fill(0);
+  mass.fill(0);
+  prefix[0] = 0;
+  const blockRows = space ? space.blockRows : n;
   let cls = 0;
   let sep = 0;
   let punct = 0;
   let entropy = 0;
   let uniform = 0;
   let span90Max = 0;
-  for (let i = 0; i < n; i++) {
-    const row = offset + i * n;
-    const keys = roles.causal ? i + 1 : n;
-    uniform += Math.log(keys);
-    const base = n - 1 - i;
-    let cum = 0;
-    if (table) {
-      // A local: an imported binding can compile to a property read per use.
-      const shift = CELL_SHIFT;
-      // One pass for the entropy, the offset mass and the prefix, two keys a step (V8 does not unroll).
-      let h0 = 0;
-      let h1 = 0;
-      let j = 0;
-      for (; j + 1 < keys; j += 2) {
-        const a0 = probs[row + j];
-        const a1 = probs[row + j + 1];
-        const c0 = (bits[row + j] >>> shift) << 2;
-        const c1 = (bits[row + j + 1] >>> shift) << 2;
-        h0 += table[c0] + a0 * (table[c0 + 1] + a0 * table[c0 + 2]);
-        h1 += table[c1] + a1 * (table[c1 + 1] + a1 * table[c1 + 2]);
-        offsetMass[base + j] += a0;
-        offsetMass[base + j + 1] += a1;
-        // cum advances once per pair: one addition on its dependency chain, not two
-        prefix[j + 1] = cum + a0;
-        prefix[j + 2] = cum += a0 + a1;
+  for (let first = 0; first < n; first += blockRows) {
+    const last = Math.min(n, first + blockRows);
+    if (space) space.block.set(probs.subarray(offset + first * n, offset + last * n));
+    for (let i = first; i < last; i++) {
+      const at = offset + i * n;
+      const keys = roles.causal ? i + 1 : n;
+      uniform += Math.log(keys);
+      if (space && row) entropy += row(space.blockAt + 4 * (i - first) * n, n, space.tableAt, space.omAt + 8 * (n - 1 - i), space.preAt);
+      else {
+        entropy += smoothedEntropyByLog(probs, at, keys);
+        const base = n - 1 - i;
+        let cum = 0;
+        for (let j = 0; j < keys; j++) {
+          const a = probs[at + j];
+          mass[base + j] += a;
+          prefix[j + 1] = cum += a;
+        }
       }
-      if (j < keys) {
-        const a = probs[row + j];
-        const c = (bits[row + j] >>> shift) << 2;
-        h0 += table[c] + a * (table[c + 1] + a * table[c + 2]);
-        offsetMass[base + j] += a;
-        prefix[j + 1] = cum += a;
+      const cum = prefix[keys];
+      for (let k = 0; k < roles.cls.length; k++) cls += probs[at + roles.cls[k]];
+      for (let k = 0; k < roles.sep.length; k++) sep += probs[at + roles.sep[k]];
+      for (let k = 0; k < roles.punct.length; k++) punct += probs[at + roles.punct[k]];
+      // This query's 90% span: the smallest distance d whose window [i - d, i + d] holds 0.9 of its mass.
+      const coverage = MAX_SPAN_COVERAGE - 1e-7;
+      if (cum >= coverage) {
+        let lo = 0;
+        let hi = n - 1;
+        while (lo < hi) {
+          const d = (lo + hi) >> 1;
+          if (prefix[Math.min(i + d, keys - 1) + 1] - prefix[Math.max(i - d, 0)] >= coverage) hi = d;
+          else lo = d + 1;
+        }
+        if (lo > span90Max) span90Max = lo;
       }
-      entropy += h0 + h1;
-    } else {
-      entropy += smoothedEntropyByLog(probs, row, keys);
-      for (let j = 0; j < keys; j++) {
-        const a = probs[row + j];
-        offsetMass[base + j] += a;
-        prefix[j + 1] = cum += a;
-      }
-    }
-    for (let k = 0; k < roles.cls.length; k++) cls += probs[row + roles.cls[k]];
-    for (let k = 0; k < roles.sep.length; k++) sep += probs[row + roles.sep[k]];
-    for (let k = 0; k < roles.punct.length; k++) punct += probs[row + roles.punct[k]];
-    // This query's 90% span: the smallest distance d whose window [i - d, i + d] holds 0.9 of its mass.
-    const coverage = MAX_SPAN_COVERAGE - 1e-7;
-    if (cum >= coverage) {
-      let lo = 0;
-      let hi = n - 1;
-      while (lo < hi) {
-        const d = (lo + hi) >> 1;
-        if (prefix[Math.min(i + d, keys - 1) + 1] - prefix[Math.max(i - d, 0)] >= coverage) hi = d;
-        else lo = d + 1;
-      }
-      if (lo > span90Max) span90Max = lo;
     }
   }
+  if (space) offsetMass.set(space.om);
   // Spans of the head: the smallest distance whose mass, averaged over queries, reaches each coverage.
   const spans = [n - 1, n - 1, n - 1];
   let within = offsetMass[n - 1];

@@ -7,8 +7,8 @@
 //
 // The table covers every bit pattern, so the hot loop needs no range check: the lookup is
 //   c = (bits >>> CELL_SHIFT) * 4;  g(a) = table[c] + a (table[c + 1] + a table[c + 2])
-// and is written out where it is used (a call per element costs more than the rest of the work
-// when V8 does not inline it). Cells of negative, infinite or NaN values hold NaN.
+// and is written out in the WebAssembly kernel that runs it (rowKernel.ts). Cells of negative,
+// infinite or NaN values hold NaN.
 export const CELL_SHIFT = 15;
 const CELLS = 2 ** (32 - CELL_SHIFT);
 const FIRST_NON_FINITE = 255 << (23 - CELL_SHIFT); // exponent 255: infinities and NaN
@@ -41,5 +41,3 @@ export function entropyTable(keep: number, eps: number): EntropyTable {
   return table;
 }
 
-/** The bit patterns of a Float32Array's values: a view of the same memory, nothing copied. */
-export const float32Bits = (values: Float32Array): Int32Array => new Int32Array(values.buffer, values.byteOffset, values.length);

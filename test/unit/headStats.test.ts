@@ -7,7 +7,9 @@ import { HEAD_DISTANCE_NS_PER_WORK, classicalMds, headDistanceWork, headDistance
 import { captureSummary } from '../../src/analysis/captureViews';
 import { headLabels } from '../../src/analysis/headLabels';
 import { headStats, isCausal, tokenRoles } from '../../src/analysis/headStats';
-import { CELL_SHIFT, entropyTable, float32Bits } from '../../src/analysis/smoothedEntropy';
+import { CELL_SHIFT, entropyTable } from '../../src/analysis/smoothedEntropy';
+import { rowKernel, rowSpace } from '../../src/analysis/rowKernel';
+import { seededNormals } from '../../src/analysis/seededRandom';
 import { wordIndices, wordLevelLayer } from '../../src/analysis/wordAttention';
 
 const layer = (rows: number[][][]): LayerAttention => ({ name: 'l', heads: rows.length, queries: rows[0].length, keys: rows[0].length, probs: Float32Array.from(rows.flat(2)) });
@@ -165,7 +167,7 @@ test('the tabulated smoothed-entropy term agrees with -(c a + e) log(c a + e) ov
   const eps = 0.0001 / 384;
   const table = entropyTable(keep, eps);
   const values = Float32Array.from([0, 1e-45, 1e-38, 1e-20, 1e-9, 3e-7, 1e-4, 0.0026, 0.1, 0.3333, 0.5, 0.999, 1, 1.0000001]);
-  const bits = float32Bits(values);
+  const bits = new Int32Array(values.buffer);
   for (let i = 0; i < values.length; i++) {
     const a = values[i];
     const c = (bits[i] >>> CELL_SHIFT) * 4;
@@ -174,5 +176,45 @@ test('the tabulated smoothed-entropy term agrees with -(c a + e) log(c a + e) ov
     close(table[c] + a * (table[c + 1] + a * table[c + 2]), -p * Math.log(p), (keep / 6) * a * 2 ** -24 + 1e-15);
   }
   const bad = Float32Array.from([-0.5, Infinity, NaN]);
-  for (const b of float32Bits(bad)) assert.ok(Number.isNaN(table[(b >>> CELL_SHIFT) * 4]), 'a negative or non-finite weight gives NaN, not a number');
+  for (const b of new Int32Array(bad.buffer)) assert.ok(Number.isNaN(table[(b >>> CELL_SHIFT) * 4]), 'a negative or non-finite weight gives NaN, not a number');
+});
+
+test('the WebAssembly row kernel sums as the JavaScript loop does, to the bit, for odd and even rows', () => {
+  for (const n of [1, 2, 5, 8, 513]) {
+    const table = entropyTable(0.9999, 0.0001 / n);
+    const probs = seededNormals(3 * n, `kernel ${n}`).map((x) => Math.exp(x) / n);
+    const bits = new Int32Array(probs.buffer);
+    const space = rowSpace(table, n);
+    space.om.fill(0);
+    space.pre[0] = 0;
+    const om = new Float64Array(2 * n);
+    for (let i = 0; i < 3; i++) {
+      space.block.set(probs.subarray(i * n, (i + 1) * n));
+      // row i's offsets start at base, as a query's do (within the 2n - 1 offsets)
+      const base = Math.min(i, n - 1);
+      const h = rowKernel().row(space.blockAt, n, space.tableAt, space.omAt + 8 * base, space.preAt);
+      // the loop the kernel replaced: two keys a step, the last odd key into the first sum
+      let h0 = 0;
+      let h1 = 0;
+      let cum = 0;
+      const pre = [0];
+      for (let j = 0; j < n; j += 2) {
+        const terms = [j, j + 1].filter((k) => k < n).map((k) => {
+          const c = (bits[i * n + k] >>> CELL_SHIFT) * 4;
+          const a = probs[i * n + k];
+          om[base + k] += a;
+          return table[c] + a * (table[c + 1] + a * table[c + 2]);
+        });
+        h0 += terms[0];
+        if (terms.length === 2) {
+          h1 += terms[1];
+          pre.push(cum + probs[i * n + j]);
+          pre.push((cum += probs[i * n + j] + probs[i * n + j + 1]));
+        } else pre.push((cum += probs[i * n + j]));
+      }
+      assert.equal(h, h0 + h1, `entropy of row ${i}, n = ${n}`);
+      assert.deepEqual([...space.pre], pre, `prefix of row ${i}, n = ${n}`);
+    }
+    assert.deepEqual([...space.om], [...om.subarray(0, 2 * n - 1)], `offset mass, n = ${n}`);
+  }
 });
