@@ -25,15 +25,18 @@ process.env.ORT_DISABLE_TELEMETRY = '1';
 const ROOT = resolve(__dirname, '..');
 const MODEL_DIR = join(ROOT, '.bench', 'bert-base-random');
 const WARMUP = 2;
-const REPEATS = 11;
+const REPEATS = 21;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1];
 }
 
-/** Median times of two runs measured alternately, so that drift of a shared machine hits both alike. */
-async function alternatingMedianMs(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number, number]> {
+/**
+ * Two runs measured alternately, so that drift of a shared machine hits both alike: the median
+ * time of each and the median of the ratios of the pairs (b over a).
+ */
+async function alternating(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<{ aMs: number; bMs: number; ratio: number }> {
   for (let i = 0; i < WARMUP; i++) {
     await a();
     await b();
@@ -48,7 +51,7 @@ async function alternatingMedianMs(a: () => Promise<unknown>, b: () => Promise<u
     await b();
     tb.push(performance.now() - t0);
   }
-  return [median(ta), median(tb)];
+  return { aMs: median(ta), bMs: median(tb), ratio: median(tb.map((t, i) => t / ta[i])) };
 }
 
 /** A 2,000-line training script with model configs among ordinary code. */
@@ -204,26 +207,26 @@ async function main(): Promise<void> {
   const bare = (await createSession(modelPath, 'cpu')).session;
   const tapped = await LoadedModel.load({ model: modelPath, executionProvider: 'cpu' });
   const engine = new EngineClient({ enginePath: join(ROOT, 'dist', 'engine.js'), timeoutMs: 600_000 });
-  console.log(`BERT-base shape (L ${BERT_BASE_SHAPE.layers}, h ${BERT_BASE_SHAPE.heads}, hidden ${BERT_BASE_SHAPE.hidden}), CPU, median of ${REPEATS} alternating runs after ${WARMUP} warm-up runs`);
-  console.log('n\tbare ms\tcapture ms\tratio\tanalyze ms\tratio\tattention captured\tengine peak RSS');
+  console.log(`BERT-base shape (L ${BERT_BASE_SHAPE.layers}, h ${BERT_BASE_SHAPE.heads}, hidden ${BERT_BASE_SHAPE.hidden}), CPU, median of ${REPEATS} alternating pairs after ${WARMUP} warm-up pairs (ratio: the median of the pairs' ratios)`);
+  console.log('n\tbare ms\tcapture ms\tratio\tbare ms\tanalyze ms\tratio\tattention captured\tengine peak RSS');
   try {
     for (const n of [128, 512]) {
       const ids = Array.from({ length: n }, (_, i) => 1000 + ((i * 7919) % 20000));
       const feeds = { input_ids: intTensor('int64', ids, [1, n]), attention_mask: intTensor('int64', Array(n).fill(1), [1, n]) };
-      const [bareMs, captureMs] = await alternatingMedianMs(
+      const capture = await alternating(
         () => bare.run(feeds),
         () => tapped.capture({ ids }),
       );
       // The analyse command's work: capture and every per-head statistic, in the engine process.
       const load = { model: modelPath, executionProvider: 'cpu' as const };
-      const [bare2Ms, analyzeMs] = await alternatingMedianMs(
+      const analyze = await alternating(
         () => bare.run(feeds),
         () => engine.analyze({ load, capture: { ids }, analysis: { headDistance: false }, returnAttention: false }),
       );
       const { maxRssBytes } = await engine.stats();
       const captured = BERT_BASE_SHAPE.layers * BERT_BASE_SHAPE.heads * n * n * 4;
       console.log(
-        `${n}\t${bareMs.toFixed(1)}\t${captureMs.toFixed(1)}\t${(captureMs / bareMs).toFixed(2)}x\t${analyzeMs.toFixed(1)}\t${(analyzeMs / bare2Ms).toFixed(2)}x\t${binaryBytes(captured)}\t${binaryBytes(maxRssBytes)}`,
+        `${n}\t${capture.aMs.toFixed(1)}\t${capture.bMs.toFixed(1)}\t${capture.ratio.toFixed(2)}x\t${analyze.aMs.toFixed(1)}\t${analyze.bMs.toFixed(1)}\t${analyze.ratio.toFixed(2)}x\t${binaryBytes(captured)}\t${binaryBytes(maxRssBytes)}`,
       );
     }
   } finally {

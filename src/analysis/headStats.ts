@@ -71,8 +71,14 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
   // Every row of a bidirectional head has n keys, so one smoothing and one table serve them all,
   // and the WebAssembly kernel runs the pass; a causal row's smoothing is its own.
   const table = roles.causal ? undefined : entropyTable(ENTROPY_KEEP, (1 - ENTROPY_KEEP) / n);
-  const space = table && rowSpace(table, n);
-  const row = space && rowKernel().row;
+  const roleKeys = roles.cls.length + roles.sep.length + roles.punct.length;
+  const space = table && rowSpace(table, n, roleKeys);
+  const { row, gather } = rowKernel();
+  if (space) {
+    space.keys.set(roles.cls, 0);
+    space.keys.set(roles.sep, roles.cls.length);
+    space.keys.set(roles.punct, roles.cls.length + roles.sep.length);
+  }
   // prefix[j] = mass on keys before j, for each query's 90% span by bisection
   const prefix = space ? space.pre : new Float64Array(n + 1);
   const mass = space ? space.om : offsetMass;
@@ -93,8 +99,13 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
       const at = offset + i * n;
       const keys = roles.causal ? i + 1 : n;
       uniform += Math.log(keys);
-      if (space && row) entropy += row(space.blockAt + 4 * (i - first) * n, n, space.tableAt, space.omAt + 8 * (n - 1 - i), space.preAt);
-      else {
+      if (space) {
+        const rowAt = space.blockAt + 4 * (i - first) * n;
+        entropy += row(rowAt, n, space.tableAt, space.omAt + 8 * (n - 1 - i), space.preAt);
+        if (roles.cls.length) cls += gather(rowAt, space.keysAt, roles.cls.length);
+        if (roles.sep.length) sep += gather(rowAt, space.keysAt + 4 * roles.cls.length, roles.sep.length);
+        if (roles.punct.length) punct += gather(rowAt, space.keysAt + 4 * (roles.cls.length + roles.sep.length), roles.punct.length);
+      } else {
         entropy += smoothedEntropyByLog(probs, at, keys);
         const base = n - 1 - i;
         let cum = 0;
@@ -103,22 +114,24 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
           mass[base + j] += a;
           prefix[j + 1] = cum += a;
         }
+        for (let k = 0; k < roles.cls.length; k++) cls += probs[at + roles.cls[k]];
+        for (let k = 0; k < roles.sep.length; k++) sep += probs[at + roles.sep[k]];
+        for (let k = 0; k < roles.punct.length; k++) punct += probs[at + roles.punct[k]];
       }
       const cum = prefix[keys];
-      for (let k = 0; k < roles.cls.length; k++) cls += probs[at + roles.cls[k]];
-      for (let k = 0; k < roles.sep.length; k++) sep += probs[at + roles.sep[k]];
-      for (let k = 0; k < roles.punct.length; k++) punct += probs[at + roles.punct[k]];
-      // This query's 90% span: the smallest distance d whose window [i - d, i + d] holds 0.9 of its mass.
+      // This query's 90% span: the smallest distance d whose window [i - d, i + d] holds 0.9 of its
+      // mass. Only the largest counts, so a query whose window of the largest so far holds 0.9 is done.
       const coverage = MAX_SPAN_COVERAGE - 1e-7;
-      if (cum >= coverage) {
-        let lo = 0;
+      const window = (d: number): number => prefix[Math.min(i + d, keys - 1) + 1] - prefix[Math.max(i - d, 0)];
+      if (cum >= coverage && window(span90Max) < coverage) {
+        let lo = span90Max + 1;
         let hi = n - 1;
         while (lo < hi) {
           const d = (lo + hi) >> 1;
-          if (prefix[Math.min(i + d, keys - 1) + 1] - prefix[Math.max(i - d, 0)] >= coverage) hi = d;
+          if (window(d) >= coverage) hi = d;
           else lo = d + 1;
         }
-        if (lo > span90Max) span90Max = lo;
+        span90Max = lo;
       }
     }
   }

@@ -9,6 +9,9 @@
 //   om[j]     += a_j        (float64; the caller points om at the row's first offset)
 //   pre[j + 1] = a_0 + ... + a_j   (float64; pre[0] is the caller's zero)
 // two keys a step, as the JavaScript loop it replaced did, so the sums are the same to the bit.
+//
+//   gather(p, idx, count) -> the sum of the weights at p of the count keys listed (int32) at idx
+// (the attention of a row to [CLS], [SEP] or punctuation).
 import { CELL_SHIFT } from './smoothedEntropy';
 
 const I32 = 0x7f;
@@ -86,17 +89,32 @@ const body = [
 ];
 
 const code = [...vec([[3, I32], [5, F64]]), ...body];
+
+// gather: locals p, idx, count, then end (i32) and sum (f64)
+const [G_P, G_IDX, G_COUNT, G_END, G_SUM] = [0, 1, 2, 3, 4];
+const gatherBody = [
+  ...get(G_IDX), ...get(G_COUNT), ...i32(2), ...SHL, ...ADD_I32, ...set(G_END),
+  ...BLOCK, ...LOOP,
+  ...get(G_IDX), ...get(G_END), ...GE_U, ...brIf(1),
+  ...get(G_SUM), ...get(G_P), ...get(G_IDX), ...loadI32(0), ...i32(2), ...SHL, ...ADD_I32, ...loadF32(0), ...PROMOTE, ...ADD_F64, ...set(G_SUM),
+  ...advance(G_IDX, 4),
+  ...br(0), ...END_OP, ...END_OP,
+  ...get(G_SUM),
+  ...END_OP,
+];
+const gatherCode = [...vec([[1, I32], [1, F64]]), ...gatherBody];
 const MODULE_BYTES = new Uint8Array([
   ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-  ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([[F64]])]])),
-  ...section(3, vec([[0]])),
+  ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([[F64]])], [0x60, ...vec([[I32], [I32], [I32]]), ...vec([[F64]])]])),
+  ...section(3, vec([[0], [1]])),
   ...section(5, vec([[0x00, 1]])),
-  ...section(7, vec([[...name('row'), 0x00, 0], [...name('memory'), 0x02, 0]])),
-  ...section(10, vec([[...uleb(code.length), ...code]])),
+  ...section(7, vec([[...name('row'), 0x00, 0], [...name('gather'), 0x00, 1], [...name('memory'), 0x02, 0]])),
+  ...section(10, vec([[...uleb(code.length), ...code], [...uleb(gatherCode.length), ...gatherCode]])),
 ]);
 
 export interface RowKernel {
   row(p: number, n: number, table: number, om: number, pre: number): number;
+  gather(p: number, idx: number, count: number): number;
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
 }
 
@@ -114,16 +132,18 @@ export function rowKernel(): RowKernel {
   return (kernel ??= new wasm.Instance(new wasm.Module(MODULE_BYTES)).exports as RowKernel);
 }
 
-/** The kernel's memory laid out for heads of n keys: the entropy table, the offset mass, one row's prefix and a block of rows. */
+/** The kernel's memory laid out for heads of n keys: the entropy table, the offset mass, one row's prefix, a list of keys and a block of rows. */
 export interface RowSpace {
   tableAt: number;
   omAt: number;
   preAt: number;
+  keysAt: number;
   blockAt: number;
   /** rows the block holds */
   blockRows: number;
   om: Float64Array;
   pre: Float64Array;
+  keys: Int32Array;
   block: Float32Array;
 }
 
@@ -132,13 +152,14 @@ const BLOCK_BYTES = 1 << 20;
 const PAGE_BYTES = 65536;
 let tableInMemory: Float64Array | undefined;
 
-/** The kernel's memory for this table and n; views made here last until the next call. */
-export function rowSpace(table: Float64Array, n: number): RowSpace {
+/** The kernel's memory for this table, n and a list of `keys` keys; views made here last until the next call. */
+export function rowSpace(table: Float64Array, n: number, keys: number): RowSpace {
   const { memory } = rowKernel();
   const tableAt = 0;
   const omAt = table.byteLength;
   const preAt = omAt + 8 * (2 * n);
-  const blockAt = preAt + 8 * (n + 2);
+  const keysAt = preAt + 8 * (n + 2);
+  const blockAt = keysAt + 8 * Math.ceil(keys / 2);
   const blockRows = Math.max(1, Math.floor(BLOCK_BYTES / (4 * n)));
   const bytes = blockAt + 4 * n * blockRows;
   if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES));
@@ -150,10 +171,12 @@ export function rowSpace(table: Float64Array, n: number): RowSpace {
     tableAt,
     omAt,
     preAt,
+    keysAt,
     blockAt,
     blockRows,
     om: new Float64Array(memory.buffer, omAt, Math.max(1, 2 * n - 1)),
     pre: new Float64Array(memory.buffer, preAt, n + 1),
+    keys: new Int32Array(memory.buffer, keysAt, keys),
     block: new Float32Array(memory.buffer, blockAt, n * blockRows),
   };
 }

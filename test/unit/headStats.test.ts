@@ -179,12 +179,14 @@ test('the tabulated smoothed-entropy term agrees with -(c a + e) log(c a + e) ov
   for (const b of new Int32Array(bad.buffer)) assert.ok(Number.isNaN(table[(b >>> CELL_SHIFT) * 4]), 'a negative or non-finite weight gives NaN, not a number');
 });
 
-test('the WebAssembly row kernel sums as the JavaScript loop does, to the bit, for odd and even rows', () => {
+test('the WebAssembly row kernel sums as the JavaScript loop does, to the bit, for odd and even rows, and gathers listed keys', () => {
   for (const n of [1, 2, 5, 8, 513]) {
     const table = entropyTable(0.9999, 0.0001 / n);
     const probs = seededNormals(3 * n, `kernel ${n}`).map((x) => Math.exp(x) / n);
     const bits = new Int32Array(probs.buffer);
-    const space = rowSpace(table, n);
+    const listed = [n - 1, 0, n >> 1];
+    const space = rowSpace(table, n, listed.length);
+    space.keys.set(listed);
     space.om.fill(0);
     space.pre[0] = 0;
     const om = new Float64Array(2 * n);
@@ -213,6 +215,8 @@ test('the WebAssembly row kernel sums as the JavaScript loop does, to the bit, f
         } else pre.push((cum += probs[i * n + j]));
       }
       assert.equal(h, h0 + h1, `entropy of row ${i}, n = ${n}`);
+      const gathered = rowKernel().gather(space.blockAt, space.keysAt, listed.length);
+      assert.equal(gathered, listed.reduce((sum, k) => sum + probs[i * n + k], 0), `the listed keys' weights, row ${i}, n = ${n}`);
       assert.deepEqual([...space.pre], pre, `prefix of row ${i}, n = ${n}`);
     }
     assert.deepEqual([...space.om], [...om.subarray(0, 2 * n - 1)], `offset mass, n = ${n}`);
