@@ -51,15 +51,17 @@ const loadF32 = (off: number): number[] => [0x2a, 2, ...uleb(off)];
 const loadI32 = (off: number): number[] => [0x28, 2, ...uleb(off)];
 const loadF64 = (off: number): number[] => [0x2b, 3, ...uleb(off)];
 const storeF64 = (off: number): number[] => [0x39, 3, ...uleb(off)];
-const [ADD_I32, AND_I32, SHL, SHR_U, GE_U, ADD_F64, MUL_F64, PROMOTE] = [[0x6a], [0x71], [0x74], [0x76], [0x4f], [0xa0], [0xa2], [0xbb]];
+const [ADD_I32, AND_I32, SHL, SHR_U, GE_U, ADD_F64, MUL_F64, PROMOTE, REINTERPRET] = [[0x6a], [0x71], [0x74], [0x76], [0x4f], [0xa0], [0xa2], [0xbb], [0xbe]];
 const [BLOCK, LOOP, IF, END_OP] = [[0x02, 0x40], [0x03, 0x40], [0x04, 0x40], [0x0b]];
 const br = (depth: number): number[] => [0x0c, depth];
 const brIf = (depth: number): number[] => [0x0d, depth];
 
 /** One key at byte offset `off` of p: its weight into `a`, its table cell into `c`, its entropy term onto `h`. */
 const key = (off: number, a: number, c: number, h: number): number[] => [
-  ...get(P), ...loadF32(off), ...PROMOTE, ...set(a),
-  ...get(TABLE), ...get(P), ...loadI32(off), ...i32(CELL_SHIFT), ...SHR_U, ...i32(5), ...SHL, ...ADD_I32, ...set(c),
+  // one load: the weight's bits, read as the weight and as its cell
+  ...get(P), ...loadI32(off), ...set(c),
+  ...get(c), ...REINTERPRET, ...PROMOTE, ...set(a),
+  ...get(TABLE), ...get(c), ...i32(CELL_SHIFT), ...SHR_U, ...i32(5), ...SHL, ...ADD_I32, ...set(c),
   ...get(h), ...get(c), ...loadF64(0), ...get(a), ...get(c), ...loadF64(8), ...get(a), ...get(c), ...loadF64(16), ...MUL_F64, ...ADD_F64, ...MUL_F64, ...ADD_F64, ...ADD_F64, ...set(h),
 ];
 const addToOm = (off: number, a: number): number[] => [...get(OM), ...get(OM), ...loadF64(off), ...get(a), ...ADD_F64, ...storeF64(off)];
