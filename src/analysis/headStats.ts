@@ -81,9 +81,8 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
   }
   // prefix[j] = mass on keys before j, for each query's 90% span by bisection
   const prefix = space ? space.pre : new Float64Array(n + 1);
-  const mass = space ? space.om : offsetMass;
   offsetMass.fill(0);
-  mass.fill(0);
+  space?.om.fill(0);
   prefix[0] = 0;
   const blockRows = space ? space.blockRows : n;
   let cls = 0;
@@ -111,7 +110,7 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
         let cum = 0;
         for (let j = 0; j < keys; j++) {
           const a = probs[at + j];
-          mass[base + j] += a;
+          offsetMass[base + j] += a;
           prefix[j + 1] = cum += a;
         }
         for (let k = 0; k < roles.cls.length; k++) cls += probs[at + roles.cls[k]];
