@@ -8,13 +8,13 @@ import { EngineClient } from '../src/engine/engineClient';
 import { randomBert, BERT_BASE_SHAPE } from '../src/model/builder/randomBert';
 import { LoadedModel } from '../src/model/capture';
 import { binaryBytes } from '../src/analysis/units';
-import type { AttentionCapture, LayerAttention } from '../src/analysis/attentionCapture';
 import { analysisPlan, analyzeCapture } from '../src/analysis/attentionAnalysis';
 import { StatsPool } from '../src/engine/statsPool';
 import { headDistances } from '../src/analysis/headDistance';
 import { lshBuckets, lshPairs, unitRows } from '../src/analysis/lshBuckets';
 import { routing, routingPairs } from '../src/analysis/routingClusters';
 import { seededNormals } from '../src/analysis/seededRandom';
+import { randomAttention, randomCapture } from '../test/helpers/randomAttention';
 import { createSession, intTensor } from '../src/model/ortSession';
 import { memoryEstimate } from '../src/memory/attentionMemory';
 import { ConfigScan, configSites, fragmentsAfter } from '../src/memory/configSites';
@@ -115,20 +115,6 @@ function benchMemoryLens(): void {
   console.log(`  config.json, ${(json.length / 1024).toFixed(0)} KiB (1,000 labels): ${jsonMs.toFixed(2)} ms`);
 }
 
-/** Random attention rows (softmax of seeded normals), [heads][n][n]. */
-function randomAttention(heads: number, n: number): LayerAttention {
-  const probs = seededNormals(heads * n * n, `attention ${heads}x${n}`);
-  for (let r = 0; r < heads * n; r++) {
-    const row = probs.subarray(r * n, (r + 1) * n);
-    let max = -Infinity;
-    for (let j = 0; j < n; j++) max = Math.max(max, row[j]);
-    let sum = 0;
-    for (let j = 0; j < n; j++) sum += row[j] = Math.exp(2 * (row[j] - max));
-    for (let j = 0; j < n; j++) row[j] /= sum;
-  }
-  return { name: 'random', heads, queries: n, keys: n, probs };
-}
-
 async function benchHeadStats(): Promise<void> {
   console.log('Per-head statistics (targets, entropy, distance, spans, offset profile, labels), median of 5 runs');
   const pool = new StatsPool(join(ROOT, 'dist', 'statsWorker.js'));
@@ -137,16 +123,7 @@ async function benchHeadStats(): Promise<void> {
     [12, 12, 512],
     [1, 12, 4096],
   ] as const) {
-    const layerList = Array.from({ length: layers }, () => randomAttention(heads, n));
-    const capture: AttentionCapture = {
-      tokens: Array.from({ length: n }, (_, i) => (i === 0 ? '[CLS]' : i === n - 1 ? '[SEP]' : i % 9 ? 'w' : '.')),
-      inputIds: [],
-      offsets: [],
-      layerIndices: layerList.map((_, i) => i),
-      layers: layerList,
-      executionProvider: 'cpu',
-      warnings: [],
-    };
+    const capture = randomCapture(Array.from({ length: layers }, () => randomAttention(`attention ${heads}x${n}`, heads, n)));
     const ms = medianOf(5, () => analyzeCapture(capture, { headDistance: false }));
     const bytes = layers * heads * n * n * 4;
     const rate = (t: number): string => `${(bytes / 1e9 / (t / 1000)).toFixed(2)} GB/s`;
@@ -164,7 +141,7 @@ async function benchHeadStats(): Promise<void> {
     console.log(line);
   }
   pool.dispose();
-  const layerList = Array.from({ length: 12 }, () => randomAttention(12, 128));
+  const layerList = Array.from({ length: 12 }, () => randomAttention('attention 12x128', 12, 128));
   const t0 = performance.now();
   headDistances(layerList, false);
   console.log(`  head distances (Jensen-Shannon, 144 heads, all pairs) at n = 128: ${(performance.now() - t0).toFixed(0)} ms`);

@@ -36,6 +36,8 @@ export interface HeadStats {
 
 export const COVERAGES = [0.5, 0.9, 0.99] as const;
 const MAX_SPAN_COVERAGE = 0.9;
+// within rounding of the sums
+const SPAN_COVERAGE = MAX_SPAN_COVERAGE - 1e-7;
 // Clark et al.'s smoothing of each row before the entropy: 0.9999 A + 0.0001 / n.
 const ENTROPY_KEEP = 0.9999;
 
@@ -120,14 +122,12 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
       const cum = prefix[keys];
       // This query's 90% span: the smallest distance d whose window [i - d, i + d] holds 0.9 of its
       // mass. Only the largest counts, so a query whose window of the largest so far holds 0.9 is done.
-      const coverage = MAX_SPAN_COVERAGE - 1e-7;
-      const window = (d: number): number => prefix[Math.min(i + d, keys - 1) + 1] - prefix[Math.max(i - d, 0)];
-      if (cum >= coverage && window(span90Max) < coverage) {
+      if (cum >= SPAN_COVERAGE && windowMass(prefix, i, keys, span90Max) < SPAN_COVERAGE) {
         let lo = span90Max + 1;
         let hi = n - 1;
         while (lo < hi) {
           const d = (lo + hi) >> 1;
-          if (window(d) >= coverage) hi = d;
+          if (windowMass(prefix, i, keys, d) >= SPAN_COVERAGE) hi = d;
           else lo = d + 1;
         }
         span90Max = lo;
@@ -164,6 +164,9 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
     span90Max,
   };
 }
+
+/** The mass of query i on keys [i - d, i + d], from its prefix sums. */
+const windowMass = (prefix: Float64Array, i: number, keys: number, d: number): number => prefix[Math.min(i + d, keys - 1) + 1] - prefix[Math.max(i - d, 0)];
 
 /** The smoothed entropy of a row whose smoothing is its own (a causal row has i + 1 keys). */
 function smoothedEntropyByLog(probs: Float32Array, row: number, keys: number): number {

@@ -5,42 +5,19 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { AttentionCapture, LayerAttention } from '../../src/analysis/attentionCapture';
 import { analysisOf, analysisPlan, analyzeCapture } from '../../src/analysis/attentionAnalysis';
-import { seededNormals } from '../../src/analysis/seededRandom';
 import { randomBert } from '../../src/model/builder/randomBert';
 import { LoadedModel } from '../../src/model/capture';
 import { StatsPool } from '../../src/engine/statsPool';
 import { REPO } from '../helpers/paths';
+import { randomAttention, randomCapture } from '../helpers/randomAttention';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const WORKER = join(REPO, 'dist', 'statsWorker.js');
 
-/** Softmax rows of seeded normals, [heads][n][n]. */
-function randomLayer(name: string, heads: number, n: number): LayerAttention {
-  const probs = seededNormals(heads * n * n, name);
-  for (let r = 0; r < heads * n; r++) {
-    const row = probs.subarray(r * n, (r + 1) * n);
-    let sum = 0;
-    for (let j = 0; j < n; j++) sum += row[j] = Math.exp(2 * row[j]);
-    for (let j = 0; j < n; j++) row[j] /= sum;
-  }
-  return { name, heads, queries: n, keys: n, probs };
-}
-
-const captureOf = (layers: LayerAttention[], n: number): AttentionCapture => ({
-  tokens: Array.from({ length: n }, (_, i) => (i === 0 ? '[CLS]' : i === n - 1 ? '[SEP]' : i % 7 ? 'w' : ',')),
-  inputIds: [],
-  offsets: [],
-  layerIndices: layers.map((_, i) => i),
-  layers,
-  executionProvider: 'cpu',
-  warnings: [],
-});
-
 test('workers give the numbers one thread gives, and the probabilities come back', async () => {
   const n = 300;
-  const capture = captureOf(Array.from({ length: 5 }, (_, i) => randomLayer(`layer ${i}`, 3, n)), n);
+  const capture = randomCapture(Array.from({ length: 5 }, (_, i) => randomAttention(`layer ${i}`, 3, n)));
   const copies = capture.layers.map((l) => l.probs.slice());
   const serial = analyzeCapture(capture, { headDistance: false });
   const pool = new StatsPool(WORKER, 3);
@@ -79,10 +56,10 @@ test("ONNX Runtime's own output buffers travel to the workers and back", async (
 
 test('layers that view one buffer stay on this thread', async () => {
   const n = 300;
-  const whole = randomLayer('both', 8, n);
+  const whole = randomAttention('both', 8, n);
   const half = 4 * n * n;
   const layers = [0, 1].map((k) => ({ name: `half ${k}`, heads: 4, queries: n, keys: n, probs: whole.probs.subarray(k * half, (k + 1) * half) }));
-  const capture = captureOf(layers, n);
+  const capture = randomCapture(layers);
   const serial = analyzeCapture(capture, { headDistance: false });
   const pool = new StatsPool(WORKER, 2);
   try {
@@ -100,7 +77,7 @@ test('a worker thread that dies fails the analysis with the layer it held', asyn
   const dying = join(dir, 'dyingStatsWorker.js');
   writeFileSync(dying, 'process.exit(3);\n');
   const n = 300;
-  const capture = captureOf(Array.from({ length: 4 }, (_, i) => randomLayer(`layer ${i}`, 3, n)), n);
+  const capture = randomCapture(Array.from({ length: 4 }, (_, i) => randomAttention(`layer ${i}`, 3, n)));
   const pool = new StatsPool(dying, 2);
   try {
     await assert.rejects(pool.layerStats(analysisPlan(capture)), /a statistics worker thread exited with code 3; layer 'layer \d' was lost with it/);
