@@ -1,6 +1,6 @@
 // The engine child process: runs ONNX Runtime away from the extension host, so that a crash
 // or an out-of-memory in a model takes down only this process.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { CaptureOptions, LoadOptions, LoadedModel } from '../model/capture';
@@ -11,7 +11,7 @@ import { analysisOf, analysisPlan } from '../analysis/attentionAnalysis';
 import { efficientAttentionLab } from '../analysis/efficientAttentionLab';
 import { headMap } from '../analysis/headDistance';
 import { recurrenceHeads, softmaxKlNats } from '../analysis/recurrence';
-import { EngineMethods, EngineRequest, EngineResponse, RecurrenceReport } from './engineProtocol';
+import { EngineMethods, EngineRequest, EngineResponse, RecurrenceReport, wireAnalysis } from './engineProtocol';
 import { StatsPool } from './statsPool';
 
 // Sessions are kept per model file, modification time and provider choice; the least
@@ -43,6 +43,16 @@ statsPool.warm();
 // The capture is held twice at the end (ONNX Runtime's outputs and the message to the host).
 const defaultBudgetBytes = (): number => Math.floor(freemem() * 0.45);
 
+/** Anonymous memory this process holds in transparent huge pages, where Linux tells. */
+function hugePageBytes(): number | null {
+  try {
+    const kib = /^AnonHugePages:\s+(\d+) kB/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'));
+    return kib ? Number(kib[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 async function handle(req: EngineRequest): Promise<unknown> {
   switch (req.method) {
     case 'load':
@@ -64,7 +74,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
       const analysis = analysisOf(plan, await statsPool.layerStats(plan), p.analysis);
       const lab = p.lab ? efficientAttentionLab(capture, p.lab) : undefined;
       if (!p.returnAttention) capture.layers = capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined }));
-      return { capture, analysis, lab };
+      return { capture, analysis: wireAnalysis(analysis), lab };
     }
     case 'headMap': {
       const p = req.params as EngineMethods['headMap']['params'];
@@ -94,7 +104,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
       return report;
     }
     case 'stats':
-      return { maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+      return { maxRssBytes: process.resourceUsage().maxRSS * 1024, hugePageBytes: hugePageBytes() };
     default:
       throw new Error(`unknown engine method ${String((req as { method: unknown }).method)}`);
   }

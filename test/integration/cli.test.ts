@@ -192,6 +192,28 @@ test('the engine writes no ONNX Runtime device id or usage database under the ho
   assert.equal(existsSync(join(home, '.cache', 'Microsoft')), false);
 });
 
+// Transparent huge pages as the kernel offers them ('[never]' turns them off; other systems have none).
+const THP_MODE = existsSync('/sys/kernel/mm/transparent_hugepage/enabled') ? /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] : undefined;
+
+test("the engine holds a model in huge pages where the kernel offers them, unless the user's own allocator tunables say no", { skip: !THP_MODE || THP_MODE === 'never' ? 'no transparent huge pages here' : false }, async () => {
+  const hugeBytes = async (env: NodeJS.ProcessEnv): Promise<number | null> => {
+    const saved = process.env.GLIBC_TUNABLES;
+    if (env.GLIBC_TUNABLES) process.env.GLIBC_TUNABLES = env.GLIBC_TUNABLES;
+    const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 60_000 });
+    try {
+      await engine.load({ model: TINY_BERT, executionProvider: 'cpu' });
+      return (await engine.stats()).hugePageBytes;
+    } finally {
+      engine.dispose();
+      if (saved === undefined) delete process.env.GLIBC_TUNABLES;
+      else process.env.GLIBC_TUNABLES = saved;
+    }
+  };
+  // tiny-bert's 17 MiB of weights and ONNX Runtime's arena: tens of MiB in 2 MiB pages
+  assert.ok(((await hugeBytes({})) ?? 0) >= 8 * 2 ** 20);
+  assert.equal(await hugeBytes({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }), 0);
+});
+
 test('sessions are cached per model file and modification time: a replaced model is loaded again', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'replaced-'));
   for (const f of ['model.onnx', 'vocab.txt', 'config.json']) writeFileSync(join(dir, f), readFileSync(join(SPECIMEN, f)));
