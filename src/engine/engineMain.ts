@@ -65,16 +65,19 @@ async function handle(req: EngineRequest): Promise<unknown> {
     case 'analyze': {
       const p = req.params as EngineMethods['analyze']['params'];
       const model = await loaded(p.load);
+      const started = performance.now();
       const capture = await model.capture({
         ...p.capture,
         includeQueryKey: p.capture.includeQueryKey || p.lab !== undefined,
         memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes(),
       });
+      const captured = performance.now();
       const plan = analysisPlan(capture, p.analysis);
       const analysis = analysisOf(plan, await statsPool.layerStats(plan), p.analysis);
+      const timings = { captureMs: captured - started, statisticsMs: performance.now() - captured };
       const lab = p.lab ? efficientAttentionLab(capture, p.lab) : undefined;
       if (!p.returnAttention) capture.layers = capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined }));
-      return { capture, analysis: wireAnalysis(analysis), lab };
+      return { capture, analysis: wireAnalysis(analysis), lab, timings };
     }
     case 'headMap': {
       const p = req.params as EngineMethods['headMap']['params'];

@@ -192,6 +192,22 @@ test('the engine writes no ONNX Runtime device id or usage database under the ho
   assert.equal(existsSync(join(home, '.cache', 'Microsoft')), false);
 });
 
+test('the engine says where an analysis spent its time: the capture and the statistics, within the request', async () => {
+  const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 60_000 });
+  try {
+    const load = { model: SPECIMEN, executionProvider: 'cpu' as const };
+    await engine.load(load);
+    const t0 = performance.now();
+    const { timings, analysis } = await engine.analyze({ load, capture: { text: 'The quick brown fox jumps over the lazy dog.' }, analysis: {}, returnAttention: false });
+    const totalMs = performance.now() - t0;
+    assert.equal(analysis.heads.length, 12);
+    assert.ok(timings.captureMs > 0 && timings.statisticsMs > 0, JSON.stringify(timings));
+    assert.ok(timings.captureMs + timings.statisticsMs <= totalMs, `${JSON.stringify(timings)} within ${totalMs} ms`);
+  } finally {
+    engine.dispose();
+  }
+});
+
 // Transparent huge pages as the kernel offers them ('[never]' turns them off; other systems have none).
 const THP_MODE = existsSync('/sys/kernel/mm/transparent_hugepage/enabled') ? /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] : undefined;
 
