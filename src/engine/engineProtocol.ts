@@ -64,7 +64,7 @@ export interface EngineMethods {
   /** capture and head analysis in the engine; the probabilities come back only when asked for */
   analyze: {
     params: { load: LoadOptions; capture: CaptureOptions; analysis: AnalysisOptions; lab?: LabOptions; returnAttention: boolean };
-    /** timings: where the engine's time went (the rest of a request's time is the trip between the processes) */
+    /** timings: the engine's capture and head statistics (a lab asked for runs after them) */
     result: { capture: AttentionCapture; analysis: WireAnalysis; lab?: LabResult; timings: { captureMs: number; statisticsMs: number } };
   };
   /** head distances and their embedding for layers the caller holds (an analysis that left them out for their cost) */
