@@ -19,10 +19,16 @@ export interface HeadMap {
   embedding: [number, number][];
 }
 
+/** The rows of a row-major matrix of `rows` rows, as arrays. */
+export function matrixRows(values: Float64Array, rows: number): number[][] {
+  const cols = rows ? values.length / rows : 0;
+  return Array.from({ length: rows }, (_, r) => Array.from(values.subarray(r * cols, (r + 1) * cols)));
+}
+
 /** A distance matrix [count][count] (row-major) and its 2-D embedding, as the analysis reports them. */
 export function headMapOf(jsd: Float64Array, count: number): HeadMap {
   return {
-    jsd: Array.from({ length: count }, (_, a) => Array.from(jsd.subarray(a * count, (a + 1) * count))),
+    jsd: matrixRows(jsd, count),
     embedding: classicalMds(jsd, count),
   };
 }

@@ -1,7 +1,7 @@
 // The messages between the extension host (or CLI) and the engine child process, and the packed
 // form in which an analysis travels.
 import type { AttentionCapture, LayerAttention } from '../analysis/attentionCapture';
-import type { HeadMap } from '../analysis/headDistance';
+import { HeadMap, matrixRows } from '../analysis/headDistance';
 import type { AnalysisOptions, AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { LabOptions, LabResult } from '../analysis/efficientAttentionLab';
 import type { CaptureOptions, LoadOptions, ModelInfo, RecurrenceOptions } from '../model/capture';
@@ -37,11 +37,6 @@ function packedRows(rows: readonly number[][]): PackedRows {
   return { rows: rows.length, values };
 }
 
-function unpackedRows({ rows, values }: PackedRows): number[][] {
-  const cols = rows ? values.length / rows : 0;
-  return Array.from({ length: rows }, (_, r) => Array.from(values.subarray(r * cols, (r + 1) * cols)));
-}
-
 export function wireAnalysis({ relative, headDistance, ...rest }: AttentionAnalysis): WireAnalysis {
   return {
     ...rest,
@@ -53,8 +48,8 @@ export function wireAnalysis({ relative, headDistance, ...rest }: AttentionAnaly
 export function analysisFromWire({ relative, headDistance, ...rest }: WireAnalysis): AttentionAnalysis {
   return {
     ...rest,
-    relative: { offsets: relative.offsets, profile: unpackedRows(relative.profile) },
-    ...(headDistance ? { headDistance: { ...headDistance, jsd: unpackedRows(headDistance.jsd) } } : {}),
+    relative: { offsets: relative.offsets, profile: matrixRows(relative.profile.values, relative.profile.rows) },
+    ...(headDistance ? { headDistance: { ...headDistance, jsd: matrixRows(headDistance.jsd.values, headDistance.jsd.rows) } } : {}),
   };
 }
 
