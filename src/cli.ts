@@ -97,8 +97,11 @@ function modelReport(info: ModelInfo, executionProvider: string): object {
     executionProvider,
     inputs: info.inputs,
     layerNames: info.layerNames,
+    attention: info.attention,
+    precision: info.precision,
     maxPositions: info.maxPositions,
     tokenizer: info.tokenizer,
+    ...(info.variants.length ? { variants: info.variants } : {}),
   };
 }
 

@@ -1,6 +1,8 @@
-// Finds the attention softmaxes of a graph (the softmax over Q K^T scores) and plans the
-// extra outputs that expose them and their Q and K operands.
+// Finds the attention of a graph (the softmax over Q K^T scores, the standard Attention op, and
+// ONNX Runtime's fused attention ops) and plans the extra outputs that expose the probabilities
+// and their Q and K operands.
 import { ModelRewrite, OnnxModel, OnnxNode, nodeWithIntAttribute } from './onnxGraph';
+import { FUSED_OPS, fusedTap } from './fusedAttention';
 
 /** One attention layer as found in the graph. */
 export interface AttentionTap {
@@ -14,38 +16,51 @@ export interface AttentionTap {
   /** score MatMul's right operand: keys as [..., d, keys], or [..., keys, d] when keysTransposed is false */
   keyTensor?: string;
   keyOperandIsTransposed: boolean;
-  /** index of a standard Attention node (opset 23) whose qk output must be switched to softmax */
-  standardAttentionNode?: number;
+  /**
+   * Q and K as an attention op takes them, [batch, positions, heads * headDim] (keys with kvHeads),
+   * instead of per-head MatMul operands
+   */
+  packedVectors?: { heads: number; kvHeads: number; qkvPacked: boolean };
+  /** a node replaced to expose the probabilities: an attribute set, an output added, or the op unfused */
+  replace?: { node: number; with: Uint8Array[] };
+  /** constants the replacement needs, as encoded TensorProtos */
+  initializers?: Uint8Array[];
+  /** element types of tensors the replacement adds that ONNX Runtime cannot infer */
+  valueTypes?: [string, number][];
+  /** what computes the attention and what it does beyond a plain softmax */
+  site: AttentionSiteInfo;
+}
+
+/** How a layer's attention is computed, as reported per layer. */
+export interface AttentionSiteInfo {
+  /** the operator the probabilities come from: Softmax, Attention, com.microsoft.GroupQueryAttention, ... */
+  op: string;
+  kind: 'self' | 'cross';
+  /** query heads per key/value head, when heads share keys and values */
+  kvHeads?: number;
+  /** keys a query sees at most (sliding window), when the op restricts them */
+  window?: number;
+  softcap?: number;
+  /** the op adds a sink to each softmax, so rows sum to less than 1 */
+  sink?: boolean;
+  /** the probabilities come from standard ops that replace a fused node (checked against the original outputs) */
+  unfused?: boolean;
+  /** Q and K as tapped are before a rotation the op applies */
+  unrotatedVectors?: boolean;
 }
 
 export interface FusedAttention {
   name: string;
   opType: string;
   domain: string;
+  /** why its probabilities cannot be had */
+  reason: string;
 }
 
 export interface AttentionSites {
   taps: AttentionTap[];
   fused: FusedAttention[];
 }
-
-// Operators that compute attention inside one kernel and never expose the probabilities.
-const FUSED_OPS = new Set([
-  'Attention',
-  'MultiHeadAttention',
-  'GroupQueryAttention',
-  'PackedAttention',
-  'PackedMultiHeadAttention',
-  'DecoderAttention',
-  'DecoderMaskedSelfAttention',
-  'DecoderMaskedMultiHeadAttention',
-  'LongformerAttention',
-  'QAttention',
-  'QOrderedAttention',
-  'SparseAttention',
-  'PagedAttention',
-  'RotaryEmbeddingAttention',
-]);
 
 // Elementwise steps allowed between the score MatMul and the softmax: scaling, masks,
 // soft-capping, casts and reshapes.
@@ -102,37 +117,52 @@ export function attentionSites(model: OnnxModel): AttentionSites {
         queryTensor: mm.inputs[0],
         keyTensor: mm.inputs[1],
         keyOperandIsTransposed: !transB,
+        site: { op: 'Softmax', kind: 'self' },
       });
     } else if (n.opType === 'Attention' && n.domain === '' && n.inputs.length >= 2) {
-      // ONNX's standard Attention (opset 23): output 3 returns the softmax when
-      // qk_matmul_output_mode is 3; the tap sets the mode and names the output.
-      const probsTensor = n.outputs[3] || `${n.name || 'attention'}_attention_lens_probs`;
-      taps.push({
-        name: layerNameOfNode(n.name, `attention ${taps.length}`),
-        softmaxNode: n.name || n.outputs[0],
-        probsTensor,
-        queryTensor: n.inputs[0],
-        keyTensor: n.inputs[1],
-        keyOperandIsTransposed: false,
-        standardAttentionNode: index,
-      });
+      taps.push(standardAttentionTap(n, index, taps.length));
     } else if (FUSED_OPS.has(n.opType) && n.domain !== '') {
-      fused.push({ name: n.name || n.outputs[0], opType: n.opType, domain: n.domain });
+      const found = fusedTap(model, n, index, layerNameOfNode(n.name, `attention ${taps.length}`));
+      if ('reason' in found) fused.push({ name: n.name || n.outputs[0], opType: n.opType, domain: n.domain, reason: found.reason });
+      else taps.push(found);
     }
   });
   return { taps, fused };
 }
 
-/** The message for a model whose attention is hidden in fused kernels. */
+// ONNX's standard Attention (opset 23): output 3 returns the softmax when qk_matmul_output_mode
+// is 3; the tap sets the mode and names the output.
+function standardAttentionTap(n: OnnxNode, index: number, layer: number): AttentionTap {
+  const SOFTMAX_MODE = 3;
+  const probsTensor = n.outputs[3] || `${n.name || 'attention'}_attention_lens_probs`;
+  const outputs = [...n.outputs];
+  while (outputs.length < 4) outputs.push('');
+  outputs[3] = probsTensor;
+  const q = n.attributes.get('q_num_heads')?.i;
+  const kv = n.attributes.get('kv_num_heads')?.i;
+  const softcap = n.attributes.get('softcap')?.f;
+  return {
+    name: layerNameOfNode(n.name, `attention ${layer}`),
+    softmaxNode: n.name || n.outputs[0],
+    probsTensor,
+    queryTensor: n.inputs[0],
+    keyTensor: n.inputs[1],
+    keyOperandIsTransposed: false,
+    replace: { node: index, with: [nodeWithIntAttribute(n, 'qk_matmul_output_mode', SOFTMAX_MODE, outputs)] },
+    site: {
+      op: 'Attention',
+      kind: 'self',
+      ...(q && kv && kv < q ? { kvHeads: kv } : {}),
+      ...(softcap ? { softcap } : {}),
+    },
+  };
+}
+
+/** The message for a model whose attention is hidden in fused kernels that cannot expose it. */
 export function fusedAttentionMessage(fused: FusedAttention[]): string {
   const first = fused[0];
   const more = fused.length > 1 ? ` and ${fused.length - 1} more` : '';
-  return (
-    `the attention probabilities are hidden inside fused ${first.domain} ${first.opType} node '${first.name}'${more}: ` +
-    'ONNX Runtime computes them inside one kernel and never exposes them. Export an unfused model: a plain torch.onnx.export ' +
-    'or optimum-cli export onnx without --optimize, and no onnxruntime.transformers.optimizer pass, keeps each attention as ' +
-    'MatMul and Softmax nodes.'
-  );
+  return `the attention probabilities of fused ${first.domain} ${first.opType} node '${first.name}'${more} cannot be had: ${first.reason}`;
 }
 
 /**
@@ -145,20 +175,19 @@ export function tapRewrite(model: OnnxModel, taps: AttentionTap[]): { taps: Atte
   for (const n of model.nodes) if (n.opType === 'Identity') identityOf.set(n.inputs[0], n.outputs[0]);
   const read = taps.map((t) => {
     let probs = t.probsTensor;
-    for (let alias = identityOf.get(probs); alias && !graphOutputs.has(probs); alias = identityOf.get(alias)) probs = alias;
+    // a chain of Identity nodes that loops back is a broken graph, not a reason to spin
+    const seen = new Set([probs]);
+    for (let alias = identityOf.get(probs); alias && !graphOutputs.has(probs) && !seen.has(alias); alias = identityOf.get(alias)) {
+      seen.add(alias);
+      probs = alias;
+    }
     return graphOutputs.has(probs) ? { ...t, probsTensor: probs } : t;
   });
   const extraOutputs = new Set<string>();
   for (const t of read) for (const name of [t.probsTensor, t.queryTensor, t.keyTensor]) if (name && !graphOutputs.has(name)) extraOutputs.add(name);
-  const nodeBytes = new Map<number, Uint8Array>();
-  for (const t of read) {
-    if (t.standardAttentionNode === undefined) continue;
-    const node = model.nodes[t.standardAttentionNode];
-    const outputs = [...node.outputs];
-    while (outputs.length < 4) outputs.push('');
-    outputs[3] = t.probsTensor;
-    const SOFTMAX_MODE = 3;
-    nodeBytes.set(t.standardAttentionNode, nodeWithIntAttribute(node, 'qk_matmul_output_mode', SOFTMAX_MODE, outputs));
-  }
-  return { taps: read, rewrite: { extraOutputs: [...extraOutputs], nodeBytes } };
+  const nodeBytes = new Map<number, Uint8Array[]>();
+  for (const t of read) if (t.replace) nodeBytes.set(t.replace.node, t.replace.with);
+  const initializers = read.flatMap((t) => t.initializers ?? []);
+  const valueTypes = new Map(read.flatMap((t) => t.valueTypes ?? []));
+  return { taps: read, rewrite: { extraOutputs: [...extraOutputs], nodeBytes, initializers, valueTypes } };
 }

@@ -5,12 +5,13 @@ import { AttentionCapture, HeadVectors, LayerAttention } from '../analysis/atten
 import { CacheTensor, concatAxis, meanPoolAxis, sliceAxis } from '../analysis/cacheTensors';
 import type { RecurrenceStep } from '../analysis/recurrence';
 import { binaryBytes } from '../analysis/units';
-import { AttentionTap, attentionSites, fusedAttentionMessage, tapRewrite } from './attentionTap';
+import { AttentionSiteInfo, AttentionTap, attentionSites, fusedAttentionMessage, tapRewrite } from './attentionTap';
 import { InputError } from './inputError';
 import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
 import { InputPlan, PlannedInput, concreteDims, inputPlan } from './modelInputs';
 import { ModelRewrite, OnnxModel, onnxModel, rewrittenModelBytes } from './onnxGraph';
-import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, createSession, floatTensor, intTensor, tensorFloats } from './ortSession';
+import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, createSession, floatTensor, intTensor, tensorFloats, zeroTensor } from './ortSession';
+import { checkedRewrite } from './rewriteCheck';
 import { TextTokenizer, TokenizedText } from './tokenizerTypes';
 import { seededNormals } from '../analysis/seededRandom';
 
@@ -28,11 +29,24 @@ export interface ModelInput {
   role: string;
 }
 
+/** How one layer's attention is computed, with its heads (known after the first run). */
+export interface LayerSiteReport extends AttentionSiteInfo {
+  name: string;
+  heads: number;
+  /** the key/value head each query head reads, when heads share them */
+  kvGroupOfHead?: number[];
+}
+
 export interface ModelInfo {
   path: string;
   layers: number;
   layerNames: string[];
   headsPerLayer: number[];
+  attention: LayerSiteReport[];
+  /** the element type of the probabilities as the model computes them */
+  precision: string;
+  /** the other ONNX files of the model's folder */
+  variants: string[];
   executionProvider: string;
   inputs: ModelInput[];
   tokenizer: string | null;
@@ -79,6 +93,17 @@ function embeddingRows(model: OnnxModel, idsInput: string | undefined): number |
       const table = model.initializers.get(n.inputs[0]);
       if (table && table.dims.length === 2) return table.dims[0];
     }
+  }
+  return undefined;
+}
+
+/** Rows of the rotary cos/sin cache of the attention or rotary ops: the positions the model was built for. */
+function rotaryRows(model: OnnxModel): number | undefined {
+  const cacheInput: Record<string, number> = { GroupQueryAttention: 7, RotaryEmbedding: 2 };
+  for (const n of model.nodes) {
+    const at = n.domain === 'com.microsoft' ? cacheInput[n.opType] : n.opType === 'RotaryEmbedding' ? 1 : undefined;
+    const cache = at === undefined ? undefined : model.initializers.get(n.inputs[at] ?? '');
+    if (cache && cache.dims.length === 2) return cache.dims[0];
   }
   return undefined;
 }
@@ -148,6 +173,8 @@ export class LoadedModel {
     private readonly plan: InputPlan,
     private readonly tokenizer: TextTokenizer | undefined,
     private readonly originalOutputs: string[],
+    /** until a run has compared them, rewritten fused nodes and the original graph to compare with */
+    private rewriteCheck?: { nodes: string[]; original: () => Promise<SessionWithProvider>; runsLeft: number },
   ) {}
 
   static async load(opts: LoadOptions): Promise<LoadedModel> {
@@ -193,10 +220,14 @@ export class LoadedModel {
           'so some token ids would fall outside it. Use the tokenizer the model was trained with.',
       );
     }
-    const maxPositions =
-      configNumber(config, ['max_position_embeddings', 'n_positions', 'max_seq_len', 'n_ctx']) ??
-      (plan.mode.kind === 'fixed' ? plan.mode.length : undefined) ??
-      positionRows(model);
+    // Every limit the config and the graph state counts; the smallest is the model's.
+    const limits = [
+      configNumber(config, ['max_position_embeddings', 'n_positions', 'max_seq_len', 'n_ctx']),
+      plan.mode.kind === 'fixed' ? plan.mode.length : undefined,
+      positionRows(model),
+      rotaryRows(model),
+    ].filter((v): v is number => v !== undefined);
+    const maxPositions = limits.length ? Math.min(...limits) : undefined;
 
     const info: ModelInfo = {
       path: files.modelPath,
@@ -209,14 +240,28 @@ export class LoadedModel {
       maxPositions: maxPositions ?? null,
       vocabSize: vocabRows ?? null,
       sequenceMode: plan.mode.kind,
+      attention: [],
+      precision: 'float32',
+      variants: files.variants,
       warnings,
     };
-    const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)]);
+    const unfused = taps.filter((t) => t.site.unfused).map((t) => t.softmaxNode);
+    // The probe and the first capture each compare the rewrite with the original graph.
+    const rewriteCheck = unfused.length
+      ? { nodes: unfused, original: () => tappedSession(files, model, { extraOutputs: [] }, opts.executionProvider), runsLeft: 2 }
+      : undefined;
+    const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)], rewriteCheck);
     // A short probe run learns each layer's heads from the shapes and proves the taps run.
     const probeLength = plan.mode.kind === 'fixed' ? Math.min(plan.mode.length, 4) : 4;
     const probeIds = Array.from({ length: probeLength }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
     const probe = await loaded.capture({ ids: probeIds, includeQueryKey: false });
     info.headsPerLayer = probe.layers.map((l) => l.heads);
+    info.precision = loaded.precision;
+    info.attention = taps.map((t, l) => {
+      const heads = info.headsPerLayer[l];
+      const perKv = t.site.kvHeads ? heads / t.site.kvHeads : 0;
+      return { name: t.name, heads, ...t.site, ...(perKv >= 1 ? { kvGroupOfHead: Array.from({ length: heads }, (_, h) => Math.floor(h / perKv)) } : {}) };
+    });
     return loaded;
   }
 
@@ -424,7 +469,7 @@ export class LoadedModel {
           feeds[input.name] = intTensor(type, Array.from({ length: padTo }, (_, i) => past + i), dims);
           break;
         case 'past':
-          feeds[input.name] = cache.get(input.name) ?? floatTensor(new Float32Array(0), dims);
+          feeds[input.name] = cache.get(input.name) ?? zeroTensor(input.type, dims);
           break;
         case 'hidden':
         case 'weight':
@@ -448,19 +493,37 @@ export class LoadedModel {
     return [...names];
   }
 
+  /** The element type of the last run's probabilities. */
+  precision = 'float32';
+
   private async runOnce(ids: number[], layerIndices: number[], withQK: boolean): Promise<LayerAttention[]> {
     const padTo = this.plan.mode.kind === 'fixed' ? this.plan.mode.length : ids.length;
-    const out = await this.run(this.feeds(ids, padTo, 0, new Map()), this.fetchNames(layerIndices, withQK));
+    const feeds = this.feeds(ids, padTo, 0, new Map());
+    const out = await this.run(feeds, this.fetchNames(layerIndices, withQK));
+    if (this.rewriteCheck) await this.checkRewrite(feeds, out);
     return layerIndices.map((l) => {
       const tap = this.taps[l];
       const probs = out[tap.probsTensor];
+      this.precision = probs.type;
       const layer = attentionRows(tap.name, probs, ids.length, ids.length);
       if (withQK && tap.queryTensor && tap.keyTensor) {
-        layer.query = headVectors(out[tap.queryTensor], ids.length, false);
-        layer.key = headVectors(out[tap.keyTensor], ids.length, tap.keyOperandIsTransposed);
+        const packed = tap.packedVectors;
+        layer.query = packed ? packedHeadVectors(out[tap.queryTensor], ids.length, packed, 'query') : headVectors(out[tap.queryTensor], ids.length, false);
+        layer.key = packed ? packedHeadVectors(out[tap.keyTensor], ids.length, packed, 'key') : headVectors(out[tap.keyTensor], ids.length, tap.keyOperandIsTransposed);
       }
       return layer;
     });
+  }
+
+  private async checkRewrite(feeds: OrtFeeds, out: Record<string, OrtTensor>): Promise<void> {
+    const check = this.rewriteCheck!;
+    const original = (await check.original()).session;
+    try {
+      await checkedRewrite(original, out, feeds, this.originalOutputs, check.nodes);
+    } finally {
+      await original.release();
+    }
+    if (--check.runsLeft === 0) this.rewriteCheck = undefined;
   }
 
   // Models that take one token per run (a decoder with a key/value cache): each run gives one
@@ -566,6 +629,27 @@ export function headVectors(t: OrtTensor, positions: number, transposed: boolean
         data[(h * positions + p) * D + d] = transposed ? src[base + d * P + p] : src[base + p * D + d];
       }
     }
+  }
+  return { heads, positions, dims: D, data };
+}
+
+/**
+ * Per-head vectors [heads][positions][dims] from an attention op's input [batch, positions,
+ * heads * dims] (or packed [query heads | key heads | value heads]); keys shared by a group of
+ * query heads are given to each head of the group.
+ */
+export function packedHeadVectors(t: OrtTensor, positions: number, layout: NonNullable<AttentionTap['packedVectors']>, which: 'query' | 'key'): HeadVectors {
+  const dims = t.dims.map(Number);
+  const width = dims[dims.length - 1];
+  const { heads, kvHeads, qkvPacked } = layout;
+  const groups = qkvPacked ? heads + 2 * kvHeads : which === 'query' ? heads : kvHeads;
+  const D = width / groups;
+  const src = tensorFloats(t);
+  const perKv = heads / kvHeads;
+  const data = new Float32Array(heads * positions * D);
+  for (let h = 0; h < heads; h++) {
+    const from = which === 'query' ? h : (qkvPacked ? heads : 0) + Math.floor(h / perKv);
+    for (let p = 0; p < positions; p++) data.set(src.subarray(p * width + from * D, p * width + from * D + D), (h * positions + p) * D);
   }
   return { heads, positions, dims: D, data };
 }

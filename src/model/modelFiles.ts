@@ -1,7 +1,7 @@
 // Where a model's files are: an .onnx file or a Hugging Face / optimum model folder, with
 // its tokenizer and config beside it.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { HfTokenizer } from './hfTokenizer';
 import { InputError } from './inputError';
 import { TextTokenizer } from './tokenizerTypes';
@@ -13,6 +13,10 @@ export interface ModelFiles {
   folders: string[];
   tokenizerPath?: string;
   configPath?: string;
+  /** onnxruntime-genai's genai_config.json, when the folder is in that layout */
+  genaiConfigPath?: string;
+  /** the other ONNX files of the folder that were not chosen (quantised, fp16, other parts) */
+  variants: string[];
 }
 
 /** The file's first byte (a model may be gigabytes: only one byte is read), or undefined when empty. */
@@ -26,44 +30,124 @@ function firstByte(path: string): number | undefined {
   }
 }
 
+// Exports name their files after the part of the model they hold, with a suffix for the
+// precision: optimum and transformers.js write onnx/model.onnx beside onnx/model_fp16.onnx,
+// onnx/model_quantized.onnx and others; decoders come merged (one graph, with and without a
+// cache) or as two graphs.
+const PART_PREFERENCE = ['model', 'decoder_model_merged', 'decoder_model', 'decoder_with_past_model'];
+const PRECISION_SUFFIXES = ['', '_fp32', '_fp16', '_bf16', '_quantized', '_int8', '_uint8', '_q8', '_q4', '_q4f16', '_bnb4'];
+
+function partAndPrecision(file: string): { part: string; rank: number } {
+  const stem = file.replace(/\.onnx$/, '');
+  let best = { part: stem, rank: PRECISION_SUFFIXES.length };
+  PRECISION_SUFFIXES.forEach((suffix, rank) => {
+    if (suffix && stem.endsWith(suffix) && stem.length > suffix.length && rank < best.rank) best = { part: stem.slice(0, -suffix.length), rank };
+  });
+  return best.rank === PRECISION_SUFFIXES.length ? { part: stem, rank: 0 } : best;
+}
+
+/** The ONNX file a folder's layout points to, and the other ONNX files it holds. */
+function chosenModel(folder: string, shown: string): { modelPath: string; variants: string[]; genaiConfigPath?: string } {
+  const genai = join(folder, 'genai_config.json');
+  if (existsSync(genai)) {
+    let file: unknown;
+    try {
+      file = (JSON.parse(readFileSync(genai, 'utf8')) as { model?: { decoder?: { filename?: unknown } } }).model?.decoder?.filename;
+    } catch (e) {
+      throw new InputError(`${shown}/genai_config.json is not valid JSON: ${(e as Error).message}`);
+    }
+    if (typeof file !== 'string' || !existsSync(join(folder, file))) {
+      throw new InputError(`${shown}/genai_config.json names no decoder file that exists (model.decoder.filename: ${JSON.stringify(file ?? null)})`);
+    }
+    const modelPath = join(folder, file);
+    return { modelPath, variants: onnxFilesIn(folder).filter((p) => p !== modelPath), genaiConfigPath: genai };
+  }
+  const all = onnxFilesIn(folder);
+  if (all.length === 0) {
+    throw new InputError(`the folder ${shown} holds no ONNX model (looked for model.onnx, onnx/model.onnx, decoder_model_merged.onnx, genai_config.json and any *.onnx)`);
+  }
+  const described = all.map((path) => ({ path, ...partAndPrecision(basename(path)) }));
+  const parts = [...new Set(described.map((d) => d.part))];
+  const part = PART_PREFERENCE.find((p) => parts.includes(p)) ?? (parts.length === 1 ? parts[0] : undefined);
+  if (!part) {
+    const names = all.map((p) => relative(folder, p)).join(', ');
+    throw new InputError(`the folder ${shown} holds several ONNX models (${names}): name one of them`);
+  }
+  // the model's own folder before onnx/, then the full-precision file before the others
+  const pick = described.filter((d) => d.part === part).sort((a, b) => a.rank - b.rank || a.path.length - b.path.length)[0];
+  return { modelPath: pick.path, variants: all.filter((p) => p !== pick.path) };
+}
+
+function onnxFilesIn(folder: string): string[] {
+  const inside = (dir: string): string[] =>
+    existsSync(dir) && statSync(dir).isDirectory()
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.onnx'))
+          .sort()
+          .map((f) => join(dir, f))
+      : [];
+  return [...inside(folder), ...inside(join(folder, 'onnx'))];
+}
+
 export function modelFiles(path: string): ModelFiles {
   const full = resolve(path);
   if (!existsSync(full)) throw new InputError(`no such file or folder: ${path}`);
   let modelPath = full;
+  let variants: string[] = [];
+  let genaiConfigPath: string | undefined;
   if (statSync(full).isDirectory()) {
-    const candidates = [join(full, 'model.onnx'), join(full, 'onnx', 'model.onnx')];
-    const found = candidates.find((c) => existsSync(c));
-    if (found) modelPath = found;
-    else {
-      const onnx = readdirSync(full).filter((f) => f.endsWith('.onnx'));
-      if (onnx.length === 0) {
-        throw new InputError(`the folder ${path} holds no ONNX model (looked for model.onnx, onnx/model.onnx and any *.onnx)`);
-      }
-      if (onnx.length > 1) throw new InputError(`the folder ${path} holds several ONNX models (${onnx.join(', ')}): name one of them`);
-      modelPath = join(full, onnx[0]);
-    }
+    ({ modelPath, variants, genaiConfigPath } = chosenModel(full, path));
   } else if (!full.endsWith('.onnx') && firstByte(full) === 0x7b) {
     throw new InputError(`${basename(path)} is a JSON file, not an ONNX model: pass the .onnx file or its folder`);
   }
   const dir = dirname(modelPath);
   const folders = basename(dir) === 'onnx' ? [dir, dirname(dir)] : [dir];
   const firstIn = (name: string): string | undefined => folders.map((f) => join(f, name)).find((p) => existsSync(p));
+  genaiConfigPath ??= firstIn('genai_config.json');
   return {
     modelPath,
     folders,
     tokenizerPath: firstIn('tokenizer.json') ?? firstIn('vocab.txt'),
     configPath: firstIn('config.json'),
+    genaiConfigPath,
+    variants,
   };
 }
 
-export function modelConfig(files: ModelFiles): Record<string, unknown> | undefined {
-  if (!files.configPath) return undefined;
+function jsonObject(path: string): Record<string, unknown> {
   try {
-    const parsed: unknown = JSON.parse(readFileSync(files.configPath, 'utf8'));
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch (e) {
-    throw new InputError(`${files.configPath} is not valid JSON: ${(e as Error).message}`);
+    throw new InputError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The model's configuration: config.json, with onnxruntime-genai's genai_config.json read as a
+ * config where there is one (its decoder's heads, head size and context length under their
+ * Hugging Face names; config.json's own keys win).
+ */
+export function modelConfig(files: ModelFiles): Record<string, unknown> | undefined {
+  const config = files.configPath ? jsonObject(files.configPath) : undefined;
+  if (!files.genaiConfigPath) return config;
+  const genai = (jsonObject(files.genaiConfigPath).model ?? {}) as Record<string, unknown>;
+  const decoder = (genai.decoder ?? {}) as Record<string, unknown>;
+  const fromGenai: Record<string, unknown> = {
+    model_type: genai.type,
+    vocab_size: genai.vocab_size,
+    max_position_embeddings: genai.context_length,
+    bos_token_id: genai.bos_token_id,
+    eos_token_id: genai.eos_token_id,
+    pad_token_id: genai.pad_token_id,
+    num_attention_heads: decoder.num_attention_heads,
+    num_key_value_heads: decoder.num_key_value_heads,
+    head_dim: decoder.head_size,
+    hidden_size: decoder.hidden_size,
+    num_hidden_layers: decoder.num_hidden_layers,
+  };
+  for (const k of Object.keys(fromGenai)) if (fromGenai[k] === undefined) delete fromGenai[k];
+  return { ...fromGenai, ...config };
 }
 
 /** The tokenizer at path: tokenizer.json (with tokenizer_config.json beside it) or a WordPiece vocab.txt. */

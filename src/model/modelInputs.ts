@@ -63,6 +63,9 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
     inputs.push(planned);
   }
   if (unknown.length) throw new InputError(`the model has inputs Attention Lens cannot fill: ${unknown.join('; ')}`);
+  // A block of a model (attention alone, as ONNX Runtime's tests hold them) takes hidden states
+  // of a fixed length: with no token ids, a 3-D float input is that.
+  if (!ids && !inputs.some((i) => i.role === 'hidden')) for (const i of inputs) if (i.role === 'weight' && i.shape.length === 3) i.role = 'hidden';
   const hidden = inputs.find((i) => i.role === 'hidden');
   if (!ids && !hidden) throw new InputError('the model has no token-id input (an int32/int64 input such as input_ids) and no hidden-state input');
   const seqInput = ids ?? hidden!;

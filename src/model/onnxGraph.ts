@@ -17,6 +17,9 @@ import { InputError } from './inputError';
 
 export const ONNX_FLOAT = 1;
 export const ONNX_INT64 = 7;
+export const ONNX_INT32 = 6;
+export const ONNX_FLOAT16 = 10;
+export const ONNX_BOOL = 9;
 
 export interface OnnxAttribute {
   name: string;
@@ -66,6 +69,8 @@ export interface OnnxModel {
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
   initializers: Map<string, OnnxInitializer>;
+  /** types and shapes the exporter recorded for intermediate tensors */
+  valueInfo: Map<string, OnnxValueInfo>;
   hasLocalFunctions: boolean;
 }
 
@@ -174,6 +179,7 @@ export function onnxModel(bytes: Uint8Array, what = 'the file'): OnnxModel {
     inputs: [],
     outputs: [],
     initializers: new Map(),
+    valueInfo: new Map(),
     hasLocalFunctions: false,
   };
   let graph: WireField | undefined;
@@ -201,6 +207,10 @@ export function onnxModel(bytes: Uint8Array, what = 'the file'): OnnxModel {
       if (f.field === 1) model.nodes.push(decodeNode(bytes, f.start, f.end));
       else if (f.field === 11) model.inputs.push(decodeValueInfo(bytes, f.start, f.end));
       else if (f.field === 12) model.outputs.push(decodeValueInfo(bytes, f.start, f.end));
+      else if (f.field === 13) {
+        const v = decodeValueInfo(bytes, f.start, f.end);
+        model.valueInfo.set(v.name, v);
+      }
       else if (f.field === 5) {
         const init = decodeInitializer(bytes, f.start, f.end);
         model.initializers.set(init.name, init);
@@ -226,10 +236,14 @@ function namedValueInfo(name: string): MessageWriter {
 export interface ModelRewrite {
   /** names of tensors to add as graph outputs */
   extraOutputs: string[];
-  /** replacement encodings for nodes, by node index */
-  nodeBytes?: Map<number, Uint8Array>;
+  /** replacement encodings for nodes, by node index: a node may become several, or none */
+  nodeBytes?: Map<number, Uint8Array[]>;
   /** inline bytes for externally stored initializers, by name */
   inlineData?: Map<string, Uint8Array>;
+  /** encoded TensorProtos to add as initializers */
+  initializers?: Uint8Array[];
+  /** element types to declare for new tensors whose type ONNX Runtime cannot infer */
+  valueTypes?: Map<string, number>;
 }
 
 /** A copy of the model's bytes with the graph rewritten; everything else is copied verbatim. */
@@ -243,7 +257,7 @@ export function rewrittenModelBytes(model: OnnxModel, rewrite: ModelRewrite): Ui
     const whole = buf.subarray(f.tagStart, f.end);
     if (f.field === 1 && f.wire === WIRE_BYTES) {
       const replacement = rewrite.nodeBytes?.get(nodeIndex++);
-      if (replacement) g.bytes(1, replacement);
+      if (replacement) for (const r of replacement) g.bytes(1, r);
       else g.raw(whole);
     } else if (f.field === 5 && f.wire === WIRE_BYTES && rewrite.inlineData?.size) {
       const init = decodeInitializer(buf, f.start, f.end);
@@ -261,6 +275,11 @@ export function rewrittenModelBytes(model: OnnxModel, rewrite: ModelRewrite): Ui
     } else {
       g.raw(whole);
     }
+  }
+  for (const t of rewrite.initializers ?? []) g.bytes(5, t);
+  for (const [name, elemType] of rewrite.valueTypes ?? []) {
+    const tensorType = new MessageWriter().int(1, elemType);
+    g.message(13, new MessageWriter().string(1, name).message(2, new MessageWriter().message(1, tensorType)));
   }
   for (const name of rewrite.extraOutputs) g.message(12, namedValueInfo(name));
   const m = new MessageWriter();

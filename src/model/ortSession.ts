@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InputError } from './inputError';
+import { floatOfHalf } from './onnxEncoding';
 
 export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda';
 export const EXECUTION_PROVIDER_CHOICES: readonly ExecutionProviderChoice[] = Object.freeze(['auto', 'cpu', 'cuda']);
@@ -68,6 +69,12 @@ export function floatTensor(values: Float32Array, dims: number[]): ort.Tensor {
   return new ort.Tensor('float32', values, dims);
 }
 
+/** A tensor of zeros of a float type ONNX Runtime names ('float32', 'float16'): empty caches, static caches. */
+export function zeroTensor(type: string, dims: number[]): ort.Tensor {
+  const count = dims.reduce((a, b) => a * b, 1);
+  return type === 'float16' ? new ort.Tensor('float16', new Uint16Array(count), dims) : new ort.Tensor('float32', new Float32Array(count), dims);
+}
+
 /** A tensor's values as float32, converting float16 and float64. */
 export function tensorFloats(t: ort.Tensor): Float32Array {
   if (t.type === 'float32') return t.data as Float32Array;
@@ -75,17 +82,8 @@ export function tensorFloats(t: ort.Tensor): Float32Array {
   if (t.type === 'float16') {
     const halves = t.data as Uint16Array;
     const out = new Float32Array(halves.length);
-    for (let i = 0; i < halves.length; i++) out[i] = halfToFloat(halves[i]);
+    for (let i = 0; i < halves.length; i++) out[i] = floatOfHalf(halves[i]);
     return out;
   }
   throw new InputError(`an attention tensor has type ${t.type}, not a floating-point type`);
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }

@@ -7,3 +7,5 @@ export const ORT_TESTDATA = join(SHARED_MODELS, 'ort-testdata');
 export const SPECIMEN = join(REPO, 'media', 'specimen');
 export const ENGINE = join(REPO, 'dist', 'engine.js');
 export const CLI = join(REPO, 'bin', 'attention-lens.js');
+export const GENAI_GQA = join(SHARED_MODELS, 'genai-qwen35-gqa');
+export const ONNX_ATTENTION_OP = join(SHARED_MODELS, 'onnx-attention-op');

@@ -33,13 +33,13 @@ test('damaged files get a message that says so', () => {
   assert.throws(() => onnxModel(whole.subarray(0, whole.length >> 1), 'half.onnx'), (e: Error) => e instanceof ModelFormatError && /truncated|runs past/.test(e.message));
 });
 
-test('finds attention through scaling and masks, and names fused attention', () => {
+test('finds attention through scaling and masks, and in fused ops', () => {
   const sites = (f: string) => attentionSites(onnxModel(readFileSync(join(ORT_TESTDATA, f))));
   assert.equal(sites('gpt2_past.onnx').taps.length, 12);
   assert.equal(sites('TFBertForQuestionAnswering.onnx').taps.length, 24);
   const fused = sites('attention_mha.onnx');
-  assert.equal(fused.taps.length, 0);
-  assert.deepEqual(fused.fused.map((f) => [f.opType, f.name]), [['MultiHeadAttention', 'Attention_0']]);
+  assert.deepEqual(fused.taps.map((t) => [t.site.op, t.softmaxNode]), [['com.microsoft.MultiHeadAttention', 'Attention_0']]);
+  assert.equal(fused.fused.length, 0);
 });
 
 test('a softmax over a MatMul with a weight is a classifier, not attention', () => {

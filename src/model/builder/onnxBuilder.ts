@@ -1,9 +1,8 @@
 // Writes ONNX models from TypeScript: a graph of named tensors, nodes and weights, encoded
 // as a ModelProto (IR 8, default opset 17), optionally with weights in an external data file.
 import { MessageWriter } from '../protobufWire';
-import { ONNX_FLOAT, ONNX_INT64 } from '../onnxGraph';
-
-type AttrValue = number | number[] | string | { float: number };
+import { ONNX_FLOAT, ONNX_FLOAT16, ONNX_INT64 } from '../onnxGraph';
+import { AttrValue, encodedNode, encodedTensor, float16Bits } from '../onnxEncoding';
 
 export interface EncodedModel {
   model: Uint8Array;
@@ -19,11 +18,12 @@ interface Weight {
 }
 
 export class GraphBuilder {
-  private readonly nodes: MessageWriter[] = [];
+  private readonly nodes: Uint8Array[] = [];
   private readonly weights: Weight[] = [];
   private readonly inputs: MessageWriter[] = [];
   private readonly outputs: MessageWriter[] = [];
   private counter = 0;
+  private readonly domains = new Set<string>();
 
   constructor(private readonly name: string) {}
 
@@ -55,41 +55,49 @@ export class GraphBuilder {
     return this.floats(this.fresh('const'), [], Float32Array.of(value));
   }
 
+  /** Weights stored as float16 (rounded to nearest even). */
+  halves(name: string, dims: number[], data: Float32Array): string {
+    const h = float16Bits(data);
+    this.weights.push({ name, dims, dataType: ONNX_FLOAT16, bytes: new Uint8Array(h.buffer) });
+    return name;
+  }
+
   /** Adds a node and returns its first output's name (outputs named `name`, `name_1`, ...). */
-  node(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, name?: string, outputCount = 1): string {
+  node(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, name?: string, outputCount = 1, domain?: string): string {
+    return this.nodeOutputs(opType, inputs, attrs, name, outputCount, domain)[0];
+  }
+
+  /** Adds a node and returns all its outputs' names; an empty name in `outputs` leaves that optional output out. */
+  nodeOutputs(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, name?: string, outputCount = 1, domain?: string): string[] {
     const nodeName = name ?? this.fresh(opType);
     const outputs = Array.from({ length: outputCount }, (_, i) => (i === 0 ? `${nodeName}_output` : `${nodeName}_output_${i}`));
-    const w = new MessageWriter();
-    for (const i of inputs) w.string(1, i);
-    for (const o of outputs) w.string(2, o);
-    w.string(3, nodeName).string(4, opType);
-    for (const [k, v] of Object.entries(attrs)) w.message(5, attribute(k, v));
-    this.nodes.push(w);
-    return outputs[0];
+    if (domain) this.domains.add(domain);
+    this.nodes.push(encodedNode({ opType, inputs, outputs, name: nodeName, domain, attributes: attrs }));
+    return outputs;
   }
 
   /** The encoded model; weights of at least `externalMinBytes` go to `externalLocation` when given. */
   encode(opts: { opset?: number; externalLocation?: string; externalMinBytes?: number } = {}): EncodedModel {
     const g = new MessageWriter();
-    for (const n of this.nodes) g.message(1, n);
+    for (const n of this.nodes) g.bytes(1, n);
     g.string(2, this.name);
     const external: Uint8Array[] = [];
     let externalOffset = 0;
     for (const wt of this.weights) {
+      if (!opts.externalLocation || wt.bytes.length < (opts.externalMinBytes ?? 1024)) {
+        g.message(5, encodedTensor(wt.name, wt.dims, wt.dataType, wt.bytes));
+        continue;
+      }
       const t = new MessageWriter();
       for (const d of wt.dims) t.int(1, d);
       t.int(2, wt.dataType).string(8, wt.name);
-      if (opts.externalLocation && wt.bytes.length >= (opts.externalMinBytes ?? 1024)) {
-        const entry = (k: string, v: string): MessageWriter => new MessageWriter().string(1, k).string(2, v);
-        t.message(13, entry('location', opts.externalLocation));
-        t.message(13, entry('offset', String(externalOffset)));
-        t.message(13, entry('length', String(wt.bytes.length)));
-        t.int(14, 1);
-        external.push(wt.bytes);
-        externalOffset += wt.bytes.length;
-      } else {
-        t.bytes(9, wt.bytes);
-      }
+      const entry = (k: string, v: string): MessageWriter => new MessageWriter().string(1, k).string(2, v);
+      t.message(13, entry('location', opts.externalLocation));
+      t.message(13, entry('offset', String(externalOffset)));
+      t.message(13, entry('length', String(wt.bytes.length)));
+      t.int(14, 1);
+      external.push(wt.bytes);
+      externalOffset += wt.bytes.length;
       g.message(5, t);
     }
     for (const i of this.inputs) g.message(11, i);
@@ -98,8 +106,9 @@ export class GraphBuilder {
       .int(1, 8)
       .string(2, 'attention-lens')
       .string(3, '1')
-      .message(8, new MessageWriter().string(1, '').int(2, opts.opset ?? 17))
-      .message(7, g);
+      .message(8, new MessageWriter().string(1, '').int(2, opts.opset ?? 17));
+    for (const d of this.domains) m.message(8, new MessageWriter().string(1, d).int(2, 1));
+    m.message(7, g);
     let externalData: Uint8Array | undefined;
     if (external.length) {
       externalData = new Uint8Array(externalOffset);
@@ -118,21 +127,4 @@ function valueInfo(name: string, elemType: number, dims: (number | string)[]): M
   for (const d of dims) shape.message(1, typeof d === 'number' ? new MessageWriter().int(1, d) : new MessageWriter().string(2, d));
   const tensor = new MessageWriter().int(1, elemType).message(2, shape);
   return new MessageWriter().string(1, name).message(2, new MessageWriter().message(1, tensor));
-}
-
-const ATTR_FLOAT = 1;
-const ATTR_INT = 2;
-const ATTR_STRING = 3;
-const ATTR_INTS = 7;
-
-function attribute(name: string, v: AttrValue): MessageWriter {
-  const a = new MessageWriter().string(1, name);
-  if (typeof v === 'number') return a.int(20, ATTR_INT).int(3, v);
-  if (typeof v === 'string') return a.int(20, ATTR_STRING).string(4, v);
-  if (Array.isArray(v)) {
-    a.int(20, ATTR_INTS);
-    for (const x of v) a.int(8, x);
-    return a;
-  }
-  return a.int(20, ATTR_FLOAT).float(2, v.float);
 }

@@ -1,0 +1,112 @@
+// com.microsoft Attention has no output for its probabilities: in the tapped copy the fused node
+// is replaced by the standard ops it stands for (packed QKV projection, heads, scaled Q K^T,
+// mask, Softmax, x V, heads merged), whose Softmax is tapped like any other. The loaded model
+// checks the rewrite against the original graph's outputs before showing anything.
+import type { AttentionTap } from './attentionTap';
+import { GraphPatch } from './graphPatch';
+import { OnnxModel, OnnxNode, ONNX_BOOL, ONNX_FLOAT, ONNX_FLOAT16, ONNX_INT64 } from './onnxGraph';
+
+/** The rank of a tensor where the graph tells it: inputs, initializers, recorded shapes, or through casts. */
+function rankOf(model: OnnxModel, tensor: string, producer: Map<string, OnnxNode>, depth = 0): number | undefined {
+  const known = model.inputs.find((i) => i.name === tensor)?.dims ?? model.valueInfo.get(tensor)?.dims ?? model.initializers.get(tensor)?.dims;
+  if (known) return known.length;
+  const p = producer.get(tensor);
+  if (!p || depth > 16) return undefined;
+  if (p.opType === 'Cast' || p.opType === 'Identity') return rankOf(model, p.inputs[0], producer, depth + 1);
+  // EmbedLayerNormalization's second output is the mask index: one key count per batch row
+  if (p.opType === 'EmbedLayerNormalization' && p.outputs[1] === tensor) return 1;
+  if (p.opType === 'ReduceSum' && p.attributes.get('keepdims')?.i === 0) {
+    const r = rankOf(model, p.inputs[0], producer, depth + 1);
+    return r === undefined ? undefined : r - 1;
+  }
+  return undefined;
+}
+
+const FLOAT_LOWEST = -3.4028234663852886e38;
+const HALF_LOWEST = -65504;
+
+export function unfusedAttention(model: OnnxModel, n: OnnxNode, index: number, name: string, nodeName: string): AttentionTap | { reason: string } {
+  const attr = (k: string): number | undefined => n.attributes.get(k)?.i;
+  const heads = attr('num_heads') ?? 0;
+  const refuse = (what: string): { reason: string } => ({
+    reason: `this Attention node uses ${what}, which Attention Lens cannot yet rewrite into standard operators; export an unfused model to see this layer`,
+  });
+  if (heads <= 0) return refuse('no num_heads attribute');
+  if (attr('do_rotary') === 1) return refuse('do_rotary=1 (rotary embedding inside the op)');
+  if (attr('past_present_share_buffer') === 1) return refuse('past_present_share_buffer=1 (a shared cache buffer)');
+  if (n.inputs[4]) return refuse('a past key/value input (a decoder cache)');
+  if (n.inputs[6]) return refuse('a past_sequence_length input');
+  const opset = model.opsets.get('') ?? 0;
+  const causal = attr('unidirectional') === 1;
+  if (opset < 11) return refuse(`opset ${opset} (the rewrite needs opset 11 or later)`);
+  if (causal && opset < 14) return refuse(`unidirectional=1 at opset ${opset} (the causal mask needs Trilu, opset 14)`);
+
+  const weights = model.initializers.get(n.inputs[1]);
+  const floatType = weights?.dataType === ONNX_FLOAT16 ? ONNX_FLOAT16 : ONNX_FLOAT;
+  const projected = weights?.dims.length === 2 ? weights.dims[1] : undefined;
+  const sizes = n.attributes.get('qkv_hidden_sizes')?.ints ?? (projected !== undefined && projected % 3 === 0 ? [projected / 3, projected / 3, projected / 3] : undefined);
+  if (!sizes || sizes.length !== 3 || sizes.some((s) => s <= 0 || s % heads !== 0)) {
+    return refuse(projected === undefined ? 'weights that are not a stored [hidden, 3 x hidden] matrix' : `qkv sizes ${sizes?.join(', ') ?? projected} that do not split into ${heads} heads`);
+  }
+  const [qSize, kSize, vSize] = sizes;
+  if (qSize !== kSize) return refuse(`query and key sizes that differ (${qSize}, ${kSize})`);
+  const producer = new Map<string, OnnxNode>();
+  for (const m of model.nodes) for (const o of m.outputs) producer.set(o, m);
+  const mask = n.inputs[3] ?? '';
+  const maskRank = mask ? rankOf(model, mask, producer) : 0;
+  if (maskRank === undefined) return refuse('a mask_index whose shape the graph does not record');
+  if (maskRank === 4) return refuse('a 4-D (Megatron) mask_index');
+
+  const headDim = qSize / heads;
+  const scale = n.attributes.get('scale')?.f || 1 / Math.sqrt(headDim);
+  const filter = n.attributes.get('mask_filter_value')?.f ?? -10000;
+  const g = new GraphPatch(`${nodeName}/attention_lens`, floatType);
+  let qkv = g.op('MatMul', [n.inputs[0], n.inputs[1]]);
+  if (n.inputs[2]) qkv = g.op('Add', [qkv, n.inputs[2]]);
+  const lastAxis = g.ints([-1]);
+  const part = (from: number, to: number): string => g.op('Slice', [qkv, g.ints([from]), g.ints([to]), lastAxis]);
+  const toHeads = (x: string, dim: number, perm: number[]): string => g.op('Transpose', [g.op('Reshape', [x, g.ints([0, 0, heads, dim])])], { perm });
+  const q = toHeads(part(0, qSize), headDim, [0, 2, 1, 3]);
+  const kT = toHeads(part(qSize, qSize + kSize), headDim, [0, 2, 3, 1]);
+  const v = toHeads(part(qSize + kSize, qSize + kSize + vSize), vSize / heads, [0, 2, 1, 3]);
+  let scores = g.op('Mul', [g.op('MatMul', [q, kT]), g.float(scale)]);
+  if (n.inputs[5]) scores = g.op('Add', [scores, n.inputs[5]]);
+
+  // Padding masks add mask_filter_value at masked keys, as the kernel does.
+  const unsqueezed = (x: string, axes: number[]): string => (opset >= 13 ? g.op('Unsqueeze', [x, g.ints(axes)]) : g.op('Unsqueeze', [x], { axes }));
+  const additive = (keep: string): string => g.op('Mul', [g.op('Sub', [g.float(1), g.op('Cast', [keep], { to: floatType })]), g.float(filter)]);
+  if (maskRank === 1) {
+    // key counts per batch row: key j is kept when j < count
+    const keys = g.op('Gather', [g.op('Shape', [n.inputs[0]]), g.ints([1], true)]);
+    const positions = g.op('Range', [g.ints([0], true), keys, g.ints([1], true)]);
+    const counts = g.op('Cast', [g.op('Reshape', [mask, g.ints([-1, 1])])], { to: ONNX_INT64 });
+    scores = g.op('Add', [scores, unsqueezed(additive(g.op('Less', [unsqueezed(positions, [0]), counts])), [1, 2])]);
+  } else if (maskRank === 2 || maskRank === 3) {
+    const keep = g.op('Cast', [mask], { to: ONNX_BOOL });
+    scores = g.op('Add', [scores, unsqueezed(additive(keep), maskRank === 2 ? [1, 2] : [1])]);
+  }
+  // The causal mask sets later keys to the lowest float (it is not added).
+  if (causal) {
+    const ones = g.op('Add', [g.op('Mul', [scores, g.float(0)]), g.float(1)]);
+    const later = g.op('Cast', [g.op('Trilu', [ones, g.ints([1], true)], { upper: 1 })], { to: ONNX_BOOL });
+    scores = g.op('Where', [later, g.float(floatType === ONNX_FLOAT16 ? HALF_LOWEST : FLOAT_LOWEST), scores]);
+  }
+  const probs = g.op('Softmax', [scores], { axis: -1 }, `${nodeName}/attention_lens/Softmax`);
+  const context = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] });
+  g.op('Reshape', [context, g.ints([0, 0, vSize])], {}, n.outputs[0]);
+  if (n.outputs[1]) {
+    const k = g.op('Transpose', [kT], { perm: [0, 1, 3, 2] });
+    g.op('Concat', [unsqueezed(k, [0]), unsqueezed(v, [0])], { axis: 0 }, n.outputs[1]);
+  }
+  return {
+    name,
+    softmaxNode: nodeName,
+    probsTensor: probs,
+    queryTensor: q,
+    keyTensor: kT,
+    keyOperandIsTransposed: true,
+    replace: { node: index, with: g.nodes },
+    initializers: g.initializers,
+    site: { op: 'com.microsoft.Attention', kind: 'self', unfused: true },
+  };
+}
