@@ -1,6 +1,6 @@
 // The engine child process: runs ONNX Runtime away from the extension host, so that a crash
 // or an out-of-memory in a model takes down only this process.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { CaptureOptions, LoadOptions, LoadedModel } from '../model/capture';
@@ -14,14 +14,32 @@ import { recurrenceHeads, softmaxKlNats } from '../analysis/recurrence';
 import { EngineMethods, EngineRequest, EngineResponse, RecurrenceReport, wireAnalysis } from './engineProtocol';
 import { StatsPool } from './statsPool';
 
-// Sessions are kept per model file, modification time and provider choice; the least
-// recently used goes when more are open than this.
+// Sessions are kept per model, provider choice and the state of the files beside the model
+// (external weights, tokenizer, config: a tokenizer added or a config edited after a first run
+// takes effect on the next); the least recently used goes when more are open than this.
 const MAX_OPEN_MODELS = 3;
 const models = new Map<string, Promise<LoadedModel>>();
 
+/** Name, size and modification time of every file in the model's folders, and of a tokenizer named apart. */
+function filesState(folders: string[], tokenizer: string | undefined): string {
+  const state: string[] = [];
+  for (const folder of folders) {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const st = statSync(join(folder, entry.name));
+      state.push(`${folder}/${entry.name}:${st.size}:${st.mtimeMs}`);
+    }
+  }
+  if (tokenizer) {
+    const st = statSync(tokenizer, { throwIfNoEntry: false });
+    state.push(`${tokenizer}:${st?.size}:${st?.mtimeMs}`);
+  }
+  return state.sort().join('\0');
+}
+
 function loaded(opts: LoadOptions): Promise<LoadedModel> {
-  const path = modelFiles(opts.model).modelPath;
-  const key = `${path}\0${statSync(path).mtimeMs}\0${opts.executionProvider}\0${opts.tokenizer ?? ''}`;
+  const files = modelFiles(opts.model);
+  const key = `${files.modelPath}\0${opts.executionProvider}\0${filesState(files.folders, opts.tokenizer)}`;
   let m = models.get(key);
   if (m) models.delete(key);
   else {

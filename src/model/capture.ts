@@ -51,6 +51,8 @@ export interface ModelInfo {
   inputs: ModelInput[];
   tokenizer: string | null;
   maxPositions: number | null;
+  /** where the limit was read: the config, or which part of the graph */
+  maxPositionsFrom: string | null;
   vocabSize: number | null;
   sequenceMode: string;
   warnings: string[];
@@ -221,13 +223,13 @@ export class LoadedModel {
       );
     }
     // Every limit the config and the graph state counts; the smallest is the model's.
-    const limits = [
-      configNumber(config, ['max_position_embeddings', 'n_positions', 'max_seq_len', 'n_ctx']),
-      plan.mode.kind === 'fixed' ? plan.mode.length : undefined,
-      positionRows(model),
-      rotaryRows(model),
-    ].filter((v): v is number => v !== undefined);
-    const maxPositions = limits.length ? Math.min(...limits) : undefined;
+    const limits: [number | undefined, string][] = [
+      [configNumber(config, ['max_position_embeddings', 'n_positions', 'max_seq_len', 'n_ctx']), files.genaiConfigPath && !files.configPath ? "genai_config.json's context_length" : 'config.json'],
+      [plan.mode.kind === 'fixed' ? plan.mode.length : undefined, 'the fixed length of its inputs'],
+      [positionRows(model), "the rows of the graph's position embedding"],
+      [rotaryRows(model), "the rows of the graph's rotary cos/sin cache"],
+    ];
+    const [maxPositions, positionsFrom] = limits.reduce<[number | undefined, string]>((best, l) => (l[0] !== undefined && (best[0] === undefined || l[0] < best[0]) ? l : best), [undefined, '']);
 
     const info: ModelInfo = {
       path: files.modelPath,
@@ -238,6 +240,7 @@ export class LoadedModel {
       inputs: plan.inputs.map((i) => ({ name: i.name, type: i.type, shape: [...i.shape], role: i.role })),
       tokenizer: tokenizerPath ? basename(tokenizerPath) : null,
       maxPositions: maxPositions ?? null,
+      maxPositionsFrom: maxPositions === undefined ? null : positionsFrom,
       vocabSize: vocabRows ?? null,
       sequenceMode: plan.mode.kind,
       attention: [],
@@ -300,7 +303,7 @@ export class LoadedModel {
     if (checkPositions && max !== null && t.ids.length > max) {
       if (!opts.truncate) {
         throw new InputError(
-          `the text is ${t.ids.length} tokens long but the model takes at most ${max} positions: shorten it, or pass --truncate to keep the first ${max}`,
+          `the text is ${t.ids.length} tokens long but the model takes at most ${max} positions (${this.info.maxPositionsFrom}): shorten it, or pass --truncate to keep the first ${max}`,
         );
       }
       const keepLast = this.tokenizer?.addsSpecialTokens && !opts.ids ? 1 : 0;
@@ -439,12 +442,15 @@ export class LoadedModel {
   }
 
   // A run that ONNX Runtime refuses (an id outside the vocabulary, a shape it cannot take) is the
-  // input's fault far more often than ours: say what ONNX Runtime said.
+  // input's fault far more often than ours: say the likely cause, then what ONNX Runtime said.
   private async run(feeds: OrtFeeds, fetch: string[]): Promise<Record<string, OrtTensor>> {
     try {
       return await this.session.run(feeds, fetch);
     } catch (e) {
-      throw new InputError(`ONNX Runtime could not run ${basename(this.info.path)}: ${(e as Error).message}`);
+      const raw = (e as Error).message.split('\n')[0].slice(0, 400);
+      const idsInput = this.plan.inputs.find((i) => i.role === 'ids');
+      const positions = idsInput ? Number(feeds[idsInput.name]?.dims.at(-1)) : undefined;
+      throw new InputError(`ONNX Runtime could not run ${basename(this.info.path)}: ${likelyCause(raw, positions)} (ONNX Runtime said: ${raw})`);
     }
   }
 
@@ -652,4 +658,14 @@ export function packedHeadVectors(t: OrtTensor, positions: number, layout: NonNu
     for (let p = 0; p < positions; p++) data.set(src.subarray(p * width + from * D, p * width + from * D + D), (h * positions + p) * D);
   }
   return { heads, positions, dims: D, data };
+}
+
+/** What an ONNX Runtime error during a run most likely means for the input. */
+export function likelyCause(raw: string, positions: number | undefined): string {
+  if (/out of (data )?bounds|indices element|index .* is out of|invalid index/i.test(raw)) return "a token id falls outside the model's embedding table (a tokenizer of another vocabulary?)";
+  if (/unexpected input data type|type mismatch|expected: \(tensor\(|invalid.*type/i.test(raw)) return 'an input has a type the model does not take';
+  if (/broadcast|dimension|shape|size\(|does not match|mismatch|reshape|incompatible/i.test(raw)) {
+    return positions !== undefined ? `the input's length (${positions} positions) does not fit the graph: it is likely longer than the model was built for` : "an input's shape does not fit the graph";
+  }
+  return 'the model rejected the input';
 }

@@ -80,6 +80,13 @@ export class HfTokenizer implements TextTokenizer {
       out.tokens.push(piece);
       const special = this.specialIds.has(id);
       out.special.push(special);
+      // a special token written in the text ([MASK], <|endoftext|>) is found as written
+      const written = special ? text.indexOf(piece, f.origin[Math.min(cursor, f.text.length)]) : -1;
+      if (written >= 0 && written - f.origin[Math.min(cursor, f.text.length)] <= 8) {
+        out.offsets.push([written, written + piece.length]);
+        while (cursor < f.text.length && f.origin[cursor] < written + piece.length) cursor++;
+        continue;
+      }
       const surface = special ? '' : folded(surfaceOfPiece(this.decodedPiece(id, piece))).text;
       const at = surface ? f.text.indexOf(surface, cursor) : -1;
       // a piece is looked for near the cursor only: far matches are other words

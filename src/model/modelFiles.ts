@@ -158,6 +158,13 @@ export function tokenizerAt(path: string, config?: Record<string, unknown>): Tex
     const cfgPath = join(dirname(path), 'tokenizer_config.json');
     return new HfTokenizer(text, existsSync(cfgPath) ? readFileSync(cfgPath, 'utf8') : undefined);
   }
-  const lowerCase = config?.do_lower_case !== false;
-  return new WordPieceTokenizer(text, lowerCase);
+  // tokenizer_config.json and special_tokens_map.json beside the vocabulary say how it was used
+  const beside = (name: string): Record<string, unknown> => (existsSync(join(dirname(path), name)) ? jsonObject(join(dirname(path), name)) : {});
+  const tokenizerConfig = beside('tokenizer_config.json');
+  const map = beside('special_tokens_map.json');
+  const lowerCase = (tokenizerConfig.do_lower_case ?? config?.do_lower_case) !== false;
+  const named = (v: unknown): string[] => (typeof v === 'string' ? [v] : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? [(v as { content: string }).content] : []);
+  const configured = Object.entries(tokenizerConfig).filter(([k]) => k.endsWith('_token') || k === 'additional_special_tokens');
+  const specials = [...Object.values(map), ...configured.map(([, v]) => v)].flatMap((v) => (Array.isArray(v) ? v.flatMap(named) : named(v)));
+  return new WordPieceTokenizer(text, lowerCase, specials);
 }

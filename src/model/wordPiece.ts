@@ -88,7 +88,14 @@ export class WordPieceTokenizer implements TextTokenizer {
   private readonly clsId: number;
   private readonly sepId: number;
 
-  constructor(vocabText: string, private readonly lowerCase = true) {
+  /** special tokens written in a text are read as themselves, longest first */
+  private readonly specialTokens: string[];
+
+  constructor(
+    vocabText: string,
+    private readonly lowerCase = true,
+    extraSpecialTokens: readonly string[] = [],
+  ) {
     this.tokensById = vocabText.split(/\r?\n/);
     if (this.tokensById[this.tokensById.length - 1] === '') this.tokensById.pop();
     this.tokensById.forEach((t, id) => {
@@ -104,6 +111,9 @@ export class WordPieceTokenizer implements TextTokenizer {
     this.clsId = need('[CLS]');
     this.sepId = need('[SEP]');
     this.padId = this.vocab.get('[PAD]') ?? 0;
+    this.specialTokens = [...new Set(['[CLS]', '[SEP]', '[MASK]', '[PAD]', '[UNK]', ...extraSpecialTokens])]
+      .filter((t) => t && this.vocab.has(t))
+      .sort((a, b) => b.length - a.length);
   }
 
   idToToken(id: number): string {
@@ -116,7 +126,22 @@ export class WordPieceTokenizer implements TextTokenizer {
 
   encode(text: string): TokenizedText {
     const out: TokenizedText = { tokens: ['[CLS]'], ids: [this.clsId], offsets: [[0, 0]], special: [true] };
-    for (const w of basicWords(text, this.lowerCase)) this.pushPieces(w, out);
+    let from = 0;
+    const words = (end: number): void => {
+      for (const w of basicWords(text.slice(from, end), this.lowerCase)) this.pushPieces({ text: w.text, origin: w.origin.map((o) => o + from) }, out);
+    };
+    for (let at = 0; at < text.length; at++) {
+      const special = text[at] === '[' ? this.specialTokens.find((t) => text.startsWith(t, at)) : undefined;
+      if (!special) continue;
+      words(at);
+      out.tokens.push(special);
+      out.ids.push(this.vocab.get(special)!);
+      out.offsets.push([at, at + special.length]);
+      out.special.push(true);
+      from = at + special.length;
+      at = from - 1;
+    }
+    words(text.length);
     out.tokens.push('[SEP]');
     out.ids.push(this.sepId);
     out.offsets.push([text.length, text.length]);

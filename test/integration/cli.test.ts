@@ -100,7 +100,7 @@ test('a model with no attention at all', () => {
 test('bad texts and tokenizers: empty, too long, no tokenizer, a tokenizer of another model', () => {
   refuses(['analyze', '--model', 'demo', '--text', '   '], /the text is empty/);
   const long = Array(200).fill('word').join(' ');
-  refuses(['analyze', '--model', 'demo', '--text', long], /the text is 202 tokens long but the model takes at most 128 positions: shorten it, or pass --truncate/);
+  refuses(['analyze', '--model', 'demo', '--text', long], /the text is 202 tokens long but the model takes at most 128 positions \(config.json\): shorten it, or pass --truncate/);
   const cut = cli(['analyze', '--model', 'demo', '--text', long, '--truncate']);
   assert.equal(cut.code, 0, cut.stderr);
   assert.equal(JSON.parse(cut.stdout).tokens.length, 128);

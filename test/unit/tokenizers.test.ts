@@ -60,6 +60,23 @@ test('tokenizer.json gives the same ids as vocab.txt, with offsets found in the 
   assert.equal(hf.vocabSize, 30522);
 });
 
+test('special tokens written in the text are single tokens with their own characters (the masked-LM workflow)', () => {
+  const text = 'The capital of France is [MASK]. [SEP] Paris[UNK]';
+  for (const t of [new WordPieceTokenizer(vocabText).encode(text), new HfTokenizer(bertTokenizerJson()).encode(text)]) {
+    const at = t.tokens.indexOf('[MASK]');
+    assert.ok(at > 0, t.tokens.join(' '));
+    assert.equal(t.ids[at], 103);
+    assert.equal(text.slice(...t.offsets[at]), '[MASK]');
+    assert.equal(t.special[at], true);
+    assert.deepEqual(t.tokens.slice(at + 1, at + 3), ['.', '[SEP]']);
+    assert.equal(t.tokens.at(-2), '[UNK]');
+    assert.equal(text.slice(...t.offsets[t.tokens.length - 2]), '[UNK]');
+  }
+  // lower case does not reach inside a special token, and a token named by special_tokens_map.json counts too
+  const withExtra = new WordPieceTokenizer(vocabText, true, ['[unused1]']).encode('a [unused1] b [mask]');
+  assert.deepEqual(withExtra.tokens, ['[CLS]', 'a', '[unused1]', 'b', '[', 'mask', ']', '[SEP]']);
+});
+
 test('a broken tokenizer.json is reported as such', () => {
   assert.throws(() => new HfTokenizer('{not json'), /tokenizer.json is not valid JSON/);
 });

@@ -1,0 +1,105 @@
+// Where a model's files are and what they say: folder layouts of the tools that export models,
+// limits read from the graph when there is no config, special tokens in the text, and files
+// added beside a model after a first run.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { GraphBuilder } from '../../src/model/builder/onnxBuilder';
+import { TINY_FUSED_SHAPE, fusedAttentionModel } from '../../src/model/builder/fusedAttentionModels';
+import { LoadedModel } from '../../src/model/capture';
+import { modelFiles } from '../../src/model/modelFiles';
+import { ONNX_FLOAT, ONNX_INT64 } from '../../src/model/onnxGraph';
+import { EngineClient } from '../../src/engine/engineClient';
+import { ENGINE, SPECIMEN, TINY_BERT } from '../helpers/paths';
+
+process.env.ORT_DISABLE_TELEMETRY = '1';
+const scratch = mkdtempSync(join(tmpdir(), 'attention-lens-layouts-'));
+
+function folder(name: string, files: string[]): string {
+  const dir = join(scratch, name);
+  for (const f of files) {
+    mkdirSync(join(dir, f, '..'), { recursive: true });
+    writeFileSync(join(dir, f), f.endsWith('.onnx') ? fusedAttentionModel(TINY_FUSED_SHAPE, 'unfused').model : '{}');
+  }
+  return dir;
+}
+
+test('folder layouts: the full-precision model is chosen and the other files are listed', () => {
+  const optimum = folder('optimum', ['config.json', 'onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_q4.onnx']);
+  const chosen = modelFiles(optimum);
+  assert.equal(chosen.modelPath, join(optimum, 'onnx', 'model.onnx'));
+  assert.deepEqual(chosen.variants.map((v) => v.slice(optimum.length + 1)).sort(), ['onnx/model_fp16.onnx', 'onnx/model_q4.onnx', 'onnx/model_quantized.onnx']);
+  assert.equal(chosen.configPath, join(optimum, 'config.json'), "the config beside onnx/ is the model's");
+  const quantisedOnly = folder('quantised-only', ['onnx/model_quantized.onnx', 'onnx/model_fp16.onnx']);
+  assert.equal(modelFiles(quantisedOnly).modelPath, join(quantisedOnly, 'onnx', 'model_fp16.onnx'), 'fp16 before a quantised graph');
+  const merged = folder('merged', ['onnx/decoder_model.onnx', 'onnx/decoder_with_past_model.onnx', 'onnx/decoder_model_merged.onnx', 'onnx/decoder_model_merged_quantized.onnx']);
+  assert.equal(modelFiles(merged).modelPath, join(merged, 'onnx', 'decoder_model_merged.onnx'));
+  const plain = folder('plain', ['model.onnx', 'model_fp16.onnx']);
+  assert.equal(modelFiles(plain).modelPath, join(plain, 'model.onnx'));
+  const unrelated = folder('unrelated', ['vision.onnx', 'text.onnx']);
+  assert.throws(() => modelFiles(unrelated), /holds several ONNX models \(text.onnx, vision.onnx\): name one of them/);
+  const genai = folder('genai', ['decoder.onnx']);
+  writeFileSync(join(genai, 'genai_config.json'), JSON.stringify({ model: { decoder: { filename: 'missing.onnx' } } }));
+  assert.throws(() => modelFiles(genai), /genai_config.json names no decoder file that exists \(model.decoder.filename: "missing.onnx"\)/);
+});
+
+test('a model without config.json: the positions come from the graph, and the message says so', async () => {
+  const dir = join(scratch, 'no-config');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'model.onnx'), fusedAttentionModel(TINY_FUSED_SHAPE, 'unfused').model);
+  const m = await LoadedModel.load({ model: dir, executionProvider: 'cpu' });
+  assert.equal(m.info.maxPositions, TINY_FUSED_SHAPE.maxPositions);
+  await assert.rejects(
+    m.capture({ ids: Array.from({ length: 40 }, () => 3) }),
+    /the text is 40 tokens long but the model takes at most 32 positions \(the rows of the graph's position embedding\)/,
+  );
+  await m.release();
+});
+
+test('a raw ONNX Runtime error during a run is given its likely cause, with what ONNX Runtime said', async () => {
+  // position rows under a name no exporter uses: the limit cannot be known before the run
+  const g = new GraphBuilder('hidden limit');
+  const ids = g.input('input_ids', ONNX_INT64, ['batch', 'sequence']);
+  const seqLen = g.node('Slice', [g.node('Shape', [ids]), g.ints('one', [1], [1]), g.ints('two', [1], [2])]);
+  const x = g.node('Add', [
+    g.node('Gather', [g.floats('emb', [20, 4], new Float32Array(80).map((_, i) => Math.sin(i))), ids]),
+    g.node('Slice', [g.floats('table', [8, 4], new Float32Array(32).fill(0.1)), g.ints('zero', [1], [0]), seqLen, g.ints('axis', [1], [0])]),
+  ]);
+  g.node('Softmax', [g.node('MatMul', [x, g.node('Transpose', [x], { perm: [0, 2, 1] })])], { axis: -1 }, 'scores');
+  g.output('scores_output', ONNX_FLOAT, ['batch', 'sequence', 'sequence']);
+  const path = join(scratch, 'hidden-limit.onnx');
+  writeFileSync(path, g.encode().model);
+  const m = await LoadedModel.load({ model: path, executionProvider: 'cpu' });
+  assert.equal(m.info.maxPositions, null);
+  await assert.rejects(
+    m.capture({ ids: Array.from({ length: 12 }, () => 3) }),
+    /could not run hidden-limit.onnx: the input's length \(12 positions\) does not fit the graph: it is likely longer than the model was built for \(ONNX Runtime said: .+\)/,
+  );
+  await m.release();
+});
+
+test('[MASK] written in the text is one token, and its row is captured', async () => {
+  const m = await LoadedModel.load({ model: TINY_BERT, executionProvider: 'cpu' });
+  const cap = await m.capture({ text: 'the capital of france is [MASK].' });
+  assert.deepEqual(cap.tokens, ['[CLS]', 'the', 'capital', 'of', 'france', 'is', '[MASK]', '.', '[SEP]']);
+  assert.equal(cap.inputIds[6], 103);
+  await m.release();
+});
+
+test('a tokenizer added beside a model after a first run is used on the next', async () => {
+  const dir = join(scratch, 'tokenizer-later');
+  mkdirSync(dir);
+  copyFileSync(join(SPECIMEN, 'model.onnx'), join(dir, 'model.onnx'));
+  const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 60_000 });
+  const load = { model: dir, executionProvider: 'cpu' as const };
+  try {
+    await assert.rejects(engine.capture(load, { text: 'the fox' }), /no tokenizer beside it/);
+    copyFileSync(join(SPECIMEN, 'vocab.txt'), join(dir, 'vocab.txt'));
+    const cap = await engine.capture(load, { text: 'the fox' });
+    assert.deepEqual(cap.tokens.slice(1, -1), ['the', 'fox']);
+  } finally {
+    engine.dispose();
+  }
+});
