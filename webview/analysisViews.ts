@@ -4,7 +4,7 @@ import Plotly from 'plotly.js-dist';
 import type { CaptureSummary, HeadSummary } from '../src/protocol';
 import { heatColorscale, plotLayout } from './theme';
 
-type Stat = 'entropyNats' | 'toCls' | 'toSep' | 'toPunct' | 'toPrev' | 'toNext' | 'toSelf' | 'span90' | 'meanDistance';
+type Stat = 'entropyNats' | 'toCls' | 'toSep' | 'toPunct' | 'toPrev' | 'toNext' | 'toSelf' | 'toFirst' | 'sinkMass' | 'span90' | 'meanDistance';
 
 /** The statistics the overview can colour by: the head analysis's, and each lab method's recall. */
 export function overviewStatistics(s: CaptureSummary): { key: string; label: string }[] {
@@ -26,6 +26,8 @@ const STATISTICS: { key: Stat; label: string }[] = [
   { key: 'toPrev', label: 'to previous' },
   { key: 'toNext', label: 'to next' },
   { key: 'toSelf', label: 'to self' },
+  { key: 'toFirst', label: 'to first token (sink)' },
+  { key: 'sinkMass', label: 'mass left to a sink' },
   { key: 'span90', label: 'span 90%' },
   { key: 'meanDistance', label: 'mean distance' },
 ];
@@ -54,7 +56,8 @@ const describe = (h: HeadSummary): string =>
   `layer ${h.layer} head ${h.head}: ${h.labels.join(', ') || 'no label'}<br>` +
   `entropy ${h.entropyNats.toFixed(2)} / ${h.uniformEntropyNats.toFixed(2)} nats<br>` +
   `[CLS] ${h.toCls.toFixed(2)} · [SEP] ${h.toSep.toFixed(2)} · punct ${h.toPunct.toFixed(2)}<br>` +
-  `prev ${h.toPrev.toFixed(2)} · next ${h.toNext === null ? '–' : h.toNext.toFixed(2)} · self ${h.toSelf.toFixed(2)}<br>` +
+  `prev ${h.toPrev.toFixed(2)} · next ${h.toNext === null ? '–' : h.toNext.toFixed(2)} · self ${h.toSelf.toFixed(2)} · first ${h.toFirst.toFixed(2)}` +
+  `${h.sinkMass > 1e-4 ? ` · sink ${h.sinkMass.toFixed(3)}` : ''}<br>` +
   `span 50/90/99% ${h.span50}/${h.span90}/${h.span99} · mean distance ${h.meanDistance.toFixed(1)}`;
 
 /** The overview grid; clicking a cell calls onHead. */

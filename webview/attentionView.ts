@@ -154,7 +154,7 @@ function show(view: (typeof VIEWS)[number]): void {
   const done = (p: Promise<unknown>): void => void p.then(() => root.setAttribute('data-ready', view));
   root.removeAttribute('data-ready');
   const heads = s.analysis?.heads ?? [];
-  const statKeys = ['toCls', 'toSep', 'toPunct', 'toPrev', 'toNext', 'toSelf', 'entropyNats', 'uniformEntropyNats', 'meanDistance', 'span50', 'span90', 'span99', 'span90Max'] as const;
+  const statKeys = ['toCls', 'toSep', 'toPunct', 'toPrev', 'toNext', 'toSelf', 'toFirst', 'sinkMass', 'entropyNats', 'uniformEntropyNats', 'meanDistance', 'span50', 'span90', 'span99', 'span90Max'] as const;
   const headRows = (): (string | number | null)[][] => [['layer', 'head', ...statKeys, 'labels'], ...heads.map((h) => [h.layer, h.head, ...statKeys.map((k) => h[k]), h.labels.join(' ')])];
   if (view === 'head') {
     root.appendChild(

@@ -28,7 +28,7 @@ export interface AttentionAnalysis {
   texts: number;
 }
 
-const STAT_KEYS = ['toCls', 'toSep', 'toPunct', 'toPrev', 'toNext', 'toSelf', 'entropyNats', 'uniformEntropyNats', 'meanDistance', 'span50', 'span90', 'span99', 'span90Max'] as const;
+const STAT_KEYS = ['toCls', 'toSep', 'toPunct', 'toPrev', 'toNext', 'toSelf', 'toFirst', 'sinkMass', 'entropyNats', 'uniformEntropyNats', 'meanDistance', 'span50', 'span90', 'span99', 'span90Max'] as const;
 
 /** The layers and token roles that a capture is analysed over: its pieces, or its words. */
 function analysedLayers(capture: AttentionCapture, wordLevel: boolean): { layers: LayerAttention[]; tokens: string[] } {

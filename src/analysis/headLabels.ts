@@ -20,6 +20,8 @@ export function headLabels(s: Omit<HeadStats, 'labels' | 'layer' | 'head'>, n: n
   if (s.toCls >= MAJORITY) labels.push('[CLS]');
   if (s.toSep >= MAJORITY) labels.push('[SEP]');
   if (s.toPunct >= MAJORITY) labels.push('punctuation');
+  // a causal head parked on the first position: the attention sink (an encoder's is its [CLS])
+  if (s.toNext === null && s.toFirst >= MAJORITY && s.toCls < MAJORITY) labels.push('sink');
   const positional = labels.some((l) => l === 'previous' || l === 'next' || l === 'self');
   if (!positional && !labels.includes('broad') && s.span90 <= localSpan(n)) labels.push('local');
   return labels;

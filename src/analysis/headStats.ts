@@ -24,6 +24,10 @@ export interface HeadStats {
   /** null for causal attention: the next token is masked, never attended */
   toNext: number | null;
   toSelf: number;
+  /** attention to the first position: the attention sink of decoders (Xiao et al. 2023) */
+  toFirst: number;
+  /** the mass a row leaves to a sink outside the keys (smooth softmax, head sinks): 1 - its sum */
+  sinkMass: number;
   entropyNats: number;
   uniformEntropyNats: number;
   meanDistance: number;
@@ -93,6 +97,8 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
   let entropy = 0;
   let uniform = 0;
   let span90Max = 0;
+  let toFirst = 0;
+  let missing = 0;
   for (let first = 0; first < n; first += blockRows) {
     const last = Math.min(n, first + blockRows);
     if (space) space.block.set(probs.subarray(offset + first * n, offset + last * n));
@@ -120,6 +126,8 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
         for (let k = 0; k < roles.punct.length; k++) punct += probs[at + roles.punct[k]];
       }
       const cum = prefix[keys];
+      toFirst += probs[at];
+      missing += 1 - cum;
       // This query's 90% span: the smallest distance d whose window [i - d, i + d] holds 0.9 of its
       // mass. Only the largest counts, so a query whose window of the largest so far holds 0.9 is done.
       if (cum >= SPAN_COVERAGE && windowMass(prefix, i, keys, span90Max) < SPAN_COVERAGE) {
@@ -155,6 +163,9 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
     toPrev: n > 1 ? offsetMass[n - 2] / n : 0,
     toNext: roles.causal ? null : n > 1 ? offsetMass[n] / n : 0,
     toSelf: offsetMass[n - 1] / n,
+    toFirst: toFirst / n,
+    // rounding leaves a softmax's rows within about 1e-7 of 1
+    sinkMass: Math.max(0, missing / n),
     entropyNats: entropy / n,
     uniformEntropyNats: uniform / n,
     meanDistance: distanceSum / n,

@@ -68,15 +68,40 @@ test('causal attention: the next token is not counted, entropy and baseline over
   assert.equal(s.toNext, null);
   close(s.uniformEntropyNats, (Math.log(1) + Math.log(2) + Math.log(3)) / 3);
   close(s.toPrev, (0.5 + 0.3) / 3);
+  close(s.toFirst, (1 + 0.5 + 0.2) / 3);
+  close(s.sinkMass, 0);
+});
+
+test('attention to the first position and the mass a sink takes, on both the causal and the bidirectional pass', () => {
+  // rows that sum to 0.9: a tenth of each row goes to a sink outside the keys
+  const sunk = [
+    [0.9, 0, 0],
+    [0.6, 0.3, 0],
+    [0.5, 0.2, 0.2],
+  ];
+  const causal = headStats(layer([sunk]).probs, 0, 3, tokenRoles(['a', 'b', 'c'], true), new Float64Array(5));
+  close(causal.toFirst, (0.9 + 0.6 + 0.5) / 3);
+  close(causal.sinkMass, 0.1, 1e-6);
+  const both = [
+    [0.3, 0.3, 0.3],
+    [0.7, 0.1, 0.1],
+    [0.8, 0.05, 0.05],
+  ];
+  const bidirectional = headStats(layer([both]).probs, 0, 3, tokenRoles(['a', 'b', 'c'], false), new Float64Array(5));
+  close(bidirectional.toFirst, (0.3 + 0.7 + 0.8) / 3, 1e-6);
+  close(bidirectional.sinkMass, 0.1, 1e-6);
 });
 
 test('labels: majority targets, broad by a share of log n, local by a short span', () => {
-  const base = { toCls: 0, toSep: 0, toPunct: 0, toPrev: 0, toNext: 0, toSelf: 0, entropyNats: 0.1, uniformEntropyNats: Math.log(128), meanDistance: 1, span50: 1, span90: 2, span99: 5, span90Max: 4 };
+  const base = { toCls: 0, toSep: 0, toPunct: 0, toPrev: 0, toNext: 0 as number | null, toSelf: 0, toFirst: 0, sinkMass: 0, entropyNats: 0.1, uniformEntropyNats: Math.log(128), meanDistance: 1, span50: 1, span90: 2, span99: 5, span90Max: 4 };
   assert.deepEqual(headLabels({ ...base, toPrev: 0.9 }, 128), ['previous']);
   assert.deepEqual(headLabels({ ...base, entropyNats: 3.9 }, 128), ['broad']);
   assert.deepEqual(headLabels({ ...base, entropyNats: 3.7 }, 128), ['local']);
   assert.deepEqual(headLabels({ ...base, toSep: 0.6, span90: 60 }, 128), ['[SEP]']);
   assert.deepEqual(headLabels({ ...base, span90: 60 }, 128), []);
+  // a causal head on the first position is a sink; an encoder's is its [CLS]
+  assert.deepEqual(headLabels({ ...base, toNext: null, toFirst: 0.8, span90: 60 }, 128), ['sink']);
+  assert.deepEqual(headLabels({ ...base, toNext: null, toFirst: 0.8, toCls: 0.8, span90: 60 }, 128), ['[CLS]']);
 });
 
 test('head distance: Jensen-Shannon with 0.999 A + 0.001 / n, summed over queries; MDS is deterministic', () => {
