@@ -3,6 +3,7 @@
 // and their Q and K operands.
 import { ModelRewrite, OnnxModel, OnnxNode, nodeWithIntAttribute } from './onnxGraph';
 import { FUSED_OPS, fusedTap } from './fusedAttention';
+import { ifTaps } from './subgraphTaps';
 
 /** One attention layer as found in the graph. */
 export interface AttentionTap {
@@ -47,6 +48,8 @@ export interface AttentionSiteInfo {
   unfused?: boolean;
   /** Q and K as tapped are before a rotation the op applies */
   unrotatedVectors?: boolean;
+  /** the If node whose branches hold this layer (a merged decoder) */
+  inBranch?: string;
 }
 
 export interface FusedAttention {
@@ -121,6 +124,10 @@ export function attentionSites(model: OnnxModel): AttentionSites {
       });
     } else if (n.opType === 'Attention' && n.domain === '' && n.inputs.length >= 2) {
       taps.push(standardAttentionTap(n, index, taps.length));
+    } else if (n.opType === 'If' && n.domain === '') {
+      const inside = ifTaps(model, n, index, attentionSites);
+      taps.push(...inside.taps);
+      fused.push(...inside.fused);
     } else if (FUSED_OPS.has(n.opType) && n.domain !== '') {
       const found = fusedTap(model, n, index, layerNameOfNode(n.name, `attention ${taps.length}`));
       if ('reason' in found) fused.push({ name: n.name || n.outputs[0], opType: n.opType, domain: n.domain, reason: found.reason });

@@ -10,7 +10,7 @@ import { InputError } from './inputError';
 import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
 import { InputPlan, PlannedInput, concreteDims, inputPlan } from './modelInputs';
 import { ModelRewrite, OnnxModel, onnxModel, rewrittenModelBytes } from './onnxGraph';
-import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, createSession, floatTensor, intTensor, tensorFloats, zeroTensor } from './ortSession';
+import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, boolTensor, createSession, floatTensor, intTensor, tensorFloats, zeroTensor } from './ortSession';
 import { checkedRewrite } from './rewriteCheck';
 import { TextTokenizer, TokenizedText } from './tokenizerTypes';
 import { seededNormals } from '../analysis/seededRandom';
@@ -476,6 +476,9 @@ export class LoadedModel {
           break;
         case 'past':
           feeds[input.name] = cache.get(input.name) ?? zeroTensor(input.type, dims);
+          break;
+        case 'cacheBranch':
+          feeds[input.name] = boolTensor([past > 0], dims);
           break;
         case 'hidden':
         case 'weight':

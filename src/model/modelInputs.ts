@@ -7,7 +7,7 @@ export interface InputMetadata {
   shape: readonly (number | string)[];
 }
 
-export type InputRole = 'ids' | 'mask' | 'tokenType' | 'position' | 'past' | 'hidden' | 'weight';
+export type InputRole = 'ids' | 'mask' | 'tokenType' | 'position' | 'past' | 'hidden' | 'weight' | 'cacheBranch';
 
 export interface PlannedInput extends InputMetadata {
   role: InputRole;
@@ -46,6 +46,9 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
       else if (/token_type|segment/.test(name)) role = 'tokenType';
       else if (/position/.test(name)) role = 'position';
       else if (!ids && (/ids|^input/.test(name) || m.shape.length === 2)) role = 'ids';
+    } else if (m.type === 'bool' && /use_cache/.test(name)) {
+      // a merged decoder's choice of branch: with the cache or without it
+      role = 'cacheBranch';
     } else if (isFloat(m.type)) {
       if (/past|cache/.test(name)) role = 'past';
       else if (m.shape.length === 3 && typeof m.shape[1] !== 'number') role = 'hidden';

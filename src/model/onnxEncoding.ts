@@ -2,11 +2,12 @@
 // rewrites that expose or unfuse attention in a tapped copy.
 import { MessageWriter } from './protobufWire';
 
-export type AttrValue = number | number[] | string | { float: number } | { floats: number[] };
+export type AttrValue = number | number[] | string | { float: number } | { floats: number[] } | { graph: Uint8Array };
 
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_STRING = 3;
+const ATTR_GRAPH = 5;
 const ATTR_FLOATS = 6;
 const ATTR_INTS = 7;
 
@@ -19,6 +20,7 @@ export function attributeMessage(name: string, v: AttrValue): MessageWriter {
     for (const x of v) a.int(8, x);
     return a;
   }
+  if ('graph' in v) return a.int(20, ATTR_GRAPH).bytes(6, v.graph);
   if ('floats' in v) {
     a.int(20, ATTR_FLOATS);
     for (const x of v.floats) a.float(7, x);

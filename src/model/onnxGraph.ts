@@ -27,6 +27,8 @@ export interface OnnxAttribute {
   f?: number;
   s?: string;
   ints?: number[];
+  /** an encoded GraphProto (the branches of If, the bodies of Loop and Scan) */
+  g?: Uint8Array;
 }
 
 export interface OnnxNode {
@@ -60,17 +62,21 @@ export interface OnnxInitializer {
   external?: ExternalDataRef;
 }
 
-export interface OnnxModel {
-  bytes: Uint8Array;
-  irVersion: number;
-  producer: string;
-  opsets: Map<string, number>;
+/** A GraphProto's structure: the main graph, or a subgraph held by a node's attribute. */
+export interface OnnxGraph {
   nodes: OnnxNode[];
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
   initializers: Map<string, OnnxInitializer>;
   /** types and shapes the exporter recorded for intermediate tensors */
   valueInfo: Map<string, OnnxValueInfo>;
+}
+
+export interface OnnxModel extends OnnxGraph {
+  bytes: Uint8Array;
+  irVersion: number;
+  producer: string;
+  opsets: Map<string, number>;
   hasLocalFunctions: boolean;
 }
 
@@ -85,6 +91,7 @@ function decodeAttribute(buf: Uint8Array, start: number, end: number): OnnxAttri
     else if (f.field === 3) a.i = fieldInt64(buf, f);
     else if (f.field === 4) a.s = fieldString(buf, f);
     else if (f.field === 8) pushInt64s(buf, f, (a.ints ??= []));
+    else if (f.field === 6 && f.wire === WIRE_BYTES) a.g = buf.subarray(f.start, f.end);
   }
   return a;
 }
@@ -167,6 +174,34 @@ function graphField(buf: Uint8Array): WireField | undefined {
   return graph;
 }
 
+function decodeGraph(buf: Uint8Array, start: number, end: number, into: OnnxGraph): void {
+  for (const f of wireFields(buf, start, end)) {
+    if (f.wire !== WIRE_BYTES) continue;
+    if (f.field === 1) into.nodes.push(decodeNode(buf, f.start, f.end));
+    else if (f.field === 11) into.inputs.push(decodeValueInfo(buf, f.start, f.end));
+    else if (f.field === 12) into.outputs.push(decodeValueInfo(buf, f.start, f.end));
+    else if (f.field === 13) {
+      const v = decodeValueInfo(buf, f.start, f.end);
+      into.valueInfo.set(v.name, v);
+    } else if (f.field === 5) {
+      const init = decodeInitializer(buf, f.start, f.end);
+      into.initializers.set(init.name, init);
+    }
+  }
+}
+
+/** The structure of a subgraph (an If branch, a Loop body) from its encoded GraphProto. */
+export function subgraph(bytes: Uint8Array): OnnxGraph {
+  const g: OnnxGraph = { nodes: [], inputs: [], outputs: [], initializers: new Map(), valueInfo: new Map() };
+  try {
+    decodeGraph(bytes, 0, bytes.length, g);
+  } catch (e) {
+    if (e instanceof ProtobufError) throw new ModelFormatError(`a subgraph of the model is damaged (${e.message})`);
+    throw e;
+  }
+  return g;
+}
+
 /** Decodes the model's structure; throws ModelFormatError with what is wrong. */
 export function onnxModel(bytes: Uint8Array, what = 'the file'): OnnxModel {
   if (bytes.length === 0) throw new ModelFormatError(`${what} is empty (0 bytes): not an ONNX model`);
@@ -202,20 +237,7 @@ export function onnxModel(bytes: Uint8Array, what = 'the file'): OnnxModel {
     if (!graph || model.irVersion <= 0 || model.irVersion > 100) {
       throw new ModelFormatError(`${what} is not an ONNX model: no ModelProto with an IR version and a graph`);
     }
-    for (const f of wireFields(bytes, graph.start, graph.end)) {
-      if (f.wire !== WIRE_BYTES) continue;
-      if (f.field === 1) model.nodes.push(decodeNode(bytes, f.start, f.end));
-      else if (f.field === 11) model.inputs.push(decodeValueInfo(bytes, f.start, f.end));
-      else if (f.field === 12) model.outputs.push(decodeValueInfo(bytes, f.start, f.end));
-      else if (f.field === 13) {
-        const v = decodeValueInfo(bytes, f.start, f.end);
-        model.valueInfo.set(v.name, v);
-      }
-      else if (f.field === 5) {
-        const init = decodeInitializer(bytes, f.start, f.end);
-        model.initializers.set(init.name, init);
-      }
-    }
+    decodeGraph(bytes, graph.start, graph.end, model);
   } catch (e) {
     if (e instanceof ProtobufError) {
       throw new ModelFormatError(`${what} is not a readable ONNX model (damaged or truncated protobuf: ${e.message})`);
@@ -251,9 +273,20 @@ export function rewrittenModelBytes(model: OnnxModel, rewrite: ModelRewrite): Ui
   const buf = model.bytes;
   const graph = graphField(buf);
   if (!graph) throw new ModelFormatError('the model has no graph');
+  const g = rewrittenGraph(buf.subarray(graph.start, graph.end), rewrite);
+  const m = new MessageWriter();
+  for (const f of wireFields(buf)) {
+    if (f.tagStart === graph.tagStart) m.message(7, g);
+    else m.raw(buf.subarray(f.tagStart, f.end));
+  }
+  return m.finish();
+}
+
+/** An encoded GraphProto with nodes replaced, initializers inlined or added, outputs and types added. */
+export function rewrittenGraph(buf: Uint8Array, rewrite: ModelRewrite): MessageWriter {
   const g = new MessageWriter();
   let nodeIndex = 0;
-  for (const f of wireFields(buf, graph.start, graph.end)) {
+  for (const f of wireFields(buf)) {
     const whole = buf.subarray(f.tagStart, f.end);
     if (f.field === 1 && f.wire === WIRE_BYTES) {
       const replacement = rewrite.nodeBytes?.get(nodeIndex++);
@@ -282,12 +315,20 @@ export function rewrittenModelBytes(model: OnnxModel, rewrite: ModelRewrite): Ui
     g.message(13, new MessageWriter().string(1, name).message(2, new MessageWriter().message(1, tensorType)));
   }
   for (const name of rewrite.extraOutputs) g.message(12, namedValueInfo(name));
-  const m = new MessageWriter();
-  for (const f of wireFields(buf)) {
-    if (f.tagStart === graph.tagStart) m.message(7, g);
-    else m.raw(buf.subarray(f.tagStart, f.end));
+  return g;
+}
+
+/** Re-encodes a node with some of its graph attributes replaced and outputs appended. */
+export function nodeWithGraphs(node: OnnxNode, graphs: Map<string, Uint8Array>, extraOutputs: readonly string[]): Uint8Array {
+  const w = new MessageWriter();
+  for (const f of wireFields(node.bytes)) {
+    if (f.field === 5 && graphs.has(decodeAttribute(node.bytes, f.start, f.end).name)) continue;
+    w.raw(node.bytes.subarray(f.tagStart, f.end));
   }
-  return m.finish();
+  for (const o of extraOutputs) w.string(2, o);
+  const ATTRIBUTE_GRAPH = 5;
+  for (const [name, g] of graphs) w.message(5, new MessageWriter().string(1, name).int(20, ATTRIBUTE_GRAPH).bytes(6, g));
+  return w.finish();
 }
 
 /** Re-encodes a node with one integer attribute set (replacing any of that name) and, if given, its outputs replaced. */

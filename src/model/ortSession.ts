@@ -69,6 +69,10 @@ export function floatTensor(values: Float32Array, dims: number[]): ort.Tensor {
   return new ort.Tensor('float32', values, dims);
 }
 
+export function boolTensor(values: readonly boolean[], dims: number[]): ort.Tensor {
+  return new ort.Tensor('bool', Uint8Array.from(values, (v) => (v ? 1 : 0)), dims);
+}
+
 /** A tensor of zeros of a float type ONNX Runtime names ('float32', 'float16'): empty caches, static caches. */
 export function zeroTensor(type: string, dims: number[]): ort.Tensor {
   const count = dims.reduce((a, b) => a * b, 1);

@@ -25,10 +25,14 @@ export class GraphBuilder {
   private counter = 0;
   private readonly domains = new Set<string>();
 
-  constructor(private readonly name: string) {}
+  /** `namePrefix` starts every generated name: a subgraph's names stay apart from the outer graph's */
+  constructor(
+    private readonly name: string,
+    private readonly namePrefix = '',
+  ) {}
 
   private fresh(prefix: string): string {
-    return `${prefix}_${this.counter++}`;
+    return `${this.namePrefix}${prefix}_${this.counter++}`;
   }
 
   input(name: string, elemType: number, dims: (number | string)[]): string {
@@ -67,17 +71,34 @@ export class GraphBuilder {
     return this.nodeOutputs(opType, inputs, attrs, name, outputCount, domain)[0];
   }
 
-  /** Adds a node and returns all its outputs' names; an empty name in `outputs` leaves that optional output out. */
-  nodeOutputs(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, name?: string, outputCount = 1, domain?: string): string[] {
+  /** Adds a node and returns all its outputs' names: `outputs` of them named after the node, or the names given. */
+  nodeOutputs(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, name?: string, outputs: number | string[] = 1, domain?: string): string[] {
     const nodeName = name ?? this.fresh(opType);
-    const outputs = Array.from({ length: outputCount }, (_, i) => (i === 0 ? `${nodeName}_output` : `${nodeName}_output_${i}`));
+    if (typeof outputs === 'number') outputs = Array.from({ length: outputs }, (_, i) => (i === 0 ? `${nodeName}_output` : `${nodeName}_output_${i}`));
     if (domain) this.domains.add(domain);
     this.nodes.push(encodedNode({ opType, inputs, outputs, name: nodeName, domain, attributes: attrs }));
     return outputs;
   }
 
+  /** The graph alone, as an encoded GraphProto: the branch of an If, with its own weights inline. */
+  subgraph(): Uint8Array {
+    return this.graphProto({}).graph.finish();
+  }
+
   /** The encoded model; weights of at least `externalMinBytes` go to `externalLocation` when given. */
   encode(opts: { opset?: number; externalLocation?: string; externalMinBytes?: number } = {}): EncodedModel {
+    const { graph, externalData } = this.graphProto(opts);
+    const m = new MessageWriter()
+      .int(1, 8)
+      .string(2, 'attention-lens')
+      .string(3, '1')
+      .message(8, new MessageWriter().string(1, '').int(2, opts.opset ?? 17));
+    for (const d of this.domains) m.message(8, new MessageWriter().string(1, d).int(2, 1));
+    m.message(7, graph);
+    return { model: m.finish(), externalData };
+  }
+
+  private graphProto(opts: { externalLocation?: string; externalMinBytes?: number }): { graph: MessageWriter; externalData?: Uint8Array } {
     const g = new MessageWriter();
     for (const n of this.nodes) g.bytes(1, n);
     g.string(2, this.name);
@@ -102,13 +123,6 @@ export class GraphBuilder {
     }
     for (const i of this.inputs) g.message(11, i);
     for (const o of this.outputs) g.message(12, o);
-    const m = new MessageWriter()
-      .int(1, 8)
-      .string(2, 'attention-lens')
-      .string(3, '1')
-      .message(8, new MessageWriter().string(1, '').int(2, opts.opset ?? 17));
-    for (const d of this.domains) m.message(8, new MessageWriter().string(1, d).int(2, 1));
-    m.message(7, g);
     let externalData: Uint8Array | undefined;
     if (external.length) {
       externalData = new Uint8Array(externalOffset);
@@ -118,7 +132,7 @@ export class GraphBuilder {
         o += e.length;
       }
     }
-    return { model: m.finish(), externalData };
+    return { graph: g, externalData };
   }
 }
 

@@ -1,0 +1,67 @@
+// Attention inside the branches of an If: merged decoders (optimum's decoder_model_merged.onnx,
+// transformers.js) hold one decoder without a cache and one with it, chosen by use_cache_branch.
+// Each branch's attention is tapped as a graph of its own and lifted to the main graph through
+// new outputs of both branches and of the If: layer k of one branch pairs with layer k of the
+// other, so the If's outputs carry whichever branch ran.
+import type { AttentionSites, AttentionTap, FusedAttention } from './attentionTap';
+import { ModelRewrite, OnnxModel, OnnxNode, nodeWithGraphs, rewrittenGraph, subgraph } from './onnxGraph';
+
+/** A branch as a model of its own: its nodes, and the outer graph's weights and inputs it may read. */
+function branchModel(model: OnnxModel, bytes: Uint8Array): OnnxModel {
+  const g = subgraph(bytes);
+  return {
+    ...model,
+    nodes: g.nodes,
+    inputs: [...model.inputs, ...g.inputs],
+    outputs: g.outputs,
+    initializers: new Map([...model.initializers, ...g.initializers]),
+    valueInfo: new Map([...model.valueInfo, ...g.valueInfo]),
+  };
+}
+
+/** The encoded branch with its taps' rewrites and, as new outputs, what each lifted layer reads. */
+function tappedBranch(bytes: Uint8Array, taps: AttentionTap[], lifted: string[][]): Uint8Array {
+  const rewrite: ModelRewrite = {
+    extraOutputs: lifted.flat(),
+    nodeBytes: new Map(taps.flatMap((t) => (t.replace ? [[t.replace.node, t.replace.with] as const] : []))),
+    initializers: taps.flatMap((t) => t.initializers ?? []),
+    valueTypes: new Map(taps.flatMap((t) => t.valueTypes ?? [])),
+  };
+  return rewrittenGraph(bytes, rewrite).finish();
+}
+
+export function ifTaps(model: OnnxModel, n: OnnxNode, index: number, sitesOf: (m: OnnxModel) => AttentionSites): { taps: AttentionTap[]; fused: FusedAttention[] } {
+  const thenBytes = n.attributes.get('then_branch')?.g;
+  const elseBytes = n.attributes.get('else_branch')?.g;
+  if (!thenBytes || !elseBytes) return { taps: [], fused: [] };
+  const thenSites = sitesOf(branchModel(model, thenBytes));
+  const elseSites = sitesOf(branchModel(model, elseBytes));
+  const fused = [...elseSites.fused, ...thenSites.fused];
+  const [a, b] = [elseSites.taps, thenSites.taps];
+  if (a.length === 0 && b.length === 0) return { taps: [], fused };
+  const ifName = n.name || n.outputs[0];
+  if (a.length !== b.length) {
+    const reason = `its branches hold different numbers of attention layers (${a.length} without the condition, ${b.length} with it), so they cannot be paired`;
+    return { taps: [], fused: [...fused, { name: ifName, opType: 'If', domain: 'ai.onnx', reason }] };
+  }
+  // Per layer: the probabilities, and the query and key where both branches have them.
+  const withVectors = a.map((t, k) => !!(t.queryTensor && t.keyTensor && b[k].queryTensor && b[k].keyTensor));
+  const lift = (taps: AttentionTap[]): string[][] => taps.map((t, k) => (withVectors[k] ? [t.probsTensor, t.queryTensor!, t.keyTensor!] : [t.probsTensor]));
+  const names = a.map((_, k) => (withVectors[k] ? ['probs', 'query', 'key'] : ['probs']).map((what) => `${ifName}/attention_lens/${k}/${what}`));
+  const graphs = new Map([
+    ['else_branch', tappedBranch(elseBytes, a, lift(a))],
+    ['then_branch', tappedBranch(thenBytes, b, lift(b))],
+  ]);
+  const taps = a.map((t, k): AttentionTap => ({
+    name: t.name,
+    softmaxNode: t.softmaxNode,
+    probsTensor: names[k][0],
+    ...(withVectors[k] ? { queryTensor: names[k][1], keyTensor: names[k][2] } : { queryTensor: undefined, keyTensor: undefined }),
+    keyOperandIsTransposed: t.keyOperandIsTransposed,
+    packedVectors: t.packedVectors,
+    // the If is rewritten once, with the first of its layers
+    ...(k === 0 ? { replace: { node: index, with: [nodeWithGraphs(n, graphs, names.flat())] } } : {}),
+    site: { ...t.site, inBranch: ifName },
+  }));
+  return { taps, fused };
+}
