@@ -55,6 +55,8 @@ export interface CaptureSource {
   model: string;
   /** the text shown in the heatmaps (a corpus's first text) */
   text: string;
+  /** token ids given instead of a text, for a model without a tokenizer */
+  ids?: number[];
   layers?: number[];
   /** a corpus file or folder whose texts the statistics average */
   corpus?: string;

@@ -86,7 +86,49 @@ function selectedText(): string | undefined {
   return editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : undefined;
 }
 
+/** What the model reads: a text or, for a model without a tokenizer, token ids. */
+interface AnalysisInput {
+  text: string;
+  ids?: number[];
+}
+
 const askedText = (): Thenable<string | undefined> => vscode.window.showInputBox({ title: 'Attention Lens: text to analyze', value: DEFAULT_TEXT });
+
+/**
+ * The model is loaded (in the engine) before anything is asked, so that a model that cannot be
+ * analysed says so first; one without a tokenizer is given token ids instead of a text.
+ */
+async function askedInput(ctx: AnalysisContext, modelPath: string, selected?: string): Promise<AnalysisInput | undefined> {
+  if (!(await trusted(modelPath, ctx))) return undefined;
+  let info;
+  try {
+    info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Attention Lens: loading ${basename(modelPath)}` }, () =>
+      ctx.engine.load({ model: modelPath, executionProvider: executionProvider() }),
+    );
+  } catch (e) {
+    ctx.log.error(`${modelPath}: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Attention Lens: ${(e as Error).message}`, 'Show Log').then((choice) => choice && ctx.log.show());
+    return undefined;
+  }
+  if (info.tokenizer) {
+    const text = selected ?? (await askedText());
+    return text ? { text } : undefined;
+  }
+  const vocab = info.vocabSize;
+  const ids = await vscode.window.showInputBox({
+    title: `Attention Lens: ${basename(info.path)} has no tokenizer beside it: token ids to analyze (comma-separated)`,
+    value: Array.from({ length: 8 }, (_, i) => i + 1).join(', '),
+    validateInput: (v) => {
+      const parsed = v.split(',').map((x) => Number(x.trim()));
+      if (parsed.some((x) => !Number.isInteger(x) || x < 0)) return 'comma-separated non-negative integers, such as 1, 5, 9';
+      if (vocab !== null && parsed.some((x) => x >= vocab)) return `ids below ${vocab}, the model's vocabulary`;
+      return undefined;
+    },
+  });
+  if (!ids) return undefined;
+  const parsed = ids.split(',').map((x) => Number(x.trim()));
+  return { text: parsed.join(' '), ids: parsed };
+}
 
 /** In an untrusted workspace no model of the workspace runs: say why and offer to trust it. */
 async function trusted(modelPath: string, ctx: AnalysisContext): Promise<boolean> {
@@ -155,12 +197,12 @@ async function withEngine(
   });
 }
 
-export function runAnalysis(ctx: AnalysisContext, modelPath: string, text: string, opts: { askLayers: boolean; lab?: LabOptions }): Promise<void> {
+export function runAnalysis(ctx: AnalysisContext, modelPath: string, input: AnalysisInput, opts: { askLayers: boolean; lab?: LabOptions }): Promise<void> {
   return withEngine(ctx, modelPath, 'capturing attention', async (load, _progress, signal) => {
     const info = await ctx.engine.load(load);
     const layers = opts.askLayers ? await pickedLayers(info.layerNames) : undefined;
     if ((opts.askLayers && !layers) || signal.aborted) return undefined;
-    const source: CaptureSource = { model: info.path, text, layers };
+    const source: CaptureSource = { model: info.path, ...input, layers };
     const { capture, analysis, lab } = await panelRun(ctx.engine, load, source, { lab: opts.lab });
     const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
     return {
@@ -191,25 +233,25 @@ export function analysisCommands(ctx: AnalysisContext): Record<string, (...args:
   return {
     'attentionLens.analyzeAttention': async () => {
       const model = await pickedModel(ctx);
-      const text = model && (selectedText() ?? (await askedText()));
-      if (model && text) await runAnalysis(ctx, model, text, { askLayers: true });
+      const input = model && (await askedInput(ctx, model, selectedText()));
+      if (model && input) await runAnalysis(ctx, model, input, { askLayers: true });
     },
     'attentionLens.analyzeSelection': async () => {
       const text = selectedText();
       if (!text) return void vscode.window.showInformationMessage('Attention Lens: select the text to analyze first.');
       const model = await pickedModel(ctx);
-      if (model) await runAnalysis(ctx, model, text, { askLayers: true });
+      if (model) await runAnalysis(ctx, model, { text }, { askLayers: true });
     },
     'attentionLens.analyzeModel': async (uri: unknown) => {
       const model = uri instanceof vscode.Uri ? uri.fsPath : await pickedModel(ctx);
-      const text = model && (await askedText());
-      if (model && text) await runAnalysis(ctx, model, text, { askLayers: true });
+      const input = model && (await askedInput(ctx, model));
+      if (model && input) await runAnalysis(ctx, model, input, { askLayers: true });
     },
-    'attentionLens.openSpecimen': () => runAnalysis(ctx, ctx.specimenFolder, DEFAULT_TEXT, { askLayers: false }),
+    'attentionLens.openSpecimen': () => runAnalysis(ctx, ctx.specimenFolder, { text: DEFAULT_TEXT }, { askLayers: false }),
     'attentionLens.compareEfficientAttention': async () => {
       const model = await pickedModel(ctx);
-      const text = model && (selectedText() ?? (await askedText()));
-      if (!model || !text) return;
+      const input = model && (await askedInput(ctx, model, selectedText()));
+      if (!model || !input) return;
       const head = await vscode.window.showInputBox({
         title: 'Attention Lens: head whose LSH buckets and routing clusters to show (LAYER:HEAD)',
         value: '0:0',
@@ -217,7 +259,7 @@ export function analysisCommands(ctx: AnalysisContext): Record<string, (...args:
       });
       if (!head) return;
       const [layer, h] = head.split(':').map(Number);
-      await runAnalysis(ctx, model, text, { askLayers: false, lab: { ...labSettings(), head: { layer, head: h } } });
+      await runAnalysis(ctx, model, input, { askLayers: false, lab: { ...labSettings(), head: { layer, head: h } } });
     },
     'attentionLens.analyzeCorpus': async (uri: unknown) => {
       const corpus = uri instanceof vscode.Uri ? uri.fsPath : await pickedCorpus();

@@ -28,7 +28,7 @@ export async function panelRun(
   run: { lab?: LabOptions; texts?: readonly string[]; onText?: (done: number, total: number) => void; signal?: AbortSignal } = {},
 ): Promise<{ capture: AttentionCapture; analysis: AttentionAnalysis; lab?: LabResult }> {
   const capture = { layers: source.layers, truncate: true };
-  if (!source.corpus) return engine.analyze({ load, capture: { ...capture, text: source.text }, analysis: PANEL_ANALYSIS, lab: run.lab, returnAttention: true });
+  if (!source.corpus) return engine.analyze({ load, capture: { ...capture, ...(source.ids ? { ids: source.ids } : { text: source.text }) }, analysis: PANEL_ANALYSIS, lab: run.lab, returnAttention: true });
   const texts = run.texts ?? corpusTexts(source.corpus);
   const r = await analyzedCorpus(engine, load, texts, { capture, analysis: PANEL_ANALYSIS, returnFirstAttention: true }, run.onText ?? (() => undefined), run.signal);
   return { capture: r.first, analysis: r.analysis };

@@ -8,7 +8,7 @@ import { binaryBytes } from '../analysis/units';
 import { AttentionSiteInfo, AttentionTap, attentionSites, fusedAttentionMessage, tapRewrite } from './attentionTap';
 import { InputError } from './inputError';
 import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
-import { InputPlan, PlannedInput, concreteDims, inputPlan } from './modelInputs';
+import { InputPlan, PlannedInput, concreteDims, inputPlan, staticCacheLength } from './modelInputs';
 import { ModelRewrite, OnnxModel, onnxModel, rewrittenModelBytes } from './onnxGraph';
 import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, boolTensor, createSession, floatTensor, intTensor, tensorFloats, zeroTensor } from './ortSession';
 import { checkedRewrite } from './rewriteCheck';
@@ -228,6 +228,7 @@ export class LoadedModel {
       [plan.mode.kind === 'fixed' ? plan.mode.length : undefined, 'the fixed length of its inputs'],
       [positionRows(model), "the rows of the graph's position embedding"],
       [rotaryRows(model), "the rows of the graph's rotary cos/sin cache"],
+      [staticCacheLength(plan), 'the length of its static key/value cache'],
     ];
     const [maxPositions, positionsFrom] = limits.reduce<[number | undefined, string]>((best, l) => (l[0] !== undefined && (best[0] === undefined || l[0] < best[0]) ? l : best), [undefined, '']);
 
@@ -476,6 +477,12 @@ export class LoadedModel {
           break;
         case 'past':
           feeds[input.name] = cache.get(input.name) ?? zeroTensor(input.type, dims);
+          break;
+        case 'writeIndex':
+          feeds[input.name] = intTensor(type, [past], dims);
+          break;
+        case 'kvLength':
+          feeds[input.name] = intTensor(type, [past + n], dims);
           break;
         case 'cacheBranch':
           feeds[input.name] = boolTensor([past > 0], dims);

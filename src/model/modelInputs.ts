@@ -7,7 +7,7 @@ export interface InputMetadata {
   shape: readonly (number | string)[];
 }
 
-export type InputRole = 'ids' | 'mask' | 'tokenType' | 'position' | 'past' | 'hidden' | 'weight' | 'cacheBranch';
+export type InputRole = 'ids' | 'mask' | 'tokenType' | 'position' | 'past' | 'hidden' | 'weight' | 'cacheBranch' | 'writeIndex' | 'kvLength';
 
 export interface PlannedInput extends InputMetadata {
   role: InputRole;
@@ -34,6 +34,13 @@ function presentName(past: string, outputs: readonly string[]): string | undefin
   return candidates.find((c) => c !== past && outputs.includes(c));
 }
 
+/** The length of a static key/value cache: a past input whose every dimension but the batch is fixed. */
+export function staticCacheLength(plan: InputPlan): number | undefined {
+  const past = plan.inputs.find((i) => i.role === 'past');
+  if (!past || past.shape.length !== 4 || past.shape.slice(1).some((d) => typeof d !== 'number')) return undefined;
+  return past.shape[2] as number;
+}
+
 export function inputPlan(metadata: readonly InputMetadata[], outputNames: readonly string[]): InputPlan {
   const inputs: PlannedInput[] = [];
   const unknown: string[] = [];
@@ -43,6 +50,9 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
     let role: InputRole | undefined;
     if (isInt(m.type)) {
       if (/mask/.test(name)) role = 'mask';
+      // a static cache: where the new keys are written, and how many of its rows are real
+      else if (/write_ind/.test(name)) role = 'writeIndex';
+      else if (/nonpad_kv_seqlen|kv_seqlen|kv_len/.test(name)) role = 'kvLength';
       else if (/token_type|segment/.test(name)) role = 'tokenType';
       else if (/position/.test(name)) role = 'position';
       else if (!ids && (/ids|^input/.test(name) || m.shape.length === 2)) role = 'ids';

@@ -55,6 +55,11 @@ export class VsCodeInstance {
   readonly userDataDir: string;
   private shots = 0;
 
+  /** the workspace folder VS Code has open */
+  get workspaceFolder(): string {
+    return this.opts.workspace;
+  }
+
   constructor(private readonly opts: InstanceOptions) {
     this.root = join(E2E_OUTPUT, opts.name);
     this.extensionsDir = join(this.root, 'extensions');

@@ -1,13 +1,15 @@
 // The packaged extension in a real VS Code (code-server 4.139.1 in Chromium): the specimen from the
-// palette, the CodeLens and memory panel on a config.json, a fused model's error, cancelling a long
-// corpus run, and an untrusted workspace. Screenshots go to test-output/e2e/screenshots/.
+// palette, the CodeLens and memory panel on a config.json, fused and merged exports without a
+// tokenizer, a tokenizer added later, cancelling a long corpus run, and an untrusted workspace.
+// Screenshots go to test-output/e2e/screenshots/.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { TINY_DECODER_SHAPE, mergedDecoder } from '../../src/model/builder/mergedDecoder';
 import { randomBert } from '../../src/model/builder/randomBert';
 import { overviewCell } from '../helpers/overviewCell';
-import { ORT_TESTDATA, REPO } from '../helpers/paths';
+import { GENAI_GQA, ORT_TESTDATA, REPO, SPECIMEN } from '../helpers/paths';
 import { E2E_OUTPUT, VsCodeInstance, missingTools } from './codeServer';
 
 const missing = missingTools();
@@ -21,6 +23,14 @@ function workspace(name: string): string {
   mkdirSync(join(dir, 'fused'), { recursive: true });
   copyFileSync(join(REPO, 'test', 'fixtures', 'configs', 'bert-base-uncased.json'), join(dir, 'bert', 'config.json'));
   copyFileSync(join(ORT_TESTDATA, 'attention_opt.onnx'), join(dir, 'fused', 'attention_opt.onnx'));
+  // an onnxruntime-genai export (GroupQueryAttention, no tokenizer) and a merged decoder built here
+  mkdirSync(join(dir, 'genai'), { recursive: true });
+  for (const f of ['decoder.onnx', 'genai_config.json']) copyFileSync(join(GENAI_GQA, f), join(dir, 'genai', f));
+  mkdirSync(join(dir, 'merged', 'onnx'), { recursive: true });
+  writeFileSync(join(dir, 'merged', 'onnx', 'decoder_model_merged.onnx'), mergedDecoder(TINY_DECODER_SHAPE, true).model);
+  // a model whose tokenizer arrives after a first run
+  mkdirSync(join(dir, 'later'), { recursive: true });
+  copyFileSync(join(SPECIMEN, 'model.onnx'), join(dir, 'later', 'model.onnx'));
   const sentence = 'The quick brown fox jumps over the lazy dog, and then it sleeps under the old tree by the river.';
   // 12 layers of 12 heads (random weights, small heads): enough heads for the head map to cost seconds at 300 tokens.
   mkdirSync(join(dir, 'wide'), { recursive: true });
@@ -128,14 +138,37 @@ describe('in a trusted workspace', () => {
     await vscode.screenshot('memory-panel');
   });
 
-  e2eTest(vscode, 'analyzing a fused-attention model says which fused node hides the attention', async () => {
-    await vscode.runCommand('Attention Lens: Analyze Attention');
-    await vscode.pick('attention_opt.onnx', MODEL_PICK);
+  /** Analyze Model on a workspace folder without a tokenizer: token ids are asked for, then the layers. */
+  const analyzeWithIds = async (folder: string): Promise<string> => {
+    await vscode.runCommand('Attention Lens: Analyze Model');
+    await vscode.pick(folder, MODEL_PICK);
+    await vscode.acceptInput('has no tokenizer beside it: token ids');
+    await vscode.acceptInput('layers to capture');
+    const frame = await vscode.webviewFrame(`#view[data-ready]`);
+    await frame.locator('header', { hasText: new RegExp(`${folder}/`) }).waitFor({ timeout: 60_000 });
+    return frame.locator('header').innerText();
+  };
+
+  e2eTest(vscode, 'Analyze Model on an onnxruntime-genai folder (GroupQueryAttention, no tokenizer) takes token ids and opens the panel', async () => {
+    assert.match(await analyzeWithIds('genai'), /genai\/decoder\.onnx · 8 tokens · 2 layers, 8 heads/);
+    await vscode.screenshot('genai-gqa-overview');
+  });
+
+  e2eTest(vscode, 'Analyze Model on a merged-decoder folder opens the panel on the attention inside its If', async () => {
+    assert.match(await analyzeWithIds('merged'), /merged\/onnx\/decoder_model_merged\.onnx · 8 tokens · 2 layers, 4 heads/);
+    await vscode.screenshot('merged-decoder-overview');
+  });
+
+  e2eTest(vscode, 'a tokenizer added beside a model after a first run is used on the next', async () => {
+    await analyzeWithIds('later');
+    copyFileSync(join(SPECIMEN, 'vocab.txt'), join(vscode.workspaceFolder, 'later', 'vocab.txt'));
+    await vscode.runCommand('Attention Lens: Analyze Model');
+    await vscode.pick('later', MODEL_PICK);
     await vscode.acceptInput('text to analyze');
-    const message = await vscode.notification('fused');
-    assert.match(message, /hidden inside fused com\.microsoft Attention node 'Attention_0'/);
-    await vscode.screenshot('fused-model-error');
-    await vscode.page.keyboard.press('Escape');
+    await vscode.acceptInput('layers to capture');
+    const frame = await vscode.webviewFrame('#view[data-ready]');
+    await frame.locator('header', { hasText: /later\/model\.onnx · 1\d tokens/ }).waitFor({ timeout: 60_000 });
+    await vscode.screenshot('tokenizer-added-later');
   });
 
   e2eTest(vscode, 'Cancel stops a long corpus run and its engine process, and the next run works', async () => {
@@ -220,7 +253,6 @@ describe('in an untrusted workspace', () => {
   e2eTest(vscode, 'no model of the workspace runs, with the reason; estimates still work', async () => {
     await vscode.runCommand('Attention Lens: Analyze Attention');
     await vscode.pick('attention_opt.onnx', MODEL_PICK);
-    await vscode.acceptInput('text to analyze');
     const message = await vscode.notification('untrusted workspace');
     assert.match(message, /runs no model from an untrusted workspace: an ONNX model is code that ONNX Runtime executes/);
     assert.match(message, /Manage Workspace Trust/);

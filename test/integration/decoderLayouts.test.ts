@@ -1,6 +1,7 @@
-// A merged decoder (optimum's decoder_model_merged.onnx): attention inside the branches of an If,
-// the prompt through the branch without a cache and each step of a recurrence through the one
-// with it.
+// Decoder layouts: a merged decoder (optimum's decoder_model_merged.onnx), whose attention is inside
+// the branches of an If (the prompt through the branch without a cache, each step of a recurrence
+// through the one with it), and a decoder with a static cache (fixed-length caches, write_indices,
+// nonpad_kv_seqlen, ONNX's Attention op at opset 24).
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { TINY_DECODER_SHAPE, mergedDecoder } from '../../src/model/builder/mergedDecoder';
 import { LoadedModel } from '../../src/model/capture';
+import { staticCacheDecoder } from '../../src/model/builder/staticCacheDecoder';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const scratch = mkdtempSync(join(tmpdir(), 'attention-lens-merged-'));
@@ -61,4 +63,29 @@ test('merged decoder: the attention inside the If is found in both branches and 
 
 test('a merged decoder whose branch input is not named use_cache_branch is refused with that input', async () => {
   await assert.rejects(LoadedModel.load({ model: mergedFolder('no-branch-input', 'cache_flag'), executionProvider: 'cpu' }), /inputs Attention Lens cannot fill: cache_flag \(bool \[1\]\)/);
+});
+
+test('static cache: zero-filled caches written at 0, the keys cropped to the text, the same attention as without a cache', async () => {
+  const cached = join(scratch, 'static.onnx');
+  writeFileSync(cached, staticCacheDecoder(TINY_DECODER_SHAPE, 16).model);
+  const plain = join(scratch, 'static-twin.onnx');
+  writeFileSync(plain, staticCacheDecoder(TINY_DECODER_SHAPE, undefined).model);
+  const m = await LoadedModel.load({ model: cached, executionProvider: 'cpu' });
+  assert.deepEqual(
+    m.info.inputs.map((i) => i.role),
+    ['ids', 'writeIndex', 'kvLength', 'past', 'past', 'past', 'past'],
+  );
+  assert.equal(m.info.maxPositions, 16);
+  const twin = await LoadedModel.load({ model: plain, executionProvider: 'cpu' });
+  const a = await m.capture({ ids: IDS, includeQueryKey: true });
+  const b = await twin.capture({ ids: IDS, includeQueryKey: true });
+  a.layers.forEach((l, i) => {
+    assert.equal(l.keys, IDS.length, 'keys cropped to the text');
+    l.probs.forEach((p, j) => assert.ok(Math.abs(p - b.layers[i].probs[j]) < 1e-6, `layer ${i} [${j}]`));
+    assert.equal(l.key?.positions, IDS.length);
+  });
+  // a text longer than the cache: the cache's length is the limit, and the message says so
+  await assert.rejects(m.capture({ ids: Array.from({ length: 20 }, () => 3) }), /20 tokens long but the model takes at most 16 positions \(the length of its static key\/value cache\)/);
+  await m.release();
+  await twin.release();
 });
