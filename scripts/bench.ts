@@ -2,9 +2,11 @@
 // Python file and a large config.json; (2) bare inference against attention capture on a
 // BERT-base-shaped model (12 layers, 12 heads, hidden 768, random weights generated here,
 // never committed), on the CPU, with this process under the engine's allocator settings;
-// (3) the per-head statistics and head distances; (4) LSH and routing.
+// (3) the same for fused attention (com.microsoft Attention rewritten into standard ops,
+// GroupQueryAttention asked for its probabilities) and the rewrite's self-check; (4) the per-head
+// statistics and head distances; (5) LSH and routing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EngineClient, engineEnv } from '../src/engine/engineClient';
 import { randomBert, BERT_BASE_SHAPE } from '../src/model/builder/randomBert';
@@ -18,6 +20,10 @@ import { routing, routingPairs } from '../src/analysis/routingClusters';
 import { seededNormals } from '../src/analysis/seededRandom';
 import { randomAttention, randomCapture } from '../test/helpers/randomAttention';
 import { createSession, intTensor } from '../src/model/ortSession';
+import { AttentionForm, FusedModelShape, fusedAttentionModel } from '../src/model/builder/fusedAttentionModels';
+import { onnxModel, rewrittenModelBytes } from '../src/model/onnxGraph';
+import { attentionSites, tapRewrite } from '../src/model/attentionTap';
+import { checkedRewrite } from '../src/model/rewriteCheck';
 import { memoryEstimate } from '../src/memory/attentionMemory';
 import { ConfigScan, configSites, fragmentsAfter } from '../src/memory/configSites';
 import { memoryLensTitle, memoryMarkdown } from '../src/memory/memoryReport';
@@ -229,6 +235,57 @@ async function benchCapture(): Promise<void> {
   }
 }
 
+/** A fused model generated once into .bench/ (random weights, never committed). */
+function benchModel(name: string, make: () => Uint8Array): string {
+  const path = join(ROOT, '.bench', name, 'model.onnx');
+  if (!existsSync(path)) {
+    const t0 = performance.now();
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, make());
+    console.log(`generated ${path} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return path;
+}
+
+/** Bare inference of a fused model against its capture, in this process, at n = 512; and the rewrite's self-check. */
+async function benchFusedCapture(): Promise<void> {
+  const n = 512;
+  const cases: [string, AttentionForm, FusedModelShape][] = [
+    ['fused com.microsoft Attention, BERT-base attention shape (L 12, h 12, d 64, no feed-forward)', 'Attention', { layers: 12, heads: 12, kvHeads: 12, headDim: 64, vocab: 30522, maxPositions: 512, causal: false }],
+    ['GroupQueryAttention decoder (L 12, 12 query heads on 4 KV heads, d 64, no feed-forward)', 'GroupQueryAttention', { layers: 12, heads: 12, kvHeads: 4, headDim: 64, vocab: 32000, maxPositions: 4096, causal: true }],
+  ];
+  console.log(`Fused attention at n = ${n}, CPU, median of ${REPEATS} alternating pairs (ratio: the median of the pairs' ratios)`);
+  console.log('model\tbare ms\tcapture ms\tratio');
+  for (const [label, form, shape] of cases) {
+    const path = benchModel(`fused-${form}`, () => fusedAttentionModel(shape, form, 'bench').model);
+    const ids = Array.from({ length: n }, (_, i) => 1 + ((i * 7919) % (shape.vocab - 1)));
+    const feeds = { input_ids: intTensor('int64', ids, [1, n]), attention_mask: intTensor('int64', Array(n).fill(1), [1, n]) };
+    const bare = (await createSession(path, 'cpu')).session;
+    const tapped = await LoadedModel.load({ model: path, executionProvider: 'cpu' });
+    await tapped.capture({ ids }); // the first capture is the one checked against the original graph
+    const times = await alternating(
+      () => bare.run(feeds),
+      () => tapped.capture({ ids }),
+    );
+    console.log(`${label}\t${times.aMs.toFixed(1)}\t${times.bMs.toFixed(1)}\t${times.ratio.toFixed(2)}x`);
+    if (form === 'Attention') {
+      // the self-check: the original graph's session, one run of it, and the comparison of outputs
+      const model = onnxModel(new Uint8Array(readFileSync(path)));
+      const { rewrite } = tapRewrite(model, attentionSites(model).taps);
+      const rewritten = await (await createSession(rewrittenModelBytes(model, rewrite), 'cpu')).session.run(feeds);
+      const t0 = performance.now();
+      const original = (await createSession(path, 'cpu')).session;
+      const t1 = performance.now();
+      await checkedRewrite(original, rewritten, feeds, model.outputs.map((o) => o.name), ['all']);
+      const t2 = performance.now();
+      console.log(`  the rewrite's self-check at n = ${n}: the original graph's session ${(t1 - t0).toFixed(0)} ms, its run and the comparison ${(t2 - t1).toFixed(0)} ms (twice: at load and at the first capture)`);
+      await original.release();
+    }
+    await tapped.release();
+    await bare.release();
+  }
+}
+
 async function main(): Promise<void> {
   // This process runs under the engine's allocator settings (2 MiB pages, the heap kept), as
   // the engine does: bare inference on the same footing, so that the ratios are the cost of the
@@ -242,6 +299,7 @@ async function main(): Promise<void> {
   // Inference first, while this process has nothing else to free: the statistics and the lab
   // below leave it a GiB of arrays to collect, work that would run beside the timed runs.
   await benchCapture();
+  await benchFusedCapture();
   await benchHeadStats();
   benchLshAndRouting();
 }

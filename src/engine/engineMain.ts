@@ -94,6 +94,10 @@ async function handle(req: EngineRequest): Promise<unknown> {
       const analysis = analysisOf(plan, await statsPool.layerStats(plan), p.analysis);
       const timings = { captureMs: captured - started, statisticsMs: performance.now() - captured };
       const lab = p.lab ? efficientAttentionLab(capture, p.lab) : undefined;
+      const unrotated = capture.layerIndices.filter((l) => model.info.attention[l]?.unrotatedVectors);
+      if (lab && unrotated.length) {
+        lab.notes.push(`layers ${unrotated.join(', ')} rotate queries and keys inside their attention op (do_rotary): LSH and routing used them before the rotation`);
+      }
       if (!p.returnAttention) capture.layers = capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined }));
       return { capture, analysis: wireAnalysis(analysis), lab, timings };
     }

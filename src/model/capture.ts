@@ -210,6 +210,16 @@ export class LoadedModel {
       shape: m.isTensor ? [...m.shape] : [],
     }));
     const plan = inputPlan(metadata, session.outputNames);
+    const encoderStates = plan.inputs.find((i) => /encoder_hidden_states|encoder_outputs/.test(i.name));
+    if (encoderStates) {
+      throw new InputError(
+        `${what} is the decoder of an encoder-decoder model (its input ${encoderStates.name} takes the encoder's output): ` +
+          'Attention Lens does not yet run the encoder and the decoder together, and random encoder states would not show the model\'s cross-attention; ' +
+          'analyse the encoder (encoder_model.onnx) for its self-attention',
+      );
+    }
+    const synthetic = plan.inputs.filter((i) => i.role === 'hidden' || i.role === 'weight').map((i) => i.name);
+    if (synthetic.length) warnings.push(`inputs ${synthetic.join(', ')} take no token ids: they were filled with seeded random values, so this attention is the block's on random input`);
 
     const config = modelConfig(files);
     const tokenizerPath = opts.tokenizer ?? files.tokenizerPath;

@@ -68,6 +68,13 @@ function chosenModel(folder: string, shown: string): { modelPath: string; varian
   }
   const described = all.map((path) => ({ path, ...partAndPrecision(basename(path)) }));
   const parts = [...new Set(described.map((d) => d.part))];
+  if (parts.includes('encoder_model') && parts.some((p) => p.startsWith('decoder_model'))) {
+    const encoder = described.filter((d) => d.part === 'encoder_model').sort((a, b) => a.rank - b.rank)[0];
+    throw new InputError(
+      `the folder ${shown} holds an encoder-decoder model (encoder_model and decoder_model files), which Attention Lens does not yet run end to end: ` +
+        `name ${relative(folder, encoder.path)} for the encoder's self-attention`,
+    );
+  }
   const part = PART_PREFERENCE.find((p) => parts.includes(p)) ?? (parts.length === 1 ? parts[0] : undefined);
   if (!part) {
     const names = all.map((p) => relative(folder, p)).join(', ');

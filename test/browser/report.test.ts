@@ -37,7 +37,7 @@ test('the standalone report renders every view offline, and the overview opens a
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('.exports button[data-export="csv"]')]);
     assert.equal(csv.suggestedFilename(), 'overview.csv');
     const csvText = readFileSync((await csv.path())!, 'utf8');
-    assert.match(csvText.split('\n')[0], /^layer,head,toCls,toSep,toPunct,toPrev,toNext,toSelf,entropyNats/);
+    assert.match(csvText.split('\n')[0], /^layer,head,toCls,toSep,toPunct,toPrev,toNext,toSelf,toFirst,sinkMass,entropyNats/);
     assert.equal(csvText.trim().split('\n').length, 13);
     const [svg] = await Promise.all([page.waitForEvent('download'), page.click('.exports button[data-export="svg"]')]);
     assert.match(readFileSync((await svg.path())!, 'utf8'), /^<svg/);

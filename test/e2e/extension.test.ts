@@ -167,7 +167,7 @@ describe('in a trusted workspace', () => {
     await vscode.acceptInput('text to analyze');
     await vscode.acceptInput('layers to capture');
     const frame = await vscode.webviewFrame('#view[data-ready]');
-    await frame.locator('header', { hasText: /later\/model\.onnx · 1\d tokens/ }).waitFor({ timeout: 60_000 });
+    await frame.locator('header', { hasText: /later\/model\.onnx · 2\d tokens/ }).waitFor({ timeout: 60_000 });
     await vscode.screenshot('tokenizer-added-later');
   });
 

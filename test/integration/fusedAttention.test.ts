@@ -58,6 +58,8 @@ const CASES: { form: AttentionForm; over: Partial<FusedModelShape>; op: string; 
   { form: 'GroupQueryAttention', over: { causal: true, kvHeads: 2, window: 3 }, op: 'com.microsoft.GroupQueryAttention', tolerance: 1e-5 },
   { form: 'GroupQueryAttention', over: { causal: true, softcap: 2 }, op: 'com.microsoft.GroupQueryAttention', tolerance: 1e-5 },
   { form: 'GroupQueryAttention', over: { causal: true, kvHeads: 2, float16: true }, op: 'com.microsoft.GroupQueryAttention', tolerance: 2e-3 },
+  // a quantised export: 4-bit projections (MatMulNBits), the score MatMul in float
+  { form: 'MatMulNBits', over: { int4: true, causal: true }, op: 'Softmax', tolerance: 1e-5 },
 ];
 
 for (const { form, over, op, tolerance } of CASES) {
@@ -123,6 +125,7 @@ for (const [file, op, heads] of [
     const m = await LoadedModel.load({ model: join(ORT_TESTDATA, file), executionProvider: 'cpu' });
     assert.equal(m.info.attention[0].op, op);
     assert.equal(m.info.attention[0].unfused, op === 'com.microsoft.Attention' ? true : undefined);
+    assert.match(m.info.warnings.join(' '), /inputs input_1, input_2 take no token ids: they were filled with seeded random values/);
     const cap = await m.capture({ ids: [0, 0, 0] });
     assert.equal(cap.layers.length, 1);
     assert.equal(cap.layers[0].heads, heads);

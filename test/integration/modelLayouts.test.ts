@@ -40,6 +40,8 @@ test('folder layouts: the full-precision model is chosen and the other files are
   assert.equal(modelFiles(plain).modelPath, join(plain, 'model.onnx'));
   const unrelated = folder('unrelated', ['vision.onnx', 'text.onnx']);
   assert.throws(() => modelFiles(unrelated), /holds several ONNX models \(text.onnx, vision.onnx\): name one of them/);
+  const seq2seq = folder('seq2seq', ['config.json', 'onnx/encoder_model.onnx', 'onnx/decoder_model.onnx', 'onnx/decoder_model_merged.onnx']);
+  assert.throws(() => modelFiles(seq2seq), /holds an encoder-decoder model .* does not yet run end to end: name onnx\/encoder_model.onnx for the encoder's self-attention/);
   const genai = folder('genai', ['decoder.onnx']);
   writeFileSync(join(genai, 'genai_config.json'), JSON.stringify({ model: { decoder: { filename: 'missing.onnx' } } }));
   assert.throws(() => modelFiles(genai), /genai_config.json names no decoder file that exists \(model.decoder.filename: "missing.onnx"\)/);
@@ -102,4 +104,19 @@ test('a tokenizer added beside a model after a first run is used on the next', a
   } finally {
     engine.dispose();
   }
+});
+
+test("the decoder of an encoder-decoder model alone is refused: random encoder states would not be the model's cross-attention", async () => {
+  const g = new GraphBuilder('cross attention');
+  const ids = g.input('input_ids', ONNX_INT64, ['batch', 'decoder_sequence']);
+  const states = g.input('encoder_hidden_states', ONNX_FLOAT, ['batch', 'encoder_sequence', 4]);
+  const q = g.node('Gather', [g.floats('emb', [20, 4], new Float32Array(80).map((_, i) => Math.cos(i))), ids]);
+  g.node('Softmax', [g.node('MatMul', [q, g.node('Transpose', [states], { perm: [0, 2, 1] })])], { axis: -1 }, 'cross');
+  g.output('cross_output', ONNX_FLOAT, ['batch', 'decoder_sequence', 'encoder_sequence']);
+  const path = join(scratch, 'decoder_model.onnx');
+  writeFileSync(path, g.encode().model);
+  await assert.rejects(
+    LoadedModel.load({ model: path, executionProvider: 'cpu' }),
+    /decoder_model.onnx is the decoder of an encoder-decoder model \(its input encoder_hidden_states takes the encoder's output\)/,
+  );
 });

@@ -6,7 +6,8 @@ import { ONNX_FLOAT, ONNX_FLOAT16, ONNX_INT32, ONNX_INT64 } from '../onnxGraph';
 import { EncodedModel, GraphBuilder } from './onnxBuilder';
 import { float16Bits, floatOfHalf } from '../onnxEncoding';
 
-export type AttentionForm = 'unfused' | 'Attention' | 'MultiHeadAttention' | 'GroupQueryAttention';
+/** 'MatMulNBits': the unfused attention with its projections in 4-bit blocks, as int4 exports store them */
+export type AttentionForm = 'unfused' | 'Attention' | 'MultiHeadAttention' | 'GroupQueryAttention' | 'MatMulNBits';
 
 export interface FusedModelShape {
   layers: number;
@@ -22,6 +23,35 @@ export interface FusedModelShape {
   softcap?: number;
   /** weights and activations in float16 (the fused op computes in float16) */
   float16?: boolean;
+  /** projection weights rounded to 4-bit blocks: every form uses their dequantised values, the 'MatMulNBits' form the blocks */
+  int4?: boolean;
+}
+
+const INT4_BLOCK = 16;
+const ONNX_UINT8 = 2;
+
+/** A [K, N] weight matrix in MatMulNBits' 4-bit blocks along K (zero point 8), and the values they stand for. */
+export function int4Blocks(w: Float32Array, K: number, N: number): { packed: Uint8Array; scales: Float32Array; dequantised: Float32Array } {
+  const blocks = Math.ceil(K / INT4_BLOCK);
+  const blob = INT4_BLOCK / 2;
+  const packed = new Uint8Array(N * blocks * blob);
+  const scales = new Float32Array(N * blocks);
+  const dequantised = new Float32Array(K * N);
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < blocks; b++) {
+      let largest = 0;
+      for (let k = b * INT4_BLOCK; k < Math.min(K, (b + 1) * INT4_BLOCK); k++) largest = Math.max(largest, Math.abs(w[k * N + n]));
+      const scale = Math.fround(largest / 7 || 1);
+      scales[n * blocks + b] = scale;
+      for (let k = b * INT4_BLOCK; k < Math.min(K, (b + 1) * INT4_BLOCK); k++) {
+        const q = Math.max(0, Math.min(15, Math.round(w[k * N + n] / scale) + 8));
+        dequantised[k * N + n] = (q - 8) * scale;
+        const within = k - b * INT4_BLOCK;
+        packed[(n * blocks + b) * blob + (within >> 1)] |= within & 1 ? q << 4 : q;
+      }
+    }
+  }
+  return { packed, scales, dequantised };
 }
 
 export const TINY_FUSED_SHAPE: FusedModelShape = { layers: 2, heads: 4, kvHeads: 4, headDim: 8, vocab: 64, maxPositions: 32, causal: false };
@@ -48,7 +78,10 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
   const headsShape = (count: number): string => g.ints(`heads${count}`, [4], [0, 0, count, headDim]);
 
   for (let l = 0; l < shape.layers; l++) {
-    const w = (name: string, cols: number): Float32Array => normal(hidden * cols, `${name}${l}`, 1 / Math.sqrt(hidden));
+    const w = (name: string, cols: number): Float32Array => {
+      const v = normal(hidden * cols, `${name}${l}`, 1 / Math.sqrt(hidden));
+      return shape.int4 ? int4Blocks(v, hidden, cols).dequantised : v;
+    };
     const b = (name: string, cols: number): Float32Array => normal(cols, `${name}${l}`, 0.1);
     const [wq, wk, wv] = [w('q', hidden), w('k', kvWidth), w('v', kvWidth)];
     const [bq, bk, bv] = [b('bq', hidden), b('bk', kvWidth), b('bv', kvWidth)];
@@ -110,8 +143,20 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
         }
         return [wr, br];
       };
-      const linear = (wt: Float32Array, bt: Float32Array, name: string): string =>
-        g.node('Add', [g.node('MatMul', [x, g.floats(`${name}${l}`, [hidden, hidden], wt)]), g.floats(`b${name}${l}`, [hidden], bt)]);
+      const linear = (wt: Float32Array, bt: Float32Array, name: string): string => {
+        if (form !== 'MatMulNBits') return g.node('Add', [g.node('MatMul', [x, g.floats(`${name}${l}`, [hidden, hidden], wt)]), g.floats(`b${name}${l}`, [hidden], bt)]);
+        const { packed, scales } = int4Blocks(wt, hidden, hidden);
+        const blocks = Math.ceil(hidden / INT4_BLOCK);
+        const product = g.node(
+          'MatMulNBits',
+          [x, g.raw(`${name}${l}.q4`, [hidden, blocks, INT4_BLOCK / 2], ONNX_UINT8, packed), g.floats(`${name}${l}.scales`, [hidden * blocks], scales)],
+          { K: hidden, N: hidden, bits: 4, block_size: INT4_BLOCK },
+          undefined,
+          1,
+          'com.microsoft',
+        );
+        return g.node('Add', [product, g.floats(`b${name}${l}`, [hidden], bt)]);
+      };
       const split = (t: string, perm: number[]): string => g.node('Transpose', [g.node('Reshape', [t, headsShape(heads)])], { perm });
       const q = split(linear(wq, bq, 'wq'), [0, 2, 1, 3]);
       const kT = split(linear(...repeated(wk, bk), 'wk'), [0, 2, 3, 1]);

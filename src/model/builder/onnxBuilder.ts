@@ -59,6 +59,12 @@ export class GraphBuilder {
     return this.floats(this.fresh('const'), [], Float32Array.of(value));
   }
 
+  /** Weights of any element type, as their raw little-endian bytes. */
+  raw(name: string, dims: number[], dataType: number, bytes: Uint8Array): string {
+    this.weights.push({ name, dims, dataType, bytes });
+    return name;
+  }
+
   /** Weights stored as float16 (rounded to nearest even). */
   halves(name: string, dims: number[], data: Float32Array): string {
     const h = float16Bits(data);
