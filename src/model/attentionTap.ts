@@ -44,6 +44,8 @@ export interface AttentionSiteInfo {
   softcap?: number;
   /** the op adds a sink to each softmax, so rows sum to less than 1 */
   sink?: boolean;
+  /** an additive bias enters the scores (attention_bias: relative positions, ALiBi) */
+  attentionBias?: boolean;
   /** the probabilities come from standard ops that replace a fused node (checked against the original outputs) */
   unfused?: boolean;
   /** Q and K as tapped are before a rotation the op applies */

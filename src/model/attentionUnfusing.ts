@@ -107,6 +107,6 @@ export function unfusedAttention(model: OnnxModel, n: OnnxNode, index: number, n
     keyOperandIsTransposed: true,
     replace: { node: index, with: g.nodes },
     initializers: g.initializers,
-    site: { op: 'com.microsoft.Attention', kind: 'self', unfused: true },
+    site: { op: 'com.microsoft.Attention', kind: 'self', unfused: true, ...(n.inputs[5] ? { attentionBias: true } : {}) },
   };
 }

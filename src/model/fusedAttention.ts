@@ -3,7 +3,7 @@
 // (a Softmax is appended), Attention has no such output and is rewritten into standard ops.
 import type { AttentionTap } from './attentionTap';
 import { unfusedAttention } from './attentionUnfusing';
-import { ONNX_FLOAT, OnnxModel, OnnxNode, nodeWithIntAttribute } from './onnxGraph';
+import { ONNX_FLOAT, OnnxModel, OnnxNode, nodeWithIntAttribute, nodeWithOutputs } from './onnxGraph';
 import { encodedNode } from './onnxEncoding';
 import { GraphPatch } from './graphPatch';
 
@@ -98,6 +98,7 @@ function groupQueryTap(n: OnnxNode, index: number, name: string, nodeName: strin
       ...(window >= 0 ? { window } : {}),
       ...(softcap > 0 ? { softcap } : {}),
       ...(sink ? { sink } : {}),
+      ...(given(n, 10) ? { attentionBias: true } : {}),
       ...(intAttr(n, 'do_rotary', 0) === 1 ? { unrotatedVectors: true } : {}),
     },
   };
@@ -110,7 +111,7 @@ function multiHeadTap(model: OnnxModel, n: OnnxNode, index: number, name: string
   const scores = n.outputs[3] || `${nodeName}/attention_lens/qk`;
   const outputs = withOutput(n, 3, scores);
   const probsTensor = `${nodeName}/attention_lens/probs`;
-  const exposed = n.opType === 'DecoderMaskedMultiHeadAttention' ? nodeWithIntAttribute(n, 'output_qk', 1, outputs) : encodedNodeWithOutputs(n, outputs);
+  const exposed = n.opType === 'DecoderMaskedMultiHeadAttention' ? nodeWithIntAttribute(n, 'output_qk', 1, outputs) : nodeWithOutputs(n, outputs);
   const softmax = encodedNode({ opType: 'Softmax', inputs: [scores], outputs: [probsTensor], name: `${nodeName}/attention_lens/Softmax`, attributes: { axis: -1 } });
   // Q and K enter as [batch, positions, heads * dim]; the op adds its bias inside, so the lab's
   // vectors get the same bias added beside it.
@@ -127,7 +128,7 @@ function multiHeadTap(model: OnnxModel, n: OnnxNode, index: number, name: string
     initializers: patch.initializers,
     // the scores' type is a type variable of its own: ONNX Runtime needs it declared
     valueTypes: [[scores, elemTypeOf(model, n.inputs[0]) ?? ONNX_FLOAT]],
-    site: { op: `com.microsoft.${n.opType}`, kind: crossAttention(model, n) ? 'cross' : 'self' },
+    site: { op: `com.microsoft.${n.opType}`, kind: crossAttention(model, n) ? 'cross' : 'self', ...(given(n, 5) ? { attentionBias: true } : {}) },
   };
 }
 
@@ -143,12 +144,6 @@ function biasedQueryKey(model: OnnxModel, n: OnnxNode, patch: GraphPatch): { que
 /** A tensor's element type where the graph records it: an input, a recorded shape, an initializer. */
 function elemTypeOf(model: OnnxModel, tensor: string): number | undefined {
   return model.inputs.find((i) => i.name === tensor)?.elemType || model.valueInfo.get(tensor)?.elemType || model.initializers.get(tensor)?.dataType || undefined;
-}
-
-/** A copy of the node with its outputs replaced. */
-function encodedNodeWithOutputs(n: OnnxNode, outputs: string[]): Uint8Array {
-  const attributes = Object.fromEntries([...n.attributes.values()].map((a) => [a.name, a.f !== undefined ? { float: a.f } : (a.i ?? a.s ?? a.ints ?? 0)]));
-  return encodedNode({ opType: n.opType, inputs: n.inputs, outputs, name: n.name, domain: n.domain, attributes });
 }
 
 /**

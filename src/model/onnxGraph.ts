@@ -332,15 +332,18 @@ export function nodeWithGraphs(node: OnnxNode, graphs: Map<string, Uint8Array>, 
 }
 
 /** Re-encodes a node with one integer attribute set (replacing any of that name) and, if given, its outputs replaced. */
-export function nodeWithIntAttribute(node: OnnxNode, name: string, value: number, outputs?: string[]): Uint8Array {
+export function nodeWithIntAttribute(node: OnnxNode, name: string | undefined, value: number, outputs?: string[]): Uint8Array {
   const w = new MessageWriter();
   for (const f of wireFields(node.bytes)) {
-    if (f.field === 5 && decodeAttribute(node.bytes, f.start, f.end).name === name) continue;
+    if (f.field === 5 && name !== undefined && decodeAttribute(node.bytes, f.start, f.end).name === name) continue;
     if (f.field === 2 && outputs) continue;
     w.raw(node.bytes.subarray(f.tagStart, f.end));
   }
   for (const o of outputs ?? []) w.string(2, o);
   const ATTRIBUTE_INT = 2;
-  w.message(5, new MessageWriter().string(1, name).int(20, ATTRIBUTE_INT).int(3, value));
+  if (name !== undefined) w.message(5, new MessageWriter().string(1, name).int(20, ATTRIBUTE_INT).int(3, value));
   return w.finish();
 }
+
+/** Re-encodes a node with its outputs replaced, every attribute kept as it was. */
+export const nodeWithOutputs = (node: OnnxNode, outputs: string[]): Uint8Array => nodeWithIntAttribute(node, undefined, 0, outputs);

@@ -11,18 +11,9 @@ import { LoadedModel } from '../../src/model/capture';
 import { attentionSites } from '../../src/model/attentionTap';
 import { onnxModel } from '../../src/model/onnxGraph';
 import { ORT_TESTDATA, SPECIMEN, TINY_BERT } from '../helpers/paths';
+import { worstRowSumError } from '../helpers/attentionChecks';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
-
-function worstRowSumError(l: LayerAttention): number {
-  let worst = 0;
-  for (let r = 0; r < l.heads * l.queries; r++) {
-    let s = 0;
-    for (let k = 0; k < l.keys; k++) s += l.probs[r * l.keys + k];
-    worst = Math.max(worst, Math.abs(s - 1));
-  }
-  return worst;
-}
 
 test('tiny-bert-mlm: tokens, ids and every attention value match the PyTorch reference within 1e-5', async () => {
   const ref = JSON.parse(readFileSync(join(TINY_BERT, 'reference.json'), 'utf8')) as {

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { analyzedCorpus } from '../../src/engine/corpus';
 import { EngineClient, EngineError } from '../../src/engine/engineClient';
 import { GraphBuilder } from '../../src/model/builder/onnxBuilder';
+import { TINY_FUSED_SHAPE, fusedAttentionModel } from '../../src/model/builder/fusedAttentionModels';
 import { ONNX_FLOAT, ONNX_INT64 } from '../../src/model/onnxGraph';
 import { CLI, ENGINE, ORT_TESTDATA, SPECIMEN, TINY_BERT } from '../helpers/paths';
 
@@ -66,6 +67,16 @@ test('fused attention: the fused exports of ONNX Runtime\'s optimizer analyse, a
     assert.equal(report.model.attention[0].op, op);
     assert.equal(report.model.precision, 'float32');
   }
+});
+
+test('the lab says when an attention op rotated queries and keys after they were tapped (GroupQueryAttention do_rotary)', () => {
+  const path = join(scratch, 'gqa-rotary.onnx');
+  writeFileSync(path, fusedAttentionModel({ ...TINY_FUSED_SHAPE, causal: true, kvHeads: 2, headDim: 16, rotary: true }, 'GroupQueryAttention').model);
+  const r = cli(['analyze', '--model', path, '--ids', '1,2,3,4,5,6', '--lab']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.model.attention[0].unrotatedVectors, true);
+  assert.ok(report.labNotes.some((n: string) => /layers 0, 1 rotate queries and keys inside their attention op \(do_rotary\): LSH and routing used them before the rotation/.test(n)), report.labNotes.join(' | '));
 });
 
 test('bad files: each with its own message', () => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GraphBuilder } from '../../src/model/builder/onnxBuilder';
-import { attentionSites } from '../../src/model/attentionTap';
+import { attentionSites, tapRewrite } from '../../src/model/attentionTap';
 import { ModelFormatError, ONNX_FLOAT, onnxModel, rewrittenModelBytes } from '../../src/model/onnxGraph';
 import { ORT_TESTDATA, TINY_BERT } from '../helpers/paths';
 
@@ -48,4 +48,19 @@ test('a softmax over a MatMul with a weight is a classifier, not attention', () 
   g.node('Softmax', [g.node('MatMul', [x, g.floats('w', [4, 3], new Float32Array(12))])], { axis: -1 }, 'probs');
   g.output('probs_output', ONNX_FLOAT, ['batch', 3]);
   assert.equal(attentionSites(onnxModel(g.encode().model)).taps.length, 0);
+});
+
+test('an Identity chain that loops back onto the attention tensor ends the alias search instead of spinning', () => {
+  const g = new GraphBuilder('identity loop');
+  const x = g.input('x', ONNX_FLOAT, ['batch', 4, 4]);
+  const probs = g.node('Softmax', [g.node('MatMul', [x, g.node('Transpose', [x], { perm: [0, 2, 1] })])], { axis: -1 }, 'probs');
+  // probs -> a -> b -> probs: a broken graph ONNX Runtime would refuse; reading it must still end
+  g.nodeOutputs('Identity', [probs], {}, 'a', ['alias_a']);
+  g.nodeOutputs('Identity', ['alias_a'], {}, 'b', [probs]);
+  g.output(g.node('Relu', [x]), ONNX_FLOAT, ['batch', 4, 4]);
+  const model = onnxModel(g.encode().model);
+  const { taps, rewrite } = tapRewrite(model, attentionSites(model).taps);
+  // no alias reaches a graph output: the softmax's own tensor is added as one
+  assert.equal(taps[0].probsTensor, probs);
+  assert.ok(rewrite.extraOutputs.includes(probs));
 });

@@ -23,6 +23,10 @@ export interface FusedModelShape {
   softcap?: number;
   /** weights and activations in float16 (the fused op computes in float16) */
   float16?: boolean;
+  /** LayerNorm after each residual (BERT's post-norm), as real models keep their activations bounded */
+  layerNorm?: boolean;
+  /** rotary position embedding on queries and keys (com.microsoft RotaryEmbedding, or GroupQueryAttention's do_rotary); biases are zero */
+  rotary?: boolean;
   /** projection weights rounded to 4-bit blocks: every form uses their dequantised values, the 'MatMulNBits' form the blocks */
   int4?: boolean;
 }
@@ -75,14 +79,25 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
   const positions = g.node('Slice', [weight('positions', [shape.maxPositions, hidden], normal(shape.maxPositions * hidden, 'positions', 1)), g.ints('zero', [1], [0]), seqLen, g.ints('axis0', [1], [0])]);
   x = g.node('Add', [x, positions]);
   const mask32 = g.node('Cast', [mask], { to: ONNX_INT32 });
-  const headsShape = (count: number): string => g.ints(`heads${count}`, [4], [0, 0, count, headDim]);
+  if (shape.rotary) {
+    const half = headDim / 2;
+    const angle = (p: number, i: number): number => p * 10000 ** (-(2 * i) / headDim);
+    g.floats('cos_cache', [shape.maxPositions, half], Float32Array.from({ length: shape.maxPositions * half }, (_, k) => Math.cos(angle(Math.floor(k / half), k % half))));
+    g.floats('sin_cache', [shape.maxPositions, half], Float32Array.from({ length: shape.maxPositions * half }, (_, k) => Math.sin(angle(Math.floor(k / half), k % half))));
+    g.ints('rotary_start', [1], [0]);
+  }
+  // queries and keys [batch, positions, count * headDim] rotated as the model's rotary embedding does
+  const rotated = (t: string, count: number): string =>
+    shape.rotary ? g.node('RotaryEmbedding', [t, 'rotary_start', 'cos_cache', 'sin_cache'], { num_heads: count }, undefined, 1, 'com.microsoft') : t;
+  const headsShape = (count: number): string => `heads${count}`;
+  g.ints(headsShape(heads), [4], [0, 0, heads, headDim]);
 
   for (let l = 0; l < shape.layers; l++) {
     const w = (name: string, cols: number): Float32Array => {
       const v = normal(hidden * cols, `${name}${l}`, 1 / Math.sqrt(hidden));
       return shape.int4 ? int4Blocks(v, hidden, cols).dequantised : v;
     };
-    const b = (name: string, cols: number): Float32Array => normal(cols, `${name}${l}`, 0.1);
+    const b = (name: string, cols: number): Float32Array => (shape.rotary ? new Float32Array(cols) : normal(cols, `${name}${l}`, 0.1));
     const [wq, wk, wv] = [w('q', hidden), w('k', kvWidth), w('v', kvWidth)];
     const [bq, bk, bv] = [b('bq', hidden), b('bk', kvWidth), b('bv', kvWidth)];
     const at = `/layers.${l}/attention`;
@@ -107,7 +122,7 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
       const proj = (wt: Float32Array, name: string): string => g.node('MatMul', [x, g.floats(`${name}${l}`, [hidden, hidden], wt)]);
       context = g.node(
         'MultiHeadAttention',
-        [proj(wq, 'wq'), proj(wk, 'wk'), proj(wv, 'wv'), g.floats(`qkv_bias${l}`, [3 * hidden], new Float32Array([...bq, ...bk, ...bv])), mask32],
+        [rotated(proj(wq, 'wq'), heads), rotated(proj(wk, 'wk'), heads), proj(wv, 'wv'), g.floats(`qkv_bias${l}`, [3 * hidden], new Float32Array([...bq, ...bk, ...bv])), mask32],
         { num_heads: heads, ...(shape.causal ? { unidirectional: 1 } : {}) },
         `${at}/MultiHeadAttention`,
         1,
@@ -120,10 +135,11 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
       const total = g.node('Cast', [g.node('Gather', [g.node('Shape', [mask]), g.ints(`index${l}`, [], [1])])], { to: ONNX_INT32 });
       context = g.nodeOutputs(
         'GroupQueryAttention',
-        [proj(wq, bq, hidden, 'wq'), proj(wk, bk, kvWidth, 'wk'), proj(wv, bv, kvWidth, 'wv'), '', '', seqlensK, total],
+        [proj(wq, bq, hidden, 'wq'), proj(wk, bk, kvWidth, 'wk'), proj(wv, bv, kvWidth, 'wv'), '', '', seqlensK, total, ...(shape.rotary ? ['cos_cache', 'sin_cache'] : [])],
         {
           num_heads: heads,
           kv_num_heads: kvHeads,
+          ...(shape.rotary ? { do_rotary: 1 } : {}),
           ...(shape.window ? { local_window_size: shape.window } : {}),
           ...(shape.softcap ? { softcap: { float: shape.softcap } } : {}),
         },
@@ -158,8 +174,8 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
         return g.node('Add', [product, g.floats(`b${name}${l}`, [hidden], bt)]);
       };
       const split = (t: string, perm: number[]): string => g.node('Transpose', [g.node('Reshape', [t, headsShape(heads)])], { perm });
-      const q = split(linear(wq, bq, 'wq'), [0, 2, 1, 3]);
-      const kT = split(linear(...repeated(wk, bk), 'wk'), [0, 2, 3, 1]);
+      const q = split(rotated(linear(wq, bq, 'wq'), heads), [0, 2, 1, 3]);
+      const kT = split(rotated(linear(...repeated(wk, bk), 'wk'), heads), [0, 2, 3, 1]);
       const v = split(linear(...repeated(wv, bv), 'wv'), [0, 2, 1, 3]);
       let scores = g.node('Div', [g.node('MatMul', [q, kT], {}, `${at}/MatMul`), g.scalar(Math.sqrt(headDim))]);
       if (shape.softcap) scores = g.node('Mul', [g.node('Tanh', [g.node('Div', [scores, g.scalar(shape.softcap)])]), g.scalar(shape.softcap)]);
@@ -177,6 +193,7 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
       context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), g.ints(`merged${l}`, [3], [0, 0, hidden])]);
     }
     x = g.node('Add', [x, context]);
+    if (shape.layerNorm) x = g.node('LayerNormalization', [x, weight(`ln${l}.weight`, [hidden], new Float32Array(hidden).fill(1)), weight(`ln${l}.bias`, [hidden], new Float32Array(hidden))], { axis: -1, epsilon: { float: 1e-5 } });
   }
   g.node('Identity', [x], {}, 'last_hidden_state');
   g.output('last_hidden_state_output', half ? ONNX_FLOAT16 : ONNX_FLOAT, ['batch', 'sequence', hidden]);
