@@ -251,8 +251,8 @@ function benchModel(name: string, make: () => Uint8Array): string {
 async function benchFusedCapture(): Promise<void> {
   const n = 512;
   const cases: [string, AttentionForm, FusedModelShape][] = [
-    ['fused com.microsoft Attention, BERT-base attention shape (L 12, h 12, d 64, LayerNorm, no feed-forward)', 'Attention', { layers: 12, heads: 12, kvHeads: 12, headDim: 64, vocab: 30522, maxPositions: 512, causal: false, layerNorm: true }],
-    ['GroupQueryAttention decoder (L 12, 12 query heads on 4 KV heads, d 64, LayerNorm, no feed-forward)', 'GroupQueryAttention', { layers: 12, heads: 12, kvHeads: 4, headDim: 64, vocab: 32000, maxPositions: 4096, causal: true, layerNorm: true }],
+    ['fused com.microsoft Attention, BERT-base shape (L 12, h 12, d 64, feed-forward 3072)', 'Attention', { layers: 12, heads: 12, kvHeads: 12, headDim: 64, vocab: 30522, maxPositions: 512, causal: false, layerNorm: true, intermediate: 3072 }],
+    ['GroupQueryAttention decoder (L 12, 12 query heads on 4 KV heads, d 64, feed-forward 3072)', 'GroupQueryAttention', { layers: 12, heads: 12, kvHeads: 4, headDim: 64, vocab: 32000, maxPositions: 4096, causal: true, layerNorm: true, intermediate: 3072 }],
   ];
   console.log(`Fused attention at n = ${n}, CPU, median of ${REPEATS} alternating pairs (ratio: the median of the pairs' ratios)`);
   console.log('model\tbare ms\tcapture ms\tratio');

@@ -35,7 +35,7 @@ async function captured(shape: FusedModelShape, form: AttentionForm): Promise<{ 
 
 const CASES: { form: AttentionForm; over: Partial<FusedModelShape>; op: string; tolerance: number }[] = [
   { form: 'Attention', over: {}, op: 'com.microsoft.Attention', tolerance: 1e-5 },
-  { form: 'Attention', over: { causal: true }, op: 'com.microsoft.Attention', tolerance: 1e-5 },
+  { form: 'Attention', over: { causal: true, layerNorm: true, intermediate: 64 }, op: 'com.microsoft.Attention', tolerance: 1e-5 },
   { form: 'MultiHeadAttention', over: {}, op: 'com.microsoft.MultiHeadAttention', tolerance: 1e-5 },
   { form: 'MultiHeadAttention', over: { causal: true }, op: 'com.microsoft.MultiHeadAttention', tolerance: 1e-5 },
   { form: 'GroupQueryAttention', over: { causal: true }, op: 'com.microsoft.GroupQueryAttention', tolerance: 1e-5 },

@@ -25,6 +25,8 @@ export interface FusedModelShape {
   float16?: boolean;
   /** LayerNorm after each residual (BERT's post-norm), as real models keep their activations bounded */
   layerNorm?: boolean;
+  /** a feed-forward block of this width after each attention (GELU), as a whole transformer layer has */
+  intermediate?: number;
   /** rotary position embedding on queries and keys (com.microsoft RotaryEmbedding, or GroupQueryAttention's do_rotary); biases are zero */
   rotary?: boolean;
   /** projection weights rounded to 4-bit blocks: every form uses their dequantised values, the 'MatMulNBits' form the blocks */
@@ -192,8 +194,16 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
       const probs = g.node('Softmax', [scores], { axis: -1 }, `${at}/Softmax`);
       context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), g.ints(`merged${l}`, [3], [0, 0, hidden])]);
     }
-    x = g.node('Add', [x, context]);
-    if (shape.layerNorm) x = g.node('LayerNormalization', [x, weight(`ln${l}.weight`, [hidden], new Float32Array(hidden).fill(1)), weight(`ln${l}.bias`, [hidden], new Float32Array(hidden))], { axis: -1, epsilon: { float: 1e-5 } });
+    const norm = (t: string, name: string): string =>
+      shape.layerNorm ? g.node('LayerNormalization', [t, weight(`${name}.weight`, [hidden], new Float32Array(hidden).fill(1)), weight(`${name}.bias`, [hidden], new Float32Array(hidden))], { axis: -1, epsilon: { float: 1e-5 } }) : t;
+    x = norm(g.node('Add', [x, context]), `ln${l}`);
+    if (shape.intermediate) {
+      const width = shape.intermediate;
+      const h1 = g.node('MatMul', [x, weight(`ff1.${l}`, [hidden, width], normal(hidden * width, `ff1${l}`, 1 / Math.sqrt(hidden)))]);
+      // GELU as exported: 0.5 x (1 + erf(x / sqrt 2))
+      const gelu = g.node('Mul', [g.node('Mul', [h1, g.node('Add', [g.node('Erf', [g.node('Div', [h1, weight(`sqrt2.${l}`, [], Float32Array.of(Math.SQRT2))])]), weight(`one.${l}`, [], Float32Array.of(1))])]), weight(`half.${l}`, [], Float32Array.of(0.5))]);
+      x = norm(g.node('Add', [x, g.node('MatMul', [gelu, weight(`ff2.${l}`, [width, hidden], normal(width * hidden, `ff2${l}`, 1 / Math.sqrt(width)))])]), `ln_ff${l}`);
+    }
   }
   g.node('Identity', [x], {}, 'last_hidden_state');
   g.output('last_hidden_state_output', half ? ONNX_FLOAT16 : ONNX_FLOAT, ['batch', 'sequence', hidden]);
