@@ -192,6 +192,7 @@ export class LoadedModel {
           (model.hasLocalFunctions ? ' (the model keeps some operators in local functions, which are not searched: export it with functions inlined)' : ''),
       );
     }
+    warnings.push(...files.notes);
     if (sites.fused.length) warnings.push(`some attention is fused and cannot be captured: ${fusedAttentionMessage(sites.fused)}`);
 
     const { taps, rewrite } = tapRewrite(model, sites.taps);

@@ -17,6 +17,8 @@ export interface ModelFiles {
   genaiConfigPath?: string;
   /** the other ONNX files of the folder that were not chosen (quantised, fp16, other parts) */
   variants: string[];
+  /** what the layout tells the user about the chosen file */
+  notes: string[];
 }
 
 /** The file's first byte (a model may be gigabytes: only one byte is read), or undefined when empty. */
@@ -47,7 +49,7 @@ function partAndPrecision(file: string): { part: string; rank: number } {
 }
 
 /** The ONNX file a folder's layout points to, and the other ONNX files it holds. */
-function chosenModel(folder: string, shown: string): { modelPath: string; variants: string[]; genaiConfigPath?: string } {
+function chosenModel(folder: string, shown: string): { modelPath: string; variants: string[]; genaiConfigPath?: string; notes?: string[] } {
   const genai = join(folder, 'genai_config.json');
   if (existsSync(genai)) {
     let file: unknown;
@@ -82,7 +84,9 @@ function chosenModel(folder: string, shown: string): { modelPath: string; varian
   }
   // the model's own folder before onnx/, then the full-precision file before the others
   const pick = described.filter((d) => d.part === part).sort((a, b) => a.rank - b.rank || a.path.length - b.path.length)[0];
-  return { modelPath: pick.path, variants: all.filter((p) => p !== pick.path) };
+  const notes =
+    part === 'encoder_model' ? [`${relative(folder, pick.path)} is the encoder of an encoder-decoder model whose decoder (decoder_model.onnx) is not in the folder: only the encoder's self-attention is shown`] : [];
+  return { modelPath: pick.path, variants: all.filter((p) => p !== pick.path), notes };
 }
 
 function onnxFilesIn(folder: string): string[] {
@@ -102,8 +106,9 @@ export function modelFiles(path: string): ModelFiles {
   let modelPath = full;
   let variants: string[] = [];
   let genaiConfigPath: string | undefined;
+  let notes: string[] | undefined;
   if (statSync(full).isDirectory()) {
-    ({ modelPath, variants, genaiConfigPath } = chosenModel(full, path));
+    ({ modelPath, variants, genaiConfigPath, notes } = chosenModel(full, path));
   } else if (!full.endsWith('.onnx') && firstByte(full) === 0x7b) {
     throw new InputError(`${basename(path)} is a JSON file, not an ONNX model: pass the .onnx file or its folder`);
   }
@@ -118,6 +123,7 @@ export function modelFiles(path: string): ModelFiles {
     configPath: firstIn('config.json'),
     genaiConfigPath,
     variants,
+    notes: notes ?? [],
   };
 }
 

@@ -76,6 +76,13 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
     inputs.push(planned);
   }
   if (unknown.length) throw new InputError(`the model has inputs Attention Lens cannot fill: ${unknown.join('; ')}`);
+  const embeds = inputs.find((i) => /inputs_embeds/.test(i.name.toLowerCase()));
+  if (!ids && embeds) {
+    throw new InputError(
+      `the model's only text input is ${embeds.name}: its token embeddings are computed outside the graph, and random ones would not be a text. ` +
+        'Export it with its embedding layer (an input_ids input)',
+    );
+  }
   // A block of a model (attention alone, as ONNX Runtime's tests hold them) takes hidden states
   // of a fixed length: with no token ids, a 3-D float input is that.
   if (!ids && !inputs.some((i) => i.role === 'hidden')) for (const i of inputs) if (i.role === 'weight' && i.shape.length === 3) i.role = 'hidden';

@@ -42,6 +42,8 @@ test('folder layouts: the full-precision model is chosen and the other files are
   assert.throws(() => modelFiles(unrelated), /holds several ONNX models \(text.onnx, vision.onnx\): name one of them/);
   const seq2seq = folder('seq2seq', ['config.json', 'onnx/encoder_model.onnx', 'onnx/decoder_model.onnx', 'onnx/decoder_model_merged.onnx']);
   assert.throws(() => modelFiles(seq2seq), /holds an encoder-decoder model .* does not yet run end to end: name onnx\/encoder_model.onnx for the encoder's self-attention/);
+  const encoderOnly = folder('encoder-only', ['onnx/encoder_model.onnx', 'onnx/encoder_model_quantized.onnx']);
+  assert.match(modelFiles(encoderOnly).notes.join(' '), /onnx\/encoder_model.onnx is the encoder of an encoder-decoder model whose decoder \(decoder_model.onnx\) is not in the folder/);
   const genai = folder('genai', ['decoder.onnx']);
   writeFileSync(join(genai, 'genai_config.json'), JSON.stringify({ model: { decoder: { filename: 'missing.onnx' } } }));
   assert.throws(() => modelFiles(genai), /genai_config.json names no decoder file that exists \(model.decoder.filename: "missing.onnx"\)/);
@@ -119,4 +121,14 @@ test("the decoder of an encoder-decoder model alone is refused: random encoder s
     LoadedModel.load({ model: path, executionProvider: 'cpu' }),
     /decoder_model.onnx is the decoder of an encoder-decoder model \(its input encoder_hidden_states takes the encoder's output\)/,
   );
+});
+
+test('a model whose only text input is inputs_embeds is refused with that reason', async () => {
+  const g = new GraphBuilder('embeddings outside');
+  const x = g.input('inputs_embeds', ONNX_FLOAT, ['batch', 'sequence', 4]);
+  g.node('Softmax', [g.node('MatMul', [x, g.node('Transpose', [x], { perm: [0, 2, 1] })])], { axis: -1 }, 'scores');
+  g.output('scores_output', ONNX_FLOAT, ['batch', 'sequence', 'sequence']);
+  const path = join(scratch, 'embeds.onnx');
+  writeFileSync(path, g.encode().model);
+  await assert.rejects(LoadedModel.load({ model: path, executionProvider: 'cpu' }), /the model's only text input is inputs_embeds: its token embeddings are computed outside the graph/);
 });
