@@ -118,6 +118,8 @@ async function askedInput(ctx: AnalysisContext, modelPath: string, selected?: st
   const ids = await vscode.window.showInputBox({
     title: `Attention Lens: ${basename(info.path)} has no tokenizer beside it: token ids to analyze (comma-separated)`,
     value: Array.from({ length: 8 }, (_, i) => i + 1).join(', '),
+    // a list of ids is typed with care: a click elsewhere (a notification, the panel) does not drop it
+    ignoreFocusOut: true,
     validateInput: (v) => {
       const parsed = v.split(',').map((x) => Number(x.trim()));
       if (parsed.some((x) => !Number.isInteger(x) || x < 0)) return 'comma-separated non-negative integers, such as 1, 5, 9';

@@ -153,6 +153,8 @@ export class VsCodeInstance {
   /** Accepts the value the input box titled `title` offers. */
   async acceptInput(title: string): Promise<void> {
     await this.quickInput(title);
+    // the box may open while focus is still in a webview: Enter must reach the box
+    await this.page.locator('.quick-input-widget input').first().focus();
     await this.page.keyboard.press('Enter');
   }
 
