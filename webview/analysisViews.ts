@@ -57,7 +57,8 @@ const describe = (h: HeadSummary): string =>
   `entropy ${h.entropyNats.toFixed(2)} / ${h.uniformEntropyNats.toFixed(2)} nats<br>` +
   `[CLS] ${h.toCls.toFixed(2)} · [SEP] ${h.toSep.toFixed(2)} · punct ${h.toPunct.toFixed(2)}<br>` +
   `prev ${h.toPrev.toFixed(2)} · next ${h.toNext === null ? '–' : h.toNext.toFixed(2)} · self ${h.toSelf.toFixed(2)} · first ${h.toFirst.toFixed(2)}` +
-  `${h.sinkMass > 1e-4 ? ` · sink ${h.sinkMass.toFixed(3)}` : ''}<br>` +
+  // below a percent it is the rounding of float16 rows, not a sink
+  `${h.sinkMass > 0.01 ? ` · sink ${h.sinkMass.toFixed(3)}` : ''}<br>` +
   `span 50/90/99% ${h.span50}/${h.span90}/${h.span99} · mean distance ${h.meanDistance.toFixed(1)}`;
 
 /** The overview grid; clicking a cell calls onHead. */

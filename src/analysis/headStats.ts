@@ -164,7 +164,7 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
     toNext: roles.causal ? null : n > 1 ? offsetMass[n] / n : 0,
     toSelf: offsetMass[n - 1] / n,
     toFirst: toFirst / n,
-    // rounding leaves a softmax's rows within about 1e-7 of 1
+    // a float32 softmax's rows are within about 1e-7 of 1 (a float16 one's about 1e-3): not below 0
     sinkMass: Math.max(0, missing / n),
     entropyNats: entropy / n,
     uniformEntropyNats: uniform / n,

@@ -121,8 +121,9 @@ async function askedInput(ctx: AnalysisContext, modelPath: string, selected?: st
     // a list of ids is typed with care: a click elsewhere (a notification, the panel) does not drop it
     ignoreFocusOut: true,
     validateInput: (v) => {
-      const parsed = v.split(',').map((x) => Number(x.trim()));
-      if (parsed.some((x) => !Number.isInteger(x) || x < 0)) return 'comma-separated non-negative integers, such as 1, 5, 9';
+      const entries = v.split(',').map((x) => x.trim());
+      const parsed = entries.map(Number);
+      if (entries.some((x) => x === '') || parsed.some((x) => !Number.isInteger(x) || x < 0)) return 'comma-separated non-negative integers, such as 1, 5, 9';
       if (vocab !== null && parsed.some((x) => x >= vocab)) return `ids below ${vocab}, the model's vocabulary`;
       return undefined;
     },

@@ -20,12 +20,17 @@ import { StatsPool } from './statsPool';
 const MAX_OPEN_MODELS = 3;
 const models = new Map<string, Promise<LoadedModel>>();
 
-/** Name, size and modification time of every file in the model's folders, and of a tokenizer named apart. */
+// What a model reads beside it: its tokenizer and configs by name, and every other file but the
+// texts, documents and reports a user keeps there (external weights may have any name).
+const READ_BESIDE = new Set(['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'config.json', 'genai_config.json']);
+const NOT_READ = /\.(txt|md|json|jsonl|html?|csv|tsv|png|jpe?g|svg|py|ipynb|ya?ml|log)$/i;
+
+/** Name, size and modification time of the files the model reads in its folders, and of a tokenizer named apart. */
 function filesState(folders: string[], tokenizer: string | undefined): string {
   const state: string[] = [];
   for (const folder of folders) {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      if (!entry.isFile()) continue;
+      if (!entry.isFile() || (NOT_READ.test(entry.name) && !READ_BESIDE.has(entry.name))) continue;
       const st = statSync(join(folder, entry.name));
       state.push(`${folder}/${entry.name}:${st.size}:${st.mtimeMs}`);
     }
@@ -39,7 +44,13 @@ function filesState(folders: string[], tokenizer: string | undefined): string {
 
 function loaded(opts: LoadOptions): Promise<LoadedModel> {
   const files = modelFiles(opts.model);
-  const key = `${files.modelPath}\0${opts.executionProvider}\0${filesState(files.folders, opts.tokenizer)}`;
+  const model = `${files.modelPath}\0${opts.executionProvider}\0${opts.tokenizer ?? ''}\0`;
+  const key = `${model}${filesState(files.folders, opts.tokenizer)}`;
+  // the same model loaded before its files changed is not used again: its memory goes now
+  for (const old of [...models.keys()].filter((k) => k.startsWith(model) && k !== key)) {
+    void models.get(old)?.then((stale) => stale.release(), () => undefined);
+    models.delete(old);
+  }
   let m = models.get(key);
   if (m) models.delete(key);
   else {

@@ -78,7 +78,7 @@ export function layerNameOfNode(nodeName: string, fallback: string): string {
   return trimmed || fallback;
 }
 
-export function attentionSites(model: OnnxModel): AttentionSites {
+export function attentionSites(model: OnnxModel, depth = 0): AttentionSites {
   const producer = new Map<string, OnnxNode>();
   for (const n of model.nodes) for (const o of n.outputs) producer.set(o, n);
   const constant = (t: string): boolean => {
@@ -127,7 +127,7 @@ export function attentionSites(model: OnnxModel): AttentionSites {
     } else if (n.opType === 'Attention' && n.domain === '' && n.inputs.length >= 2) {
       taps.push(standardAttentionTap(n, index, taps.length));
     } else if (n.opType === 'If' && n.domain === '') {
-      const inside = ifTaps(model, n, index, attentionSites);
+      const inside = ifTaps(model, n, index, attentionSites, depth);
       taps.push(...inside.taps);
       fused.push(...inside.fused);
     } else if (FUSED_OPS.has(n.opType) && n.domain !== '') {
@@ -143,7 +143,7 @@ export function attentionSites(model: OnnxModel): AttentionSites {
 // is 3; the tap sets the mode and names the output.
 function standardAttentionTap(n: OnnxNode, index: number, layer: number): AttentionTap {
   const SOFTMAX_MODE = 3;
-  const probsTensor = n.outputs[3] || `${n.name || 'attention'}_attention_lens_probs`;
+  const probsTensor = n.outputs[3] || `${n.name || n.outputs[0]}/attention_lens_${index}/probs`;
   const outputs = [...n.outputs];
   while (outputs.length < 4) outputs.push('');
   outputs[3] = probsTensor;

@@ -4,7 +4,7 @@
 // checks the rewrite against the original graph's outputs before showing anything.
 import type { AttentionTap } from './attentionTap';
 import { GraphPatch } from './graphPatch';
-import { OnnxModel, OnnxNode, ONNX_BOOL, ONNX_FLOAT, ONNX_FLOAT16, ONNX_INT64 } from './onnxGraph';
+import { OnnxModel, OnnxNode, ONNX_BOOL, ONNX_FLOAT, ONNX_FLOAT16, ONNX_INT64, tensorElemType } from './onnxGraph';
 
 /** The rank of a tensor where the graph tells it: inputs, initializers, recorded shapes, or through casts. */
 function rankOf(model: OnnxModel, tensor: string, producer: Map<string, OnnxNode>, depth = 0): number | undefined {
@@ -42,7 +42,7 @@ export function unfusedAttention(model: OnnxModel, n: OnnxNode, index: number, n
   if (causal && opset < 14) return refuse(`unidirectional=1 at opset ${opset} (the causal mask needs Trilu, opset 14)`);
 
   const weights = model.initializers.get(n.inputs[1]);
-  const floatType = weights?.dataType === ONNX_FLOAT16 ? ONNX_FLOAT16 : ONNX_FLOAT;
+  const floatType = (weights?.dataType ?? tensorElemType(model, n.inputs[0])) === ONNX_FLOAT16 ? ONNX_FLOAT16 : ONNX_FLOAT;
   const projected = weights?.dims.length === 2 ? weights.dims[1] : undefined;
   const sizes = n.attributes.get('qkv_hidden_sizes')?.ints ?? (projected !== undefined && projected % 3 === 0 ? [projected / 3, projected / 3, projected / 3] : undefined);
   if (!sizes || sizes.length !== 3 || sizes.some((s) => s <= 0 || s % heads !== 0)) {
@@ -59,8 +59,10 @@ export function unfusedAttention(model: OnnxModel, n: OnnxNode, index: number, n
 
   const headDim = qSize / heads;
   const scale = n.attributes.get('scale')?.f || 1 / Math.sqrt(headDim);
-  const filter = n.attributes.get('mask_filter_value')?.f ?? -10000;
-  const g = new GraphPatch(`${nodeName}/attention_lens`, floatType);
+  // exporters write the float type's lowest value, which float16 cannot hold
+  const lowest = floatType === ONNX_FLOAT16 ? HALF_LOWEST : FLOAT_LOWEST;
+  const filter = Math.max(n.attributes.get('mask_filter_value')?.f ?? -10000, lowest);
+  const g = new GraphPatch(`${nodeName}/attention_lens_${index}`, floatType);
   let qkv = g.op('MatMul', [n.inputs[0], n.inputs[1]]);
   if (n.inputs[2]) qkv = g.op('Add', [qkv, n.inputs[2]]);
   const lastAxis = g.ints([-1]);
@@ -92,9 +94,9 @@ export function unfusedAttention(model: OnnxModel, n: OnnxNode, index: number, n
     const oneHead = g.op('Slice', [scores, g.ints([0, 0]), g.ints([1, 1]), g.ints([0, 1])]);
     const ones = g.op('Add', [g.op('Mul', [oneHead, g.float(0)]), g.float(1)]);
     const later = g.op('Cast', [g.op('Trilu', [ones, g.ints([1], true)], { upper: 1 })], { to: ONNX_BOOL });
-    scores = g.op('Where', [later, g.float(floatType === ONNX_FLOAT16 ? HALF_LOWEST : FLOAT_LOWEST), scores]);
+    scores = g.op('Where', [later, g.float(lowest), scores]);
   }
-  const probs = g.op('Softmax', [scores], { axis: -1 }, `${nodeName}/attention_lens/Softmax`);
+  const probs = g.op('Softmax', [scores], { axis: -1 }, `${nodeName}/attention_lens_${index}/Softmax`);
   const context = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] });
   g.op('Reshape', [context, g.ints([0, 0, vSize])], {}, n.outputs[0]);
   if (n.outputs[1]) {

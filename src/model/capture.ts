@@ -211,7 +211,8 @@ export class LoadedModel {
       shape: m.isTensor ? [...m.shape] : [],
     }));
     const plan = inputPlan(metadata, session.outputNames);
-    const encoderStates = plan.inputs.find((i) => /encoder_hidden_states|encoder_outputs/.test(i.name));
+    // the encoder's output, or its keys and values cached for the decoder's cross-attention
+    const encoderStates = plan.inputs.find((i) => /encoder_hidden_states|encoder_outputs|\.encoder\.(key|value)/.test(i.name));
     if (encoderStates) {
       throw new InputError(
         `${what} is the decoder of an encoder-decoder model (its input ${encoderStates.name} takes the encoder's output): ` +
@@ -535,8 +536,12 @@ export class LoadedModel {
       const layer = attentionRows(tap.name, probs, ids.length, ids.length);
       if (withQK && tap.queryTensor && tap.keyTensor) {
         const packed = tap.packedVectors;
-        layer.query = packed ? packedHeadVectors(out[tap.queryTensor], ids.length, packed, 'query') : headVectors(out[tap.queryTensor], ids.length, false);
-        layer.key = packed ? packedHeadVectors(out[tap.keyTensor], ids.length, packed, 'key') : headVectors(out[tap.keyTensor], ids.length, tap.keyOperandIsTransposed);
+        const query = packed ? packedHeadVectors(out[tap.queryTensor], ids.length, packed, 'query') : headVectors(out[tap.queryTensor], ids.length, false);
+        const key = packed ? packedHeadVectors(out[tap.keyTensor], ids.length, packed, 'key') : headVectors(out[tap.keyTensor], ids.length, tap.keyOperandIsTransposed);
+        if (query && key) {
+          layer.query = query;
+          layer.key = key;
+        }
       }
       return layer;
     });
@@ -544,9 +549,12 @@ export class LoadedModel {
 
   private async checkRewrite(feeds: OrtFeeds, out: Record<string, OrtTensor>): Promise<void> {
     const check = this.rewriteCheck!;
-    const original = (await check.original()).session;
+    // an original graph that cannot be run leaves the rewrite unchecked: it is refused as well
+    const unchecked = (e: unknown): InputError =>
+      e instanceof InputError ? e : new InputError(`the rewrite of fused attention cannot be checked: ONNX Runtime could not run the original graph of ${basename(this.info.path)} (${(e as Error).message})`);
+    const original = (await check.original().catch((e: unknown) => Promise.reject(unchecked(e)))).session;
     try {
-      await checkedRewrite(original, out, feeds, this.originalOutputs, check.nodes);
+      await checkedRewrite(original, out, feeds, this.originalOutputs, check.nodes).catch((e: unknown) => Promise.reject(unchecked(e)));
     } finally {
       await original.release();
     }
@@ -570,7 +578,8 @@ export class LoadedModel {
         if (step === 0) layers[k] = { name: tap.name, heads: row.heads, queries: n, keys: n, probs: new Float32Array(row.heads * n * n) };
         const layer = layers[k];
         for (let h = 0; h < row.heads; h++) layer.probs.set(row.probs.subarray(h * (step + 1), (h + 1) * (step + 1)), (h * n + step) * n);
-        if (withQK && tap.queryTensor && tap.keyTensor) {
+        // an attention op's packed inputs hold one step's queries and keys, not the cache: no vectors
+        if (withQK && tap.queryTensor && tap.keyTensor && !tap.packedVectors) {
           const q = headVectors(out[tap.queryTensor], 1, false);
           layer.query ??= { heads: q.heads, positions: n, dims: q.dims, data: new Float32Array(q.heads * n * q.dims) };
           for (let h = 0; h < q.heads; h++) layer.query.data.set(q.data.subarray(h * q.dims, (h + 1) * q.dims), (h * n + step) * q.dims);
@@ -665,12 +674,14 @@ export function headVectors(t: OrtTensor, positions: number, transposed: boolean
  * heads * dims] (or packed [query heads | key heads | value heads]); keys shared by a group of
  * query heads are given to each head of the group.
  */
-export function packedHeadVectors(t: OrtTensor, positions: number, layout: NonNullable<AttentionTap['packedVectors']>, which: 'query' | 'key'): HeadVectors {
+export function packedHeadVectors(t: OrtTensor, positions: number, layout: NonNullable<AttentionTap['packedVectors']>, which: 'query' | 'key'): HeadVectors | undefined {
   const dims = t.dims.map(Number);
   const width = dims[dims.length - 1];
   const { heads, kvHeads, qkvPacked } = layout;
   const groups = qkvPacked ? heads + 2 * kvHeads : which === 'query' ? heads : kvHeads;
   const D = width / groups;
+  // keys already split into heads ([batch, heads, positions, d]), or a shape that does not divide: none
+  if (dims.length !== 3 || dims[1] < positions || !Number.isInteger(D) || D === 0) return undefined;
   const src = tensorFloats(t);
   const perKv = heads / kvHeads;
   const data = new Float32Array(heads * positions * D);

@@ -3,7 +3,7 @@
 // (a Softmax is appended), Attention has no such output and is rewritten into standard ops.
 import type { AttentionTap } from './attentionTap';
 import { unfusedAttention } from './attentionUnfusing';
-import { ONNX_FLOAT, OnnxModel, OnnxNode, nodeWithIntAttribute, nodeWithOutputs } from './onnxGraph';
+import { ONNX_FLOAT, OnnxModel, OnnxNode, nodeWithIntAttribute, nodeWithOutputs, tensorElemType } from './onnxGraph';
 import { encodedNode } from './onnxEncoding';
 import { GraphPatch } from './graphPatch';
 
@@ -79,7 +79,7 @@ function groupQueryTap(n: OnnxNode, index: number, name: string, nodeName: strin
   const softcap = floatAttr(n, 'softcap', 0);
   const HEAD_SINK_INPUT = 11;
   const sink = intAttr(n, 'smooth_softmax', 0) === 1 || given(n, HEAD_SINK_INPUT);
-  const probsTensor = n.outputs[3] || `${nodeName}/attention_lens/probs`;
+  const probsTensor = n.outputs[3] || `${nodeName}/attention_lens_${index}/probs`;
   const packed = !given(n, 1);
   return {
     name,
@@ -108,15 +108,19 @@ function groupQueryTap(n: OnnxNode, index: number, name: string, nodeName: strin
 // the softmax, scaled and with mask and bias added; a Softmax over them gives the kernel's own.
 function multiHeadTap(model: OnnxModel, n: OnnxNode, index: number, name: string, nodeName: string): AttentionTap {
   const heads = intAttr(n, 'num_heads', 0);
-  const scores = n.outputs[3] || `${nodeName}/attention_lens/qk`;
+  // the two ops order their inputs differently
+  const decoderMasked = n.opType === 'DecoderMaskedMultiHeadAttention';
+  const biasInput = decoderMasked ? 10 : 3;
+  const attentionBiasInput = decoderMasked ? 4 : 5;
+  const scores = n.outputs[3] || `${nodeName}/attention_lens_${index}/qk`;
   const outputs = withOutput(n, 3, scores);
-  const probsTensor = `${nodeName}/attention_lens/probs`;
-  const exposed = n.opType === 'DecoderMaskedMultiHeadAttention' ? nodeWithIntAttribute(n, 'output_qk', 1, outputs) : nodeWithOutputs(n, outputs);
-  const softmax = encodedNode({ opType: 'Softmax', inputs: [scores], outputs: [probsTensor], name: `${nodeName}/attention_lens/Softmax`, attributes: { axis: -1 } });
+  const probsTensor = `${nodeName}/attention_lens_${index}/probs`;
+  const exposed = decoderMasked ? nodeWithIntAttribute(n, 'output_qk', 1, outputs) : nodeWithOutputs(n, outputs);
+  const softmax = encodedNode({ opType: 'Softmax', inputs: [scores], outputs: [probsTensor], name: `${nodeName}/attention_lens_${index}/Softmax`, attributes: { axis: -1 } });
   // Q and K enter as [batch, positions, heads * dim]; the op adds its bias inside, so the lab's
   // vectors get the same bias added beside it.
-  const patch = new GraphPatch(`${nodeName}/attention_lens`, elemTypeOf(model, n.inputs[0]) ?? ONNX_FLOAT);
-  const vectors = given(n, 1) && given(n, 2) ? biasedQueryKey(model, n, patch) : undefined;
+  const patch = new GraphPatch(`${nodeName}/attention_lens_${index}`, tensorElemType(model, n.inputs[0]) ?? ONNX_FLOAT);
+  const vectors = given(n, 1) && given(n, 2) ? biasedQueryKey(model, n, n.inputs[biasInput] ?? '', patch) : undefined;
   return {
     name,
     softmaxNode: nodeName,
@@ -127,23 +131,18 @@ function multiHeadTap(model: OnnxModel, n: OnnxNode, index: number, name: string
     replace: { node: index, with: [exposed, softmax, ...patch.nodes] },
     initializers: patch.initializers,
     // the scores' type is a type variable of its own: ONNX Runtime needs it declared
-    valueTypes: [[scores, elemTypeOf(model, n.inputs[0]) ?? ONNX_FLOAT]],
-    site: { op: `com.microsoft.${n.opType}`, kind: crossAttention(model, n) ? 'cross' : 'self', ...(given(n, 5) ? { attentionBias: true } : {}) },
+    valueTypes: [[scores, tensorElemType(model, n.inputs[0]) ?? ONNX_FLOAT]],
+    site: { op: `com.microsoft.${n.opType}`, kind: crossAttention(model, n) ? 'cross' : 'self', ...(given(n, attentionBiasInput) ? { attentionBias: true } : {}) },
   };
 }
 
 /** Query and key with the op's bias added, as its kernel adds them; without a stored bias, the inputs as they are. */
-function biasedQueryKey(model: OnnxModel, n: OnnxNode, patch: GraphPatch): { queryTensor: string; keyTensor: string } {
-  const bias = model.initializers.get(n.inputs[3] ?? '');
+function biasedQueryKey(model: OnnxModel, n: OnnxNode, biasName: string, patch: GraphPatch): { queryTensor: string; keyTensor: string } {
+  const bias = model.initializers.get(biasName);
   if (!bias || bias.dims.length !== 1 || bias.dims[0] % 3 !== 0) return { queryTensor: n.inputs[0], keyTensor: n.inputs[1] };
   const width = bias.dims[0] / 3;
-  const part = (from: number): string => patch.op('Slice', [n.inputs[3], patch.ints([from]), patch.ints([from + width]), patch.ints([0])]);
+  const part = (from: number): string => patch.op('Slice', [biasName, patch.ints([from]), patch.ints([from + width]), patch.ints([0])]);
   return { queryTensor: patch.op('Add', [n.inputs[0], part(0)]), keyTensor: patch.op('Add', [n.inputs[1], part(width)]) };
-}
-
-/** A tensor's element type where the graph records it: an input, a recorded shape, an initializer. */
-function elemTypeOf(model: OnnxModel, tensor: string): number | undefined {
-  return model.inputs.find((i) => i.name === tensor)?.elemType || model.valueInfo.get(tensor)?.elemType || model.initializers.get(tensor)?.dataType || undefined;
 }
 
 /**
@@ -154,7 +153,8 @@ function crossAttention(model: OnnxModel, n: OnnxNode): boolean {
   if (!given(n, 1)) return false;
   const producer = new Map<string, OnnxNode>();
   for (const m of model.nodes) for (const o of m.outputs) producer.set(o, m);
-  const graphInputs = new Set(model.inputs.map((i) => i.name));
+  // a cache is the same sequence's past, not another sequence
+  const graphInputs = new Set(model.inputs.filter((i) => !/past|cache|present/i.test(i.name)).map((i) => i.name));
   const sources = (t: string): Set<string> => {
     const found = new Set<string>();
     const stack = [t];

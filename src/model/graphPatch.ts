@@ -1,5 +1,5 @@
-// New nodes and constants for a rewritten graph, named under one prefix so they never collide
-// with the model's own tensors.
+// New nodes and constants for a rewritten graph, named under one prefix (the node they stand in
+// for, and its index) so that they stay apart from the model's own tensors.
 import { ONNX_FLOAT16, ONNX_INT64 } from './onnxGraph';
 import { AttrValue, encodedNode, encodedTensor, float16Bits } from './onnxEncoding';
 

@@ -70,7 +70,7 @@ function chosenModel(folder: string, shown: string): { modelPath: string; varian
   }
   const described = all.map((path) => ({ path, ...partAndPrecision(basename(path)) }));
   const parts = [...new Set(described.map((d) => d.part))];
-  if (parts.includes('encoder_model') && parts.some((p) => p.startsWith('decoder_model'))) {
+  if (parts.includes('encoder_model') && parts.some((p) => p.startsWith('decoder_'))) {
     const encoder = described.filter((d) => d.part === 'encoder_model').sort((a, b) => a.rank - b.rank)[0];
     throw new InputError(
       `the folder ${shown} holds an encoder-decoder model (encoder_model and decoder_model files), which Attention Lens does not yet run end to end: ` +
@@ -82,7 +82,7 @@ function chosenModel(folder: string, shown: string): { modelPath: string; varian
     const names = all.map((p) => relative(folder, p)).join(', ');
     throw new InputError(`the folder ${shown} holds several ONNX models (${names}): name one of them`);
   }
-  // the model's own folder before onnx/, then the full-precision file before the others
+  // the full-precision file before the others, then the shorter path (the model's own folder before onnx/)
   const pick = described.filter((d) => d.part === part).sort((a, b) => a.rank - b.rank || a.path.length - b.path.length)[0];
   const notes =
     part === 'encoder_model' ? [`${relative(folder, pick.path)} is the encoder of an encoder-decoder model whose decoder (decoder_model.onnx) is not in the folder: only the encoder's self-attention is shown`] : [];

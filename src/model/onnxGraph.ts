@@ -250,6 +250,28 @@ export function onnxModel(bytes: Uint8Array, what = 'the file'): OnnxModel {
   return model;
 }
 
+// Ops whose output type is not their data input's.
+const TYPE_CHANGING_OPS = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'NonZero', 'IsNaN', 'IsInf', 'TopK']);
+
+/**
+ * A tensor's element type where the graph tells it: an input, a recorded shape, an initializer,
+ * or through the nodes that produce it (a Cast's target, else its data input's type).
+ */
+export function tensorElemType(graph: OnnxGraph, tensor: string): number | undefined {
+  const producer = new Map<string, OnnxNode>();
+  for (const n of graph.nodes) for (const o of n.outputs) producer.set(o, n);
+  for (let t = tensor, depth = 0; t && depth < 64; depth++) {
+    const known = graph.inputs.find((i) => i.name === t)?.elemType || graph.valueInfo.get(t)?.elemType || graph.initializers.get(t)?.dataType;
+    if (known) return known;
+    const p = producer.get(t);
+    if (!p) return undefined;
+    if (p.opType === 'Cast') return p.attributes.get('to')?.i;
+    if (TYPE_CHANGING_OPS.has(p.opType)) return undefined;
+    t = p.opType === 'Where' ? p.inputs[1] : p.inputs[0];
+  }
+  return undefined;
+}
+
 /** Encodes a ValueInfoProto that names a tensor and nothing else: ORT infers its type. */
 function namedValueInfo(name: string): MessageWriter {
   return new MessageWriter().string(1, name);

@@ -20,7 +20,16 @@ export function outputMismatch(reference: Record<string, OrtTensor>, rewritten: 
   for (const output of outputs) {
     const ref = reference[output];
     const got = rewritten[output];
-    if (!ref || !got || ref.type === 'string' || ref.type === 'bool' || /int/.test(ref.type)) continue;
+    if (!ref || !got || ref.type === 'string') continue;
+    if (ref.type === 'bool' || /int/.test(ref.type)) {
+      // ids and flags are exact, or different
+      const x = ref.data as ArrayLike<unknown>;
+      const y = got.data as ArrayLike<unknown>;
+      let same = x.length === y.length;
+      for (let i = 0; same && i < x.length; i++) same = x[i] === y[i];
+      if (!same) return { output, maxAbsDiff: Infinity, relative: Infinity, tolerance: 0 };
+      continue;
+    }
     const tolerance = ref.type === 'float16' ? TOLERANCE.float16 : TOLERANCE.float32;
     const a = tensorFloats(ref);
     const b = tensorFloats(got);
@@ -28,9 +37,12 @@ export function outputMismatch(reference: Record<string, OrtTensor>, rewritten: 
     let largest = 0;
     let diff = 0;
     for (let i = 0; i < a.length; i++) {
-      const d = Math.abs(a[i] - b[i]);
-      // NaN in one and not the other is a difference; NaN in both is the model's own
-      if (d > diff || (Number.isNaN(d) && !(Number.isNaN(a[i]) && Number.isNaN(b[i])))) diff = Number.isNaN(d) ? Infinity : d;
+      if (!Number.isFinite(a[i]) || !Number.isFinite(b[i])) {
+        // a masked score (-inf) or a NaN is the model's own where both graphs give it, a difference where one does
+        if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) diff = Infinity;
+        continue;
+      }
+      diff = Math.max(diff, Math.abs(a[i] - b[i]));
       largest = Math.max(largest, Math.abs(a[i]));
     }
     const relative = diff / Math.max(largest, 1e-30);

@@ -30,16 +30,27 @@ function tappedBranch(bytes: Uint8Array, taps: AttentionTap[], lifted: string[][
   return rewrittenGraph(bytes, rewrite).finish();
 }
 
-export function ifTaps(model: OnnxModel, n: OnnxNode, index: number, sitesOf: (m: OnnxModel) => AttentionSites): { taps: AttentionTap[]; fused: FusedAttention[] } {
+// Merged decoders nest one If; a graph nested deeper than this is not a model to analyse.
+const MAX_NESTED_IFS = 8;
+
+export function ifTaps(
+  model: OnnxModel,
+  n: OnnxNode,
+  index: number,
+  sitesOf: (m: OnnxModel, depth: number) => AttentionSites,
+  depth: number,
+): { taps: AttentionTap[]; fused: FusedAttention[] } {
   const thenBytes = n.attributes.get('then_branch')?.g;
   const elseBytes = n.attributes.get('else_branch')?.g;
   if (!thenBytes || !elseBytes) return { taps: [], fused: [] };
-  const thenSites = sitesOf(branchModel(model, thenBytes));
-  const elseSites = sitesOf(branchModel(model, elseBytes));
-  const fused = [...elseSites.fused, ...thenSites.fused];
+  const ifName = n.name || n.outputs[0];
+  if (depth >= MAX_NESTED_IFS) return { taps: [], fused: [{ name: ifName, opType: 'If', domain: 'ai.onnx', reason: `it is nested more than ${MAX_NESTED_IFS} deep in other If nodes` }] };
+  const thenSites = sitesOf(branchModel(model, thenBytes), depth + 1);
+  const elseSites = sitesOf(branchModel(model, elseBytes), depth + 1);
+  // a node of both branches is named once
+  const fused = [...elseSites.fused, ...thenSites.fused.filter((f) => !elseSites.fused.some((e) => e.name === f.name))];
   const [a, b] = [elseSites.taps, thenSites.taps];
   if (a.length === 0 && b.length === 0) return { taps: [], fused };
-  const ifName = n.name || n.outputs[0];
   if (a.length !== b.length) {
     const reason = `its branches hold different numbers of attention layers (${a.length} without the condition, ${b.length} with it), so they cannot be paired`;
     return { taps: [], fused: [...fused, { name: ifName, opType: 'If', domain: 'ai.onnx', reason }] };

@@ -15,7 +15,7 @@ import { attentionSites, tapRewrite } from '../../src/model/attentionTap';
 import { ONNX_FLOAT, onnxModel, rewrittenModelBytes } from '../../src/model/onnxGraph';
 import { unfusedAttention } from '../../src/model/attentionUnfusing';
 import { tensorFloats } from '../../src/model/ortSession';
-import { checkedRewrite } from '../../src/model/rewriteCheck';
+import { checkedRewrite, outputMismatch } from '../../src/model/rewriteCheck';
 import { GENAI_GQA, ONNX_ATTENTION_OP, ORT_TESTDATA } from '../helpers/paths';
 import { tensorProto } from '../helpers/tensorProto';
 import { futureMass, worstRowSumError } from '../helpers/attentionChecks';
@@ -150,6 +150,18 @@ test('the rewrite self-check refuses a rewrite that does not reproduce the model
   assert.ok(!('reason' in faithful));
   const good = rewrittenModelBytes(model, { extraOutputs: [], nodeBytes: new Map([[index, faithful.replace!.with]]), initializers: faithful.initializers });
   await checkedRewrite(original, await (await ort.InferenceSession.create(good)).run(feeds), feeds, ['last_hidden_state_output'], [node.name]);
+});
+
+test('the self-check compares non-finite values and ids exactly, and does not let them hide a difference', () => {
+  const f = (values: number[]): ort.Tensor => new ort.Tensor('float32', Float32Array.from(values), [values.length]);
+  const ids = (values: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [values.length]);
+  const check = (a: ort.Tensor, b: ort.Tensor) => outputMismatch({ y: a }, { y: b }, ['y']);
+  assert.equal(check(f([-Infinity, 1, 2]), f([-Infinity, 1, 2.00001])), undefined, 'masked scores in both');
+  assert.equal(check(f([NaN, 1, 2]), f([NaN, 100, -50]))?.output, 'y', 'a NaN does not make every difference relative to nothing');
+  assert.equal(check(f([-Infinity, 1, 2]), f([-Infinity, 100, -50]))?.output, 'y', 'an infinity does not hide a difference');
+  assert.equal(check(f([-Infinity, 1]), f([0, 1]))?.maxAbsDiff, Infinity, 'infinite in one graph only');
+  assert.equal(check(ids([3, 4]), ids([3, 4])), undefined);
+  assert.equal(check(ids([3, 4]), ids([3, 5]))?.output, 'y', 'ids differ exactly or not at all');
 });
 
 /** A one-node model of a com.microsoft op, fed hidden states. */
