@@ -19,6 +19,16 @@ function rankOf(model: OnnxModel, tensor: string, producer: Map<string, OnnxNode
     const r = rankOf(model, p.inputs[0], producer, depth + 1);
     return r === undefined ? undefined : r - 1;
   }
+  if (p.opType === 'Unsqueeze') {
+    const r = rankOf(model, p.inputs[0], producer, depth + 1);
+    const added = p.attributes.get('axes')?.ints?.length ?? model.initializers.get(p.inputs[1] ?? '')?.dims[0];
+    return r === undefined || added === undefined ? undefined : r + added;
+  }
+  // elementwise: the broadcast of its inputs
+  if (['Mul', 'Add', 'Sub', 'And', 'Or', 'Where'].includes(p.opType)) {
+    const ranks = p.inputs.map((i) => rankOf(model, i, producer, depth + 1));
+    return ranks.some((r) => r === undefined) ? undefined : Math.max(...(ranks as number[]));
+  }
   return undefined;
 }
 
@@ -71,23 +81,23 @@ export function unfusedAttention(model: OnnxModel, n: OnnxNode, index: number, n
   const q = toHeads(part(0, qSize), headDim, [0, 2, 1, 3]);
   const kT = toHeads(part(qSize, qSize + kSize), headDim, [0, 2, 3, 1]);
   const v = toHeads(part(qSize + kSize, qSize + kSize + vSize), vSize / heads, [0, 2, 1, 3]);
-  // the scale on the queries ([heads, n, d]), not on the scores ([heads, n, n]): one pass less over n^2
-  let scores = g.op('MatMul', [g.op('Mul', [q, g.float(scale)]), kT]);
-  if (n.inputs[5]) scores = g.op('Add', [scores, n.inputs[5]]);
-
   // Padding masks add mask_filter_value at masked keys, as the kernel does.
   const unsqueezed = (x: string, axes: number[]): string => (opset >= 13 ? g.op('Unsqueeze', [x, g.ints(axes)]) : g.op('Unsqueeze', [x], { axes }));
   const additive = (keep: string): string => g.op('Mul', [g.op('Sub', [g.float(1), g.op('Cast', [keep], { to: floatType })]), g.float(filter)]);
+  let mask4d: string | undefined; // [batch, 1, 1 or queries, keys]
   if (maskRank === 1) {
     // key counts per batch row: key j is kept when j < count
     const keys = g.op('Gather', [g.op('Shape', [n.inputs[0]]), g.ints([1], true)]);
     const positions = g.op('Range', [g.ints([0], true), keys, g.ints([1], true)]);
     const counts = g.op('Cast', [g.op('Reshape', [mask, g.ints([-1, 1])])], { to: ONNX_INT64 });
-    scores = g.op('Add', [scores, unsqueezed(additive(g.op('Less', [unsqueezed(positions, [0]), counts])), [1, 2])]);
+    mask4d = unsqueezed(additive(g.op('Less', [unsqueezed(positions, [0]), counts])), [1, 2]);
   } else if (maskRank === 2 || maskRank === 3) {
-    const keep = g.op('Cast', [mask], { to: ONNX_BOOL });
-    scores = g.op('Add', [scores, unsqueezed(additive(keep), maskRank === 2 ? [1, 2] : [1])]);
+    mask4d = unsqueezed(additive(g.op('Cast', [mask], { to: ONNX_BOOL })), maskRank === 2 ? [1, 2] : [1]);
   }
+  // the scale on the queries ([heads, n, d]), not on the scores ([heads, n, n]): one pass less over n^2
+  let scores = g.op('MatMul', [g.op('Mul', [q, g.float(scale)]), kT]);
+  if (n.inputs[5]) scores = g.op('Add', [scores, n.inputs[5]]);
+  if (mask4d) scores = g.op('Add', [scores, mask4d]);
   // The causal mask sets later keys to the lowest float (it is not added); it is built on one
   // head's [n, n] and broadcast over the batch and heads.
   if (causal) {

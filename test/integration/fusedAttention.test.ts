@@ -164,6 +164,33 @@ test('the self-check compares non-finite values and ids exactly, and does not le
   assert.equal(check(ids([3, 4]), ids([3, 5]))?.output, 'y', 'ids differ exactly or not at all');
 });
 
+for (const maskFormat of ['1d', '2d', '3d'] as const) {
+  test(`com.microsoft Attention with padding in a ${maskFormat} mask_index: the rewrite reproduces the model and hides the padded keys`, async () => {
+    const shape = { ...TINY_FUSED_SHAPE, maskFormat, layerNorm: true };
+    const bytes = fusedAttentionModel(shape, 'Attention').model;
+    const model = onnxModel(bytes);
+    const { taps, rewrite } = tapRewrite(model, attentionSites(model).taps);
+    assert.equal(taps.length, shape.layers);
+    const n = 7;
+    const real = 4;
+    const feeds = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(IDS.slice(0, n), BigInt), [1, n]),
+      attention_mask: new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => (i < real ? 1n : 0n)), [1, n]),
+    };
+    const original = await ort.InferenceSession.create(bytes);
+    const out = await (await ort.InferenceSession.create(rewrittenModelBytes(model, rewrite))).run(feeds);
+    await checkedRewrite(original, out, feeds, ['last_hidden_state_output'], ['all']);
+    for (const tap of taps) {
+      const probs = tensorFloats(out[tap.probsTensor]);
+      for (let h = 0; h < shape.heads; h++) {
+        for (let q = 0; q < real; q++) {
+          for (let k = real; k < n; k++) assert.ok(probs[(h * n + q) * n + k] < 1e-6, `${tap.name} head ${h}: query ${q} on padded key ${k}`);
+        }
+      }
+    }
+  });
+}
+
 /** A one-node model of a com.microsoft op, fed hidden states. */
 function fusedNodeModel(opType: string, inputs: (g: GraphBuilder, x: string) => string[], attrs: Record<string, number>): string {
   const g = new GraphBuilder(opType);

@@ -27,6 +27,8 @@ export interface FusedModelShape {
   layerNorm?: boolean;
   /** a feed-forward block of this width after each attention (GELU), as a whole transformer layer has */
   intermediate?: number;
+  /** how the Attention form gets its mask: [batch, keys] (2d, the default), key counts [batch] (1d), or [batch, queries, keys] (3d) */
+  maskFormat?: '1d' | '2d' | '3d';
   /** rotary position embedding on queries and keys (com.microsoft RotaryEmbedding, or GroupQueryAttention's do_rotary); biases are zero */
   rotary?: boolean;
   /** projection weights rounded to 4-bit blocks: every form uses their dequantised values, the 'MatMulNBits' form the blocks */
@@ -91,6 +93,12 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
   // queries and keys [batch, positions, count * headDim] rotated as the model's rotary embedding does
   const rotated = (t: string, count: number): string =>
     shape.rotary ? g.node('RotaryEmbedding', [t, 'rotary_start', 'cos_cache', 'sin_cache'], { num_heads: count }, undefined, 1, 'com.microsoft') : t;
+  const maskIndex = (): string => {
+    if (shape.maskFormat === '1d') return g.node('ReduceSum', [mask32, g.ints(g.fresh('axes'), [1], [1])], { keepdims: 0 });
+    // queries and keys both padded: the outer product of the mask with itself
+    if (shape.maskFormat === '3d') return g.node('Mul', [g.node('Unsqueeze', [mask32, g.ints(g.fresh('axes'), [1], [2])]), g.node('Unsqueeze', [mask32, g.ints(g.fresh('axes'), [1], [1])])]);
+    return mask32;
+  };
   const headsShape = (count: number): string => `heads${count}`;
   g.ints(headsShape(heads), [4], [0, 0, heads, headDim]);
 
@@ -114,7 +122,7 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
       const bias = new Float32Array([...bq, ...bk, ...bv]);
       context = g.node(
         'Attention',
-        [x, g.floats(`qkv${l}`, [hidden, 3 * hidden], packed), g.floats(`qkv_bias${l}`, [3 * hidden], bias), mask32],
+        [x, g.floats(`qkv${l}`, [hidden, 3 * hidden], packed), g.floats(`qkv_bias${l}`, [3 * hidden], bias), maskIndex()],
         { num_heads: heads, ...(shape.causal ? { unidirectional: 1 } : {}) },
         `${at}/Attention`,
         1,

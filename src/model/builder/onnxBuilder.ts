@@ -31,7 +31,8 @@ export class GraphBuilder {
     private readonly namePrefix = '',
   ) {}
 
-  private fresh(prefix: string): string {
+  /** A name no other tensor of this builder has. */
+  fresh(prefix: string): string {
     return `${this.namePrefix}${prefix}_${this.counter++}`;
   }
 
