@@ -75,6 +75,12 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
     if (role === 'ids') ids = planned;
     inputs.push(planned);
   }
+  // an audio or vision encoder: its input is not a text, and random features would not be one
+  const media = metadata.find((m) => /^(input_features|input_values|pixel_values)$/.test(m.name.toLowerCase()));
+  if (!ids && media) {
+    const what = media.name.toLowerCase() === 'pixel_values' ? 'image pixels' : 'audio features (a Whisper-style encoder)';
+    throw new InputError(`the model's input ${media.name} takes ${what}, not token ids: Attention Lens analyses text models`);
+  }
   if (unknown.length) throw new InputError(`the model has inputs Attention Lens cannot fill: ${unknown.join('; ')}`);
   const embeds = inputs.find((i) => /inputs_embeds/.test(i.name.toLowerCase()));
   if (!ids && embeds) {

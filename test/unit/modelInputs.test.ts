@@ -34,9 +34,15 @@ test('one token per run with a cache is stepwise; a fixed length is padded', () 
 });
 
 test('inputs that cannot be filled are named', () => {
-  assert.throws(() => inputPlan([{ name: 'pixel_values', type: 'float32', shape: ['batch', 3, 224, 224] }], []), /inputs Attention Lens cannot fill: pixel_values \(float32 \[batch, 3, 224, 224\]\)/);
+  assert.throws(() => inputPlan([{ name: 'input_ids', type: 'int64', shape: ['b', 's'] }, { name: 'image_sizes', type: 'float32', shape: ['b', 3, 224, 's'] }], []), /inputs Attention Lens cannot fill: image_sizes \(float32 \[b, 3, 224, s\]\)/);
   assert.throws(
     () => inputPlan([{ name: 'input_ids', type: 'int64', shape: ['b', 1] }, { name: 'past', type: 'float32', shape: [2, 'b', 2, 'p', 2] }], ['out']),
     /no output carries input past forward/,
   );
+});
+
+test('an audio encoder, an image encoder and a model fed embeddings are refused with the reason', () => {
+  assert.throws(() => inputPlan([{ name: 'input_features', type: 'float32', shape: ['batch', 80, 3000] }], ['last_hidden_state']), /input_features takes audio features \(a Whisper-style encoder\), not token ids/);
+  assert.throws(() => inputPlan([{ name: 'pixel_values', type: 'float32', shape: ['batch', 3, 224, 224] }], ['logits']), /pixel_values takes image pixels, not token ids/);
+  assert.throws(() => inputPlan([{ name: 'inputs_embeds', type: 'float32', shape: ['batch', 'sequence', 64] }], ['logits']), /only text input is inputs_embeds/);
 });
