@@ -281,9 +281,31 @@ export class LoadedModel {
     return loaded;
   }
 
-  /** Frees ONNX Runtime's session. */
-  release(): Promise<void> {
-    return this.session.release();
+  // A model the engine lets go of (files changed, too many open) may still be running a capture:
+  // its session is released when the last one ends.
+  private busy = 0;
+  private state: 'open' | 'releasing' | 'released' = 'open';
+
+  /** Frees ONNX Runtime's session, now or when the captures under way end. */
+  async release(): Promise<void> {
+    if (this.state === 'open') this.state = 'releasing';
+    if (this.busy === 0) await this.releasedSession();
+  }
+
+  private async releasedSession(): Promise<void> {
+    if (this.state !== 'releasing') return;
+    this.state = 'released';
+    await this.session.release();
+  }
+
+  private async whileBusy<T>(work: () => Promise<T>): Promise<T> {
+    if (this.state !== 'open') throw new InputError(`the session of ${basename(this.info.path)} was released: run it again`);
+    this.busy++;
+    try {
+      return await work();
+    } finally {
+      if (--this.busy === 0) await this.releasedSession();
+    }
   }
 
   /** Token pieces of a text, or of raw ids, with the limits of the model checked. */
@@ -330,7 +352,11 @@ export class LoadedModel {
     return { ...t, warnings };
   }
 
-  async capture(opts: CaptureOptions): Promise<AttentionCapture> {
+  capture(opts: CaptureOptions): Promise<AttentionCapture> {
+    return this.whileBusy(() => this.captured(opts));
+  }
+
+  private async captured(opts: CaptureOptions): Promise<AttentionCapture> {
     const tok = this.tokenize(opts);
     const n = tok.ids.length;
     const layerIndices = opts.layers ?? this.taps.map((_, i) => i);
@@ -375,7 +401,11 @@ export class LoadedModel {
    * every segment boundary the cache cut to the last `memory` positions (those that leave are
    * dropped, or mean-pooled into a compressed memory that is fed in front of the cache).
    */
-  async recurrence(opts: RecurrenceOptions): Promise<RecurrenceRun> {
+  recurrence(opts: RecurrenceOptions): Promise<RecurrenceRun> {
+    return this.whileBusy(() => this.recurrent(opts));
+  }
+
+  private async recurrent(opts: RecurrenceOptions): Promise<RecurrenceRun> {
     const pasts = this.plan.inputs.filter((i): i is PlannedInput & { presentOutput: string } => i.role === 'past' && !!i.presentOutput);
     if (pasts.length === 0) {
       throw new InputError('segment recurrence needs a decoder exported with past key/value inputs and present outputs (such as gpt2_past.onnx); this model has none');

@@ -132,3 +132,11 @@ test('a model whose only text input is inputs_embeds is refused with that reason
   writeFileSync(path, g.encode().model);
   await assert.rejects(LoadedModel.load({ model: path, executionProvider: 'cpu' }), /the model's only text input is inputs_embeds: its token embeddings are computed outside the graph/);
 });
+
+test('a model released while it captures keeps its session until the capture ends', async () => {
+  const m = await LoadedModel.load({ model: SPECIMEN, executionProvider: 'cpu' });
+  const running = m.capture({ text: 'the quick brown fox jumps over the lazy dog' });
+  await m.release();
+  assert.equal((await running).layers.length, 3);
+  await assert.rejects(m.capture({ text: 'the fox' }), /the session of model.onnx was released/);
+});
