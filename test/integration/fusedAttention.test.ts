@@ -41,6 +41,7 @@ const CASES: { form: AttentionForm; over: Partial<FusedModelShape>; op: string; 
   { form: 'GroupQueryAttention', over: { causal: true }, op: 'com.microsoft.GroupQueryAttention', tolerance: 1e-5 },
   { form: 'GroupQueryAttention', over: { causal: true, kvHeads: 2 }, op: 'com.microsoft.GroupQueryAttention', tolerance: 1e-5 },
   { form: 'GroupQueryAttention', over: { causal: true, kvHeads: 2, window: 3 }, op: 'com.microsoft.GroupQueryAttention', tolerance: 1e-5 },
+  { form: 'GroupQueryAttention', over: { causal: true, kvHeads: 2, packedQkv: true }, op: 'com.microsoft.GroupQueryAttention', tolerance: 1e-5 },
   { form: 'GroupQueryAttention', over: { causal: true, softcap: 2 }, op: 'com.microsoft.GroupQueryAttention', tolerance: 1e-5 },
   { form: 'GroupQueryAttention', over: { causal: true, kvHeads: 2, float16: true }, op: 'com.microsoft.GroupQueryAttention', tolerance: 2e-3 },
   // rotary embedding as its own op before MultiHeadAttention, and inside GroupQueryAttention

@@ -27,6 +27,8 @@ export interface FusedModelShape {
   layerNorm?: boolean;
   /** a feed-forward block of this width after each attention (GELU), as a whole transformer layer has */
   intermediate?: number;
+  /** GroupQueryAttention fed one packed [queries | keys | values] input, key and value left out */
+  packedQkv?: boolean;
   /** how the Attention form gets its mask: [batch, keys] (2d, the default), key counts [batch] (1d), or [batch, queries, keys] (3d) */
   maskFormat?: '1d' | '2d' | '3d';
   /** rotary position embedding on queries and keys (com.microsoft RotaryEmbedding, or GroupQueryAttention's do_rotary); biases are zero */
@@ -143,9 +145,11 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
         g.node('Add', [g.node('MatMul', [x, weight(`${name}${l}`, [hidden, cols], wt)]), weight(`b${name}${l}`, [cols], bt)]);
       const seqlensK = g.node('Sub', [g.node('ReduceSum', [mask32, g.ints(`axes${l}`, [1], [1])], { keepdims: 0 }), g.node('Cast', [g.ints(`one${l}`, [], [1])], { to: ONNX_INT32 })]);
       const total = g.node('Cast', [g.node('Gather', [g.node('Shape', [mask]), g.ints(`index${l}`, [], [1])])], { to: ONNX_INT32 });
+      const [q, k, v] = [proj(wq, bq, hidden, 'wq'), proj(wk, bk, kvWidth, 'wk'), proj(wv, bv, kvWidth, 'wv')];
+      const qkv = shape.packedQkv ? [g.node('Concat', [q, k, v], { axis: -1 }), '', ''] : [q, k, v];
       context = g.nodeOutputs(
         'GroupQueryAttention',
-        [proj(wq, bq, hidden, 'wq'), proj(wk, bk, kvWidth, 'wk'), proj(wv, bv, kvWidth, 'wv'), '', '', seqlensK, total, ...(shape.rotary ? ['cos_cache', 'sin_cache'] : [])],
+        [...qkv, '', '', seqlensK, total, ...(shape.rotary ? ['cos_cache', 'sin_cache'] : [])],
         {
           num_heads: heads,
           kv_num_heads: kvHeads,
