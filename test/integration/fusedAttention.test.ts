@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import type { AttentionCapture } from '../../src/analysis/attentionCapture';
 import { AttentionForm, FusedModelShape, TINY_FUSED_SHAPE, fusedAttentionModel } from '../../src/model/builder/fusedAttentionModels';
 import { GraphBuilder } from '../../src/model/builder/onnxBuilder';
+import { analyzeCapture } from '../../src/analysis/attentionAnalysis';
 import { LoadedModel } from '../../src/model/capture';
 import { attentionSites, tapRewrite } from '../../src/model/attentionTap';
 import { ONNX_FLOAT, onnxModel, rewrittenModelBytes } from '../../src/model/onnxGraph';
@@ -86,6 +87,27 @@ for (const { form, over, op, tolerance } of CASES) {
     await twin.model.release();
   });
 }
+
+test("GroupQueryAttention's smooth softmax: rows leave mass to the sink, reported per head, and the first layer's are the twin's scaled by their sum", async () => {
+  const shape = { ...TINY_FUSED_SHAPE, causal: true, kvHeads: 2, smoothSoftmax: true };
+  const fused = await captured(shape, 'GroupQueryAttention');
+  const twin = await captured(shape, 'unfused');
+  assert.equal(fused.model.info.attention[0].sink, true);
+  fused.capture.layers.forEach((l, i) => {
+    const t = twin.capture.layers[i];
+    for (let r = 0; r < l.heads * l.queries; r++) {
+      let sum = 0;
+      for (let k = 0; k < l.keys; k++) sum += l.probs[r * l.keys + k];
+      assert.ok(sum < 1 - 1e-4, `row ${r} gives the sink nothing`);
+      // the first layer's input is the twin's; later layers read what the sink changed
+      if (i === 0) for (let k = 0; k < l.keys; k++) assert.ok(Math.abs(l.probs[r * l.keys + k] / sum - t.probs[r * l.keys + k]) < 1e-5, `row ${r} key ${k}`);
+    }
+  });
+  const stats = analyzeCapture(fused.capture, { headDistance: false });
+  assert.ok(stats.heads.every((h) => h.sinkMass > 1e-4 && h.sinkMass < 1), stats.heads.map((h) => h.sinkMass).join(', '));
+  await fused.model.release();
+  await twin.model.release();
+});
 
 test('genai-qwen35-gqa (onnxruntime-genai layout): its two fp16 GroupQueryAttention layers, causal, four heads on two KV groups', async () => {
   const m = await LoadedModel.load({ model: GENAI_GQA, executionProvider: 'cpu' });

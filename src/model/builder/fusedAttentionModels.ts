@@ -27,6 +27,8 @@ export interface FusedModelShape {
   layerNorm?: boolean;
   /** a feed-forward block of this width after each attention (GELU), as a whole transformer layer has */
   intermediate?: number;
+  /** GroupQueryAttention's smooth softmax: a zero logit beside every row, so rows sum to less than 1 (the twin has a plain softmax) */
+  smoothSoftmax?: boolean;
   /** GroupQueryAttention fed one packed [queries | keys | values] input, key and value left out */
   packedQkv?: boolean;
   /** how the Attention form gets its mask: [batch, keys] (2d, the default), key counts [batch] (1d), or [batch, queries, keys] (3d) */
@@ -156,6 +158,7 @@ export function fusedAttentionModel(shape: FusedModelShape, form: AttentionForm,
           ...(shape.rotary ? { do_rotary: 1 } : {}),
           ...(shape.window ? { local_window_size: shape.window } : {}),
           ...(shape.softcap ? { softcap: { float: shape.softcap } } : {}),
+          ...(shape.smoothSoftmax ? { smooth_softmax: 1 } : {}),
         },
         `${at}/GroupQueryAttention`,
         3,
