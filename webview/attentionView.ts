@@ -7,6 +7,7 @@ import Plotly from 'plotly.js-dist';
 import { drawHead, drawTile } from './headView';
 import { LINE_VIEW_MAX_TOKENS, drawLines } from './lineView';
 import { fixedPattern, localPattern, spanMask, stridedPattern } from '../src/analysis/sparsePatterns';
+import { HEAD_STAT_KEYS } from '../src/analysis/headStatKeys';
 import { HostApi } from './hostApi';
 
 let host: HostApi;
@@ -154,8 +155,7 @@ function show(view: (typeof VIEWS)[number]): void {
   const done = (p: Promise<unknown>): void => void p.then(() => root.setAttribute('data-ready', view));
   root.removeAttribute('data-ready');
   const heads = s.analysis?.heads ?? [];
-  const statKeys = ['toCls', 'toSep', 'toPunct', 'toPrev', 'toNext', 'toSelf', 'toFirst', 'sinkMass', 'entropyNats', 'uniformEntropyNats', 'meanDistance', 'span50', 'span90', 'span99', 'span90Max'] as const;
-  const headRows = (): (string | number | null)[][] => [['layer', 'head', ...statKeys, 'labels'], ...heads.map((h) => [h.layer, h.head, ...statKeys.map((k) => h[k]), h.labels.join(' ')])];
+  const headRows = (): (string | number | null)[][] => [['layer', 'head', ...HEAD_STAT_KEYS, 'labels'], ...heads.map((h) => [h.layer, h.head, ...HEAD_STAT_KEYS.map((k) => h[k]), h.labels.join(' ')])];
   if (view === 'head') {
     root.appendChild(
       exportButtons(host, `head-${s.layers[state.layer].index}-${state.head}`, () => (state.lines ? null : document.getElementById('heatmap')), () => ({ tokens: s.tokens, layer: s.layers[state.layer].index, head: state.head, ...(s.tokens.length > TILED_ABOVE ? { tile: shownTile } : { attention: shownMatrix }) }), () => [

@@ -3,6 +3,7 @@
 import type { AttentionCapture, LayerAttention } from './attentionCapture';
 import { HeadMap, headDistanceWork, headMap, headMapOf } from './headDistance';
 import { headLabels } from './headLabels';
+import { HEAD_STAT_KEYS } from './headStatKeys';
 import { HeadStats, TokenRoles, headStats, isCausal, tokenRoles } from './headStats';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
 
@@ -27,8 +28,6 @@ export interface AttentionAnalysis {
   /** texts averaged, in corpus mode */
   texts: number;
 }
-
-const STAT_KEYS = ['toCls', 'toSep', 'toPunct', 'toPrev', 'toNext', 'toSelf', 'toFirst', 'sinkMass', 'entropyNats', 'uniformEntropyNats', 'meanDistance', 'span50', 'span90', 'span99', 'span90Max'] as const;
 
 /** The layers and token roles that a capture is analysed over: its pieces, or its words. */
 function analysedLayers(capture: AttentionCapture, wordLevel: boolean): { layers: LayerAttention[]; tokens: string[] } {
@@ -118,7 +117,7 @@ export function corpusAnalysis(parts: readonly AttentionAnalysis[]): AttentionAn
   const meanUnits = parts.reduce((s, p) => s + p.units, 0) / parts.length;
   const heads = first.heads.map((h0, k) => {
     const avg = { ...h0 } as HeadStats;
-    for (const key of STAT_KEYS) {
+    for (const key of HEAD_STAT_KEYS) {
       const values = parts.map((p) => p.heads[k][key]);
       (avg as unknown as Record<string, number | null>)[key] = values.some((v) => v === null) ? null : (values as number[]).reduce((a, b) => a + b, 0) / parts.length;
     }

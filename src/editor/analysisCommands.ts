@@ -92,6 +92,13 @@ interface AnalysisInput {
   ids?: number[];
 }
 
+/** Token ids typed as "1, 5, 9", or undefined when an entry is not a non-negative integer. */
+function typedIds(v: string): number[] | undefined {
+  const entries = v.split(',').map((x) => x.trim());
+  const ids = entries.map(Number);
+  return entries.some((x) => x === '') || ids.some((x) => !Number.isInteger(x) || x < 0) ? undefined : ids;
+}
+
 const askedText = (): Thenable<string | undefined> => vscode.window.showInputBox({ title: 'Attention Lens: text to analyze', value: DEFAULT_TEXT });
 
 /**
@@ -121,16 +128,14 @@ async function askedInput(ctx: AnalysisContext, modelPath: string, selected?: st
     // a list of ids is typed with care: a click elsewhere (a notification, the panel) does not drop it
     ignoreFocusOut: true,
     validateInput: (v) => {
-      const entries = v.split(',').map((x) => x.trim());
-      const parsed = entries.map(Number);
-      if (entries.some((x) => x === '') || parsed.some((x) => !Number.isInteger(x) || x < 0)) return 'comma-separated non-negative integers, such as 1, 5, 9';
+      const parsed = typedIds(v);
+      if (!parsed) return 'comma-separated non-negative integers, such as 1, 5, 9';
       if (vocab !== null && parsed.some((x) => x >= vocab)) return `ids below ${vocab}, the model's vocabulary`;
       return undefined;
     },
   });
-  if (!ids) return undefined;
-  const parsed = ids.split(',').map((x) => Number(x.trim()));
-  return { text: parsed.join(' '), ids: parsed };
+  const parsed = ids === undefined ? undefined : typedIds(ids);
+  return parsed && { text: parsed.join(' '), ids: parsed };
 }
 
 /** In an untrusted workspace no model of the workspace runs: say why and offer to trust it. */

@@ -1,12 +1,13 @@
 // Finds the attention of a graph (the softmax over Q K^T scores, the standard Attention op, and
 // ONNX Runtime's fused attention ops) and plans the extra outputs that expose the probabilities
 // and their Q and K operands.
-import { ModelRewrite, OnnxModel, OnnxNode, nodeWithIntAttribute } from './onnxGraph';
+import { ModelRewrite, OnnxModel, OnnxNode, producers, reencodedNode } from './onnxGraph';
+import { NodePatch, patchRewrite } from './graphPatch';
 import { FUSED_OPS, fusedTap } from './fusedAttention';
 import { ifTaps } from './subgraphTaps';
 
-/** One attention layer as found in the graph. */
-export interface AttentionTap {
+/** One attention layer as found in the graph, with the patch of the graph that exposes it. */
+export interface AttentionTap extends NodePatch {
   /** readable layer name derived from the node name */
   name: string;
   softmaxNode: string;
@@ -22,12 +23,6 @@ export interface AttentionTap {
    * instead of per-head MatMul operands
    */
   packedVectors?: { heads: number; kvHeads: number; qkvPacked: boolean };
-  /** a node replaced to expose the probabilities: an attribute set, an output added, or the op unfused */
-  replace?: { node: number; with: Uint8Array[] };
-  /** constants the replacement needs, as encoded TensorProtos */
-  initializers?: Uint8Array[];
-  /** element types of tensors the replacement adds that ONNX Runtime cannot infer */
-  valueTypes?: [string, number][];
   /** what computes the attention and what it does beyond a plain softmax */
   site: AttentionSiteInfo;
 }
@@ -79,8 +74,7 @@ export function layerNameOfNode(nodeName: string, fallback: string): string {
 }
 
 export function attentionSites(model: OnnxModel, depth = 0): AttentionSites {
-  const producer = new Map<string, OnnxNode>();
-  for (const n of model.nodes) for (const o of n.outputs) producer.set(o, n);
+  const producer = producers(model);
   const constant = (t: string): boolean => {
     if (t === '' || model.initializers.has(t)) return true;
     const p = producer.get(t);
@@ -157,7 +151,7 @@ function standardAttentionTap(n: OnnxNode, index: number, layer: number): Attent
     queryTensor: n.inputs[0],
     keyTensor: n.inputs[1],
     keyOperandIsTransposed: false,
-    replace: { node: index, with: [nodeWithIntAttribute(n, 'qk_matmul_output_mode', SOFTMAX_MODE, outputs)] },
+    replace: { node: index, with: [reencodedNode(n, { attributes: { qk_matmul_output_mode: SOFTMAX_MODE }, outputs })] },
     site: {
       op: 'Attention',
       kind: 'self',
@@ -194,9 +188,5 @@ export function tapRewrite(model: OnnxModel, taps: AttentionTap[]): { taps: Atte
   });
   const extraOutputs = new Set<string>();
   for (const t of read) for (const name of [t.probsTensor, t.queryTensor, t.keyTensor]) if (name && !graphOutputs.has(name)) extraOutputs.add(name);
-  const nodeBytes = new Map<number, Uint8Array[]>();
-  for (const t of read) if (t.replace) nodeBytes.set(t.replace.node, t.replace.with);
-  const initializers = read.flatMap((t) => t.initializers ?? []);
-  const valueTypes = new Map(read.flatMap((t) => t.valueTypes ?? []));
-  return { taps: read, rewrite: { extraOutputs: [...extraOutputs], nodeBytes, initializers, valueTypes } };
+  return { taps: read, rewrite: patchRewrite(read, [...extraOutputs]) };
 }

@@ -4,7 +4,7 @@
 // checks the rewrite against the original graph's outputs before showing anything.
 import type { AttentionTap } from './attentionTap';
 import { GraphPatch } from './graphPatch';
-import { OnnxModel, OnnxNode, ONNX_BOOL, ONNX_FLOAT, ONNX_FLOAT16, ONNX_INT64, tensorElemType } from './onnxGraph';
+import { OnnxModel, OnnxNode, ONNX_BOOL, ONNX_FLOAT, ONNX_FLOAT16, ONNX_INT64, producers, tensorElemType } from './onnxGraph';
 
 /** The rank of a tensor where the graph tells it: inputs, initializers, recorded shapes, or through casts. */
 function rankOf(model: OnnxModel, tensor: string, producer: Map<string, OnnxNode>, depth = 0): number | undefined {
@@ -60,8 +60,7 @@ export function unfusedAttention(model: OnnxModel, n: OnnxNode, index: number, n
   }
   const [qSize, kSize, vSize] = sizes;
   if (qSize !== kSize) return refuse(`query and key sizes that differ (${qSize}, ${kSize})`);
-  const producer = new Map<string, OnnxNode>();
-  for (const m of model.nodes) for (const o of m.outputs) producer.set(o, m);
+  const producer = producers(model);
   const mask = n.inputs[3] ?? '';
   const maskRank = mask ? rankOf(model, mask, producer) : 0;
   if (maskRank === undefined) return refuse('a mask_index whose shape the graph does not record');

@@ -582,11 +582,14 @@ export class LoadedModel {
     // an original graph that cannot be run leaves the rewrite unchecked: it is refused as well
     const unchecked = (e: unknown): InputError =>
       e instanceof InputError ? e : new InputError(`the rewrite of fused attention cannot be checked: ONNX Runtime could not run the original graph of ${basename(this.info.path)} (${(e as Error).message})`);
-    const original = (await check.original().catch((e: unknown) => Promise.reject(unchecked(e)))).session;
+    let original: OrtSession | undefined;
     try {
-      await checkedRewrite(original, out, feeds, this.originalOutputs, check.nodes).catch((e: unknown) => Promise.reject(unchecked(e)));
+      original = (await check.original()).session;
+      await checkedRewrite(original, out, feeds, this.originalOutputs, check.nodes);
+    } catch (e) {
+      throw unchecked(e);
     } finally {
-      await original.release();
+      await original?.release();
     }
     if (--check.runsLeft === 0) this.rewriteCheck = undefined;
   }

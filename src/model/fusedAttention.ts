@@ -3,7 +3,7 @@
 // (a Softmax is appended), Attention has no such output and is rewritten into standard ops.
 import type { AttentionTap } from './attentionTap';
 import { unfusedAttention } from './attentionUnfusing';
-import { ONNX_FLOAT, OnnxModel, OnnxNode, nodeWithIntAttribute, nodeWithOutputs, tensorElemType } from './onnxGraph';
+import { ONNX_FLOAT, OnnxModel, OnnxNode, producers, reencodedNode, tensorElemType } from './onnxGraph';
 import { encodedNode } from './onnxEncoding';
 import { GraphPatch } from './graphPatch';
 
@@ -89,7 +89,7 @@ function groupQueryTap(n: OnnxNode, index: number, name: string, nodeName: strin
     keyTensor: packed ? n.inputs[0] : n.inputs[1],
     keyOperandIsTransposed: false,
     packedVectors: { heads, kvHeads, qkvPacked: packed },
-    replace: { node: index, with: [nodeWithIntAttribute(n, 'qk_output', QK_AFTER_SOFTMAX, withOutput(n, 3, probsTensor))] },
+    replace: { node: index, with: [reencodedNode(n, { attributes: { qk_output: QK_AFTER_SOFTMAX }, outputs: withOutput(n, 3, probsTensor) })] },
     site: {
       op: 'com.microsoft.GroupQueryAttention',
       kind: 'self',
@@ -115,11 +115,12 @@ function multiHeadTap(model: OnnxModel, n: OnnxNode, index: number, name: string
   const scores = n.outputs[3] || `${nodeName}/attention_lens_${index}/qk`;
   const outputs = withOutput(n, 3, scores);
   const probsTensor = `${nodeName}/attention_lens_${index}/probs`;
-  const exposed = decoderMasked ? nodeWithIntAttribute(n, 'output_qk', 1, outputs) : nodeWithOutputs(n, outputs);
+  const exposed = reencodedNode(n, { outputs, ...(decoderMasked ? { attributes: { output_qk: 1 } } : {}) });
   const softmax = encodedNode({ opType: 'Softmax', inputs: [scores], outputs: [probsTensor], name: `${nodeName}/attention_lens_${index}/Softmax`, attributes: { axis: -1 } });
   // Q and K enter as [batch, positions, heads * dim]; the op adds its bias inside, so the lab's
   // vectors get the same bias added beside it.
-  const patch = new GraphPatch(`${nodeName}/attention_lens_${index}`, tensorElemType(model, n.inputs[0]) ?? ONNX_FLOAT);
+  const floatType = tensorElemType(model, n.inputs[0]) ?? ONNX_FLOAT;
+  const patch = new GraphPatch(`${nodeName}/attention_lens_${index}`, floatType);
   const vectors = given(n, 1) && given(n, 2) ? biasedQueryKey(model, n, n.inputs[biasInput] ?? '', patch) : undefined;
   return {
     name,
@@ -131,7 +132,7 @@ function multiHeadTap(model: OnnxModel, n: OnnxNode, index: number, name: string
     replace: { node: index, with: [exposed, softmax, ...patch.nodes] },
     initializers: patch.initializers,
     // the scores' type is a type variable of its own: ONNX Runtime needs it declared
-    valueTypes: [[scores, tensorElemType(model, n.inputs[0]) ?? ONNX_FLOAT]],
+    valueTypes: [[scores, floatType]],
     site: { op: `com.microsoft.${n.opType}`, kind: crossAttention(model, n) ? 'cross' : 'self', ...(given(n, attentionBiasInput) ? { attentionBias: true } : {}) },
   };
 }
@@ -151,8 +152,7 @@ function biasedQueryKey(model: OnnxModel, n: OnnxNode, biasName: string, patch: 
  */
 function crossAttention(model: OnnxModel, n: OnnxNode): boolean {
   if (!given(n, 1)) return false;
-  const producer = new Map<string, OnnxNode>();
-  for (const m of model.nodes) for (const o of m.outputs) producer.set(o, m);
+  const producer = producers(model);
   // a cache is the same sequence's past, not another sequence
   const graphInputs = new Set(model.inputs.filter((i) => !/past|cache|present/i.test(i.name)).map((i) => i.name));
   const sources = (t: string): Set<string> => {

@@ -1,7 +1,27 @@
 // New nodes and constants for a rewritten graph, named under one prefix (the node they stand in
 // for, and its index) so that they stay apart from the model's own tensors.
-import { ONNX_FLOAT16, ONNX_INT64 } from './onnxGraph';
+import { ModelRewrite, ONNX_FLOAT16, ONNX_INT64 } from './onnxGraph';
 import { AttrValue, encodedNode, encodedTensor, float16Bits } from './onnxEncoding';
+
+/** What a patch changes in a graph: a node replaced, the constants and declared types it needs. */
+export interface NodePatch {
+  /** a node replaced to expose the probabilities: an attribute set, an output added, or the op unfused */
+  replace?: { node: number; with: Uint8Array[] };
+  /** constants the replacement needs, as encoded TensorProtos */
+  initializers?: Uint8Array[];
+  /** element types of tensors the replacement adds that ONNX Runtime cannot infer */
+  valueTypes?: [string, number][];
+}
+
+/** The rewrite of a graph that applies these patches and adds these outputs. */
+export function patchRewrite(patches: readonly NodePatch[], extraOutputs: string[]): ModelRewrite {
+  return {
+    extraOutputs,
+    nodeBytes: new Map(patches.flatMap((p) => (p.replace ? [[p.replace.node, p.replace.with] as const] : []))),
+    initializers: patches.flatMap((p) => p.initializers ?? []),
+    valueTypes: new Map(patches.flatMap((p) => p.valueTypes ?? [])),
+  };
+}
 
 /** Emits the nodes and constants of a rewrite, named under one prefix. */
 export class GraphPatch {

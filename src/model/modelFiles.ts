@@ -49,7 +49,7 @@ function partAndPrecision(file: string): { part: string; rank: number } {
 }
 
 /** The ONNX file a folder's layout points to, and the other ONNX files it holds. */
-function chosenModel(folder: string, shown: string): { modelPath: string; variants: string[]; genaiConfigPath?: string; notes?: string[] } {
+function chosenModel(folder: string, shown: string): { modelPath: string; variants: string[]; genaiConfigPath?: string; notes: string[] } {
   const genai = join(folder, 'genai_config.json');
   if (existsSync(genai)) {
     let file: unknown;
@@ -62,7 +62,7 @@ function chosenModel(folder: string, shown: string): { modelPath: string; varian
       throw new InputError(`${shown}/genai_config.json names no decoder file that exists (model.decoder.filename: ${JSON.stringify(file ?? null)})`);
     }
     const modelPath = join(folder, file);
-    return { modelPath, variants: onnxFilesIn(folder).filter((p) => p !== modelPath), genaiConfigPath: genai };
+    return { modelPath, variants: onnxFilesIn(folder).filter((p) => p !== modelPath), genaiConfigPath: genai, notes: [] };
   }
   const all = onnxFilesIn(folder);
   if (all.length === 0) {
@@ -106,7 +106,7 @@ export function modelFiles(path: string): ModelFiles {
   let modelPath = full;
   let variants: string[] = [];
   let genaiConfigPath: string | undefined;
-  let notes: string[] | undefined;
+  let notes: string[] = [];
   if (statSync(full).isDirectory()) {
     ({ modelPath, variants, genaiConfigPath, notes } = chosenModel(full, path));
   } else if (!full.endsWith('.onnx') && firstByte(full) === 0x7b) {
@@ -123,7 +123,7 @@ export function modelFiles(path: string): ModelFiles {
     configPath: firstIn('config.json'),
     genaiConfigPath,
     variants,
-    notes: notes ?? [],
+    notes,
   };
 }
 

@@ -14,6 +14,7 @@ import {
   wireFields,
 } from './protobufWire';
 import { InputError } from './inputError';
+import { AttrValue, attributeMessage } from './onnxEncoding';
 
 export const ONNX_FLOAT = 1;
 export const ONNX_INT64 = 7;
@@ -253,13 +254,25 @@ export function onnxModel(bytes: Uint8Array, what = 'the file'): OnnxModel {
 // Ops whose output type is not their data input's.
 const TYPE_CHANGING_OPS = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'NonZero', 'IsNaN', 'IsInf', 'TopK']);
 
+const producerMaps = new WeakMap<OnnxNode[], Map<string, OnnxNode>>();
+
+/** The node that produces each tensor of a graph; made once per graph. */
+export function producers(graph: OnnxGraph): Map<string, OnnxNode> {
+  let map = producerMaps.get(graph.nodes);
+  if (!map) {
+    map = new Map();
+    for (const n of graph.nodes) for (const o of n.outputs) map.set(o, n);
+    producerMaps.set(graph.nodes, map);
+  }
+  return map;
+}
+
 /**
  * A tensor's element type where the graph tells it: an input, a recorded shape, an initializer,
  * or through the nodes that produce it (a Cast's target, else its data input's type).
  */
 export function tensorElemType(graph: OnnxGraph, tensor: string): number | undefined {
-  const producer = new Map<string, OnnxNode>();
-  for (const n of graph.nodes) for (const o of n.outputs) producer.set(o, n);
+  const producer = producers(graph);
   for (let t = tensor, depth = 0; t && depth < 64; depth++) {
     const known = graph.inputs.find((i) => i.name === t)?.elemType || graph.valueInfo.get(t)?.elemType || graph.initializers.get(t)?.dataType;
     if (known) return known;
@@ -340,32 +353,19 @@ export function rewrittenGraph(buf: Uint8Array, rewrite: ModelRewrite): MessageW
   return g;
 }
 
-/** Re-encodes a node with some of its graph attributes replaced and outputs appended. */
-export function nodeWithGraphs(node: OnnxNode, graphs: Map<string, Uint8Array>, extraOutputs: readonly string[]): Uint8Array {
+/**
+ * A node re-encoded with attributes set (replacing any of the same name), its outputs replaced
+ * or appended to; every other field is copied as it was.
+ */
+export function reencodedNode(node: OnnxNode, change: { attributes?: Record<string, AttrValue>; outputs?: readonly string[]; extraOutputs?: readonly string[] }): Uint8Array {
+  const set = change.attributes ?? {};
   const w = new MessageWriter();
   for (const f of wireFields(node.bytes)) {
-    if (f.field === 5 && graphs.has(decodeAttribute(node.bytes, f.start, f.end).name)) continue;
+    if (f.field === 5 && decodeAttribute(node.bytes, f.start, f.end).name in set) continue;
+    if (f.field === 2 && change.outputs) continue;
     w.raw(node.bytes.subarray(f.tagStart, f.end));
   }
-  for (const o of extraOutputs) w.string(2, o);
-  const ATTRIBUTE_GRAPH = 5;
-  for (const [name, g] of graphs) w.message(5, new MessageWriter().string(1, name).int(20, ATTRIBUTE_GRAPH).bytes(6, g));
+  for (const o of [...(change.outputs ?? []), ...(change.extraOutputs ?? [])]) w.string(2, o);
+  for (const [name, value] of Object.entries(set)) w.message(5, attributeMessage(name, value));
   return w.finish();
 }
-
-/** Re-encodes a node with one integer attribute set (replacing any of that name) and, if given, its outputs replaced. */
-export function nodeWithIntAttribute(node: OnnxNode, name: string | undefined, value: number, outputs?: string[]): Uint8Array {
-  const w = new MessageWriter();
-  for (const f of wireFields(node.bytes)) {
-    if (f.field === 5 && name !== undefined && decodeAttribute(node.bytes, f.start, f.end).name === name) continue;
-    if (f.field === 2 && outputs) continue;
-    w.raw(node.bytes.subarray(f.tagStart, f.end));
-  }
-  for (const o of outputs ?? []) w.string(2, o);
-  const ATTRIBUTE_INT = 2;
-  if (name !== undefined) w.message(5, new MessageWriter().string(1, name).int(20, ATTRIBUTE_INT).int(3, value));
-  return w.finish();
-}
-
-/** Re-encodes a node with its outputs replaced, every attribute kept as it was. */
-export const nodeWithOutputs = (node: OnnxNode, outputs: string[]): Uint8Array => nodeWithIntAttribute(node, undefined, 0, outputs);

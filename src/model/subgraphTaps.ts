@@ -4,7 +4,8 @@
 // new outputs of both branches and of the If: layer k of one branch pairs with layer k of the
 // other, so the If's outputs carry whichever branch ran.
 import type { AttentionSites, AttentionTap, FusedAttention } from './attentionTap';
-import { ModelRewrite, OnnxModel, OnnxNode, nodeWithGraphs, rewrittenGraph, subgraph } from './onnxGraph';
+import { patchRewrite } from './graphPatch';
+import { OnnxModel, OnnxNode, reencodedNode, rewrittenGraph, subgraph } from './onnxGraph';
 
 /** A branch as a model of its own: its nodes, and the outer graph's weights and inputs it may read. */
 function branchModel(model: OnnxModel, bytes: Uint8Array): OnnxModel {
@@ -21,13 +22,7 @@ function branchModel(model: OnnxModel, bytes: Uint8Array): OnnxModel {
 
 /** The encoded branch with its taps' rewrites and, as new outputs, what each lifted layer reads. */
 function tappedBranch(bytes: Uint8Array, taps: AttentionTap[], lifted: string[][]): Uint8Array {
-  const rewrite: ModelRewrite = {
-    extraOutputs: lifted.flat(),
-    nodeBytes: new Map(taps.flatMap((t) => (t.replace ? [[t.replace.node, t.replace.with] as const] : []))),
-    initializers: taps.flatMap((t) => t.initializers ?? []),
-    valueTypes: new Map(taps.flatMap((t) => t.valueTypes ?? [])),
-  };
-  return rewrittenGraph(bytes, rewrite).finish();
+  return rewrittenGraph(bytes, patchRewrite(taps, lifted.flat())).finish();
 }
 
 // Merged decoders nest one If; a graph nested deeper than this is not a model to analyse.
@@ -59,10 +54,7 @@ export function ifTaps(
   const withVectors = a.map((t, k) => !!(t.queryTensor && t.keyTensor && b[k].queryTensor && b[k].keyTensor));
   const lift = (taps: AttentionTap[]): string[][] => taps.map((t, k) => (withVectors[k] ? [t.probsTensor, t.queryTensor!, t.keyTensor!] : [t.probsTensor]));
   const names = a.map((_, k) => (withVectors[k] ? ['probs', 'query', 'key'] : ['probs']).map((what) => `${ifName}/attention_lens/${k}/${what}`));
-  const graphs = new Map([
-    ['else_branch', tappedBranch(elseBytes, a, lift(a))],
-    ['then_branch', tappedBranch(thenBytes, b, lift(b))],
-  ]);
+  const branches = { else_branch: { graph: tappedBranch(elseBytes, a, lift(a)) }, then_branch: { graph: tappedBranch(thenBytes, b, lift(b)) } };
   const taps = a.map((t, k): AttentionTap => ({
     name: t.name,
     softmaxNode: t.softmaxNode,
@@ -71,7 +63,7 @@ export function ifTaps(
     keyOperandIsTransposed: t.keyOperandIsTransposed,
     packedVectors: t.packedVectors,
     // the If is rewritten once, with the first of its layers
-    ...(k === 0 ? { replace: { node: index, with: [nodeWithGraphs(n, graphs, names.flat())] } } : {}),
+    ...(k === 0 ? { replace: { node: index, with: [reencodedNode(n, { attributes: branches, extraOutputs: names.flat() })] } } : {}),
     site: { ...t.site, inBranch: ifName },
   }));
   return { taps, fused };
