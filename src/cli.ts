@@ -20,6 +20,7 @@ import { ModelDims, attentionShape, missingDims } from './memory/modelDims';
 
 const USAGE = `usage:
   attention-lens analyze --model <path|demo> (--text T | --text-file F | --ids 1,2,3 | --corpus FILE|DIR)
+                         [--target-text T | --target-ids 1,2,3]   (an encoder-decoder's decoder input)
                          [--ep auto|cpu|cuda] [--layers 0,5,11] [--tokenizer FILE] [--truncate]
                          [--word-level] [--max-offset R] [--no-head-distance] [--timeout SECONDS]
                          [--lab [--head L:H] [--budget SCORES] [--seed S] [--window W] [--stride L] [--block L]
@@ -49,10 +50,14 @@ export function analysisReport(info: ModelInfo, capture: AttentionCapture, analy
     tokens: capture.tokens,
     inputIds: capture.inputIds,
     offsets: capture.offsets,
+    ...(capture.target ? { target: capture.target } : {}),
     layers: capture.layers.map((l, i) => ({
       index: capture.layerIndices[i],
       name: l.name,
+      ...(l.part ? { part: l.part } : {}),
       heads: l.heads,
+      queries: l.queries,
+      keys: l.keys,
       ...(includeAttention ? { attention: headRows(l.probs, l.heads, l.queries, l.keys) } : {}),
     })),
     ...analysisFields(analysis),
@@ -102,6 +107,8 @@ function modelReport(info: ModelInfo, executionProvider: string): object {
     maxPositions: info.maxPositions,
     tokenizer: info.tokenizer,
     ...(info.variants.length ? { variants: info.variants } : {}),
+    ...(info.decoder ? { decoder: info.decoder } : {}),
+    ...(info.decoderStartId !== undefined ? { decoderStartId: info.decoderStartId } : {}),
   };
 }
 
@@ -123,6 +130,8 @@ async function analyze(argv: string[]): Promise<void> {
       text: { type: 'string' },
       'text-file': { type: 'string' },
       ids: { type: 'string' },
+      'target-text': { type: 'string' },
+      'target-ids': { type: 'string' },
       corpus: { type: 'string' },
       ep: { type: 'string', default: 'auto' },
       layers: { type: 'string' },
@@ -168,6 +177,8 @@ async function analyze(argv: string[]): Promise<void> {
       throw new InputError(`cannot read --text-file ${values['text-file']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
+  if (values['target-text'] !== undefined && values['target-ids'] !== undefined) throw new InputError('give one of --target-text and --target-ids');
+  const target = { targetText: values['target-text'], targetIds: values['target-ids'] !== undefined ? numberList(values['target-ids'], 'target-ids') : undefined };
   const timeoutSeconds = Number(values.timeout);
   if (!(timeoutSeconds > 0)) throw new InputError(`--timeout takes a positive number of seconds, not '${values.timeout}'`);
   const maxOffset = values['max-offset'] === undefined ? undefined : numberList(values['max-offset'], 'max-offset')[0];
@@ -230,7 +241,7 @@ async function analyze(argv: string[]): Promise<void> {
         engine,
         load,
         texts,
-        { capture: { layers, truncate: values.truncate }, analysis: analysisOptions, returnFirstAttention: false },
+        { capture: { layers, truncate: values.truncate, ...target }, analysis: analysisOptions, returnFirstAttention: false },
         (done, total, tokens) => process.stderr.write(`attention-lens: text ${done}/${total} (${tokens} tokens)\n`),
       );
       write(
@@ -241,7 +252,7 @@ async function analyze(argv: string[]): Promise<void> {
     }
     const { capture, analysis, lab: labResult } = await engine.analyze({
       load,
-      capture: { text, ids: values.ids !== undefined ? numberList(values.ids, 'ids') : undefined, layers, truncate: values.truncate },
+      capture: { text, ids: values.ids !== undefined ? numberList(values.ids, 'ids') : undefined, layers, truncate: values.truncate, ...target },
       analysis: analysisOptions,
       lab,
       returnAttention: values['include-attention'] || values.html !== undefined,
@@ -250,7 +261,7 @@ async function analyze(argv: string[]): Promise<void> {
     for (const w of capture.warnings) process.stderr.write(`attention-lens: warning: ${w}\n`);
     write(
       analysisReport(info, capture, analysis, values['include-attention'], labResult),
-      `${info.path}: ${capture.tokens.length} tokens, ${capture.layers.length} attention layers, ${analysis.heads.length} heads, execution provider ${capture.executionProvider}`,
+      `${info.path}: ${capture.tokens.length} tokens${capture.target ? ` and ${capture.target.tokens.length} target tokens` : ''}, ${capture.layers.length} attention layers, ${analysis.heads.length} heads, execution provider ${capture.executionProvider}`,
     );
   } finally {
     engine.dispose();

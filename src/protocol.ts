@@ -2,6 +2,7 @@
 // imports only types of the pure analysis, so that the webview sees no host code. Notifications
 // go host -> webview; requests go webview -> host and get a response with the same id. Every
 // message from the webview is checked with isWebviewMessage before use.
+import type { AttentionPart, Side } from './analysis/attentionCapture';
 import type { AttentionTile } from './analysis/attentionTiles';
 import type { HeadBuckets } from './analysis/efficientAttentionLab';
 import type { HeadStats } from './analysis/headStats';
@@ -11,6 +12,8 @@ export interface LayerSummary {
   index: number;
   name: string;
   heads: number;
+  /** an encoder-decoder's: whose queries and keys the layer's are */
+  part?: AttentionPart;
 }
 
 /** One head's statistics, as the head analysis reports them. */
@@ -43,6 +46,8 @@ export interface CaptureSummary {
   tokens: string[];
   /** each token's [start, end) in the text: word boundaries come from them */
   offsets: [number, number][];
+  /** an encoder-decoder's decoder tokens: the queries of its decoder layers, the keys of its self-attention */
+  target?: Side;
   layers: LayerSummary[];
   warnings: string[];
   analysis?: AnalysisSummary;
@@ -57,6 +62,8 @@ export interface CaptureSource {
   text: string;
   /** token ids given instead of a text, for a model without a tokenizer */
   ids?: number[];
+  /** an encoder-decoder's target text */
+  targetText?: string;
   layers?: number[];
   /** a corpus file or folder whose texts the statistics average */
   corpus?: string;
@@ -97,7 +104,7 @@ export type HostMessage =
   | { type: 'headTile'; id: number; tile: HeadTile }
   | { type: 'memory'; chart: MemoryChart }
   /** with words, `labels` names the words the rows and columns stand for */
-  | { type: 'headMatrix'; id: number; matrix: HeadMatrix; labels?: string[] }
+  | { type: 'headMatrix'; id: number; matrix: HeadMatrix; labels?: { queries: string[]; keys: string[] } }
   | { type: 'error'; id: number; message: string };
 
 export type WebviewMessage =

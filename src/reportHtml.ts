@@ -1,6 +1,7 @@
 // The standalone HTML report: the webview bundle, its stylesheet and the data in one file that
 // opens in any browser with no network, for sharing and for papers.
 import { attentionTile } from './analysis/attentionTiles';
+import { layerTokens } from './analysis/attentionCapture';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './analysis/wordAttention';
 import type { CaptureSummary } from './protocol';
 
@@ -29,6 +30,7 @@ const wordIndices = ${wordIndices.toString()};
 const wordLevelLayer = ${wordLevelLayer.toString()};
 const wordLabels = ${wordLabels.toString()};
 const isSpecialToken = ${isSpecialToken.toString()};
+const layerTokens = ${layerTokens.toString()};
 const data = ${JSON.stringify(data)};
 const decoded = (b64) => { const bin = atob(b64); const bytes = new Uint8Array(bin.length); for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i); return new Float32Array(bytes.buffer); };
 let saved;
@@ -56,10 +58,12 @@ window.attentionLensHost = {
       const matrix = found && { layer: m.layer, head: m.head, queries: found.queries, keys: found.keys, probs: decoded(found.probs) };
       let words;
       if (matrix && m.words) {
-        const { tokens, offsets } = data.summary;
-        const word = wordIndices(tokens, offsets, (i) => isSpecialToken(tokens[i]));
-        const l = wordLevelLayer({ name: '', heads: 1, queries: matrix.queries, keys: matrix.keys, probs: matrix.probs }, word);
-        words = { matrix: { layer: m.layer, head: m.head, queries: l.queries, keys: l.keys, probs: l.probs }, labels: wordLabels(tokens, word) };
+        const sides = layerTokens(data.summary, data.summary.layers[m.layer].part);
+        const wordsOf = (side) => wordIndices(side.tokens, side.offsets, (i) => isSpecialToken(side.tokens[i]));
+        const queryWord = wordsOf(sides.queries);
+        const keyWord = wordsOf(sides.keys);
+        const l = wordLevelLayer({ name: '', heads: 1, queries: matrix.queries, keys: matrix.keys, probs: matrix.probs }, queryWord, keyWord);
+        words = { matrix: { layer: m.layer, head: m.head, queries: l.queries, keys: l.keys, probs: l.probs }, labels: { queries: wordLabels(sides.queries.tokens, queryWord), keys: wordLabels(sides.keys.tokens, keyWord) } };
       }
       window.postMessage(found
         ? { type: 'headMatrix', id: m.id, ...(words || { matrix }) }

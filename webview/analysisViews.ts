@@ -33,6 +33,7 @@ const STATISTICS: { key: Stat; label: string }[] = [
 ];
 
 const config = { displaylogo: false, responsive: true };
+const PART_SYMBOLS = { encoder: 'circle', decoder: 'square', cross: 'diamond' } as const;
 
 /** A tick every 1, 2, 5, 10, ... cells: as many as fit with about 28 px for each label. */
 function integerStep(cells: number, pixels: number): number {
@@ -52,14 +53,30 @@ function grid<T>(s: CaptureSummary, value: (h: HeadSummary) => T): { layers: num
   return { layers, heads: width, z };
 }
 
+const fixed = (v: number | null, digits: number): string => (v === null ? '–' : v.toFixed(digits));
+
 const describe = (h: HeadSummary): string =>
   `layer ${h.layer} head ${h.head}: ${h.labels.join(', ') || 'no label'}<br>` +
   `entropy ${h.entropyNats.toFixed(2)} / ${h.uniformEntropyNats.toFixed(2)} nats<br>` +
   `[CLS] ${h.toCls.toFixed(2)} · [SEP] ${h.toSep.toFixed(2)} · punct ${h.toPunct.toFixed(2)}<br>` +
-  `prev ${h.toPrev.toFixed(2)} · next ${h.toNext === null ? '–' : h.toNext.toFixed(2)} · self ${h.toSelf.toFixed(2)} · first ${h.toFirst.toFixed(2)}` +
+  (h.toPrev === null
+    ? `first ${h.toFirst.toFixed(2)} · cross-attention: offsets and spans do not apply`
+    : `prev ${fixed(h.toPrev, 2)} · next ${fixed(h.toNext, 2)} · self ${fixed(h.toSelf, 2)} · first ${h.toFirst.toFixed(2)}`) +
   // below a percent it is the rounding of float16 rows, not a sink
-  `${h.sinkMass > 0.01 ? ` · sink ${h.sinkMass.toFixed(3)}` : ''}<br>` +
-  `span 50/90/99% ${h.span50}/${h.span90}/${h.span99} · mean distance ${h.meanDistance.toFixed(1)}`;
+  `${h.sinkMass > 0.01 ? ` · sink ${h.sinkMass.toFixed(3)}` : ''}` +
+  (h.span50 === null ? '' : `<br>span 50/90/99% ${h.span50}/${h.span90}/${h.span99} · mean distance ${fixed(h.meanDistance, 1)}`);
+
+/** Which attention of an encoder-decoder a layer is, in words; empty for a model of one stack. */
+export function partName(s: CaptureSummary, layer: number): string {
+  const part = s.layers.find((l) => l.index === layer)?.part;
+  return part === 'encoder' ? 'encoder self-attention' : part === 'decoder' ? 'decoder self-attention' : part === 'cross' ? 'cross-attention' : '';
+}
+
+/** Heads of cross-attention have no offsets or spans: the views of those say how many were left out. */
+export function crossHeadsNote(s: CaptureSummary): string {
+  const cross = s.analysis!.heads.filter((h) => h.span90 === null).length;
+  return cross ? `${cross} cross-attention heads are left out: their queries and keys are positions of different texts, so offsets and spans do not apply` : '';
+}
 
 /** The overview grid; clicking a cell calls onHead. */
 export async function drawOverview(root: HTMLElement, s: CaptureSummary, stat: string, onHead: (layer: number, head: number) => void): Promise<void> {
@@ -93,24 +110,30 @@ export function drawEmbedding(root: HTMLElement, s: CaptureSummary): Promise<voi
       y: e.map((p) => p[1]),
       text: a.heads.map((h) => `${h.layer}.${h.head}`),
       textposition: 'top center',
-      customdata: a.heads.map(describe),
+      customdata: a.heads.map((h) => [partName(s, h.layer), describe(h)].filter(Boolean).join('<br>')),
       hovertemplate: '%{customdata}<extra></extra>',
-      marker: { size: 10, color: a.heads.map((h) => h.layer), colorscale: 'Viridis', showscale: true, colorbar: { title: { text: 'layer' } } },
+      marker: { size: 10, color: a.heads.map((h) => h.layer), colorscale: 'Viridis', showscale: true, colorbar: { title: { text: 'layer' } }, symbol: a.heads.map((h) => PART_SYMBOLS[s.layers.find((l) => l.index === h.layer)?.part ?? 'encoder']) },
     }],
-    { ...plotLayout(), xaxis: { title: { text: 'MDS 1 (Jensen-Shannon)' }, zeroline: false }, yaxis: { title: { text: 'MDS 2' }, zeroline: false } },
+    {
+      ...plotLayout(),
+      xaxis: { title: { text: 'MDS 1 (Jensen-Shannon)' }, zeroline: false },
+      yaxis: { title: { text: 'MDS 2' }, zeroline: false },
+      // an encoder-decoder's parts are embedded each on its own: their positions are not comparable
+      ...(s.layers.some((l) => l.part) ? { title: { text: 'each part on its own map: ● encoder self-attention · ■ decoder self-attention · ◆ cross-attention', font: { size: 12 } } } : {}),
+    },
     config,
   );
 }
 
 export function drawSpans(root: HTMLElement, s: CaptureSummary, coverage: 'span50' | 'span90' | 'span99'): Promise<void> {
-  const heads = s.analysis!.heads;
+  const heads = s.analysis!.heads.filter((h) => h[coverage] !== null);
   return Plotly.react(
     root,
     [{
       type: 'scatter',
       mode: 'markers',
       x: heads.map((h) => h.layer + (h.head - 0.5 * (Math.max(...heads.map((x) => x.head)))) * 0.04),
-      y: heads.map((h) => Math.max(0.5, h[coverage])),
+      y: heads.map((h) => Math.max(0.5, h[coverage]!)),
       customdata: heads.map((h) => `layer ${h.layer} head ${h.head}: ${h[coverage]} tokens`),
       hovertemplate: '%{customdata}<extra></extra>',
       marker: { size: 9 },
@@ -122,9 +145,10 @@ export function drawSpans(root: HTMLElement, s: CaptureSummary, coverage: 'span5
 
 export function drawRelative(root: HTMLElement, s: CaptureSummary): Promise<void> {
   const a = s.analysis!;
+  const shown = a.heads.flatMap((_, k) => (a.relative.profile[k].some((v) => v === null || Number.isNaN(v)) ? [] : [k]));
   return Plotly.react(
     root,
-    [{ type: 'heatmap', z: a.relative.profile, x: a.relative.offsets, y: a.heads.map((h) => `${h.layer}.${h.head}`), colorscale: heatColorscale(), hovertemplate: 'head %{y}, offset %{x}: %{z:.4f}<extra></extra>' }],
+    [{ type: 'heatmap', z: shown.map((k) => a.relative.profile[k]), x: a.relative.offsets, y: shown.map((k) => `${a.heads[k].layer}.${a.heads[k].head}`), colorscale: heatColorscale(), hovertemplate: 'head %{y}, offset %{x}: %{z:.4f}<extra></extra>' }],
     { ...plotLayout(), xaxis: { title: { text: 'relative offset (key - query)' } }, yaxis: { title: { text: 'layer.head' }, autorange: 'reversed', type: 'category' } },
     config,
   );

@@ -1,10 +1,11 @@
 // The attention panel: a header, tabs for the overview, one head, spans, relative offsets and
 // methods; one head's matrix is asked of the host when shown.
 import type { CaptureSummary, HeadMatrix, HeadTile, HostMessage, WebviewState } from '../src/protocol';
-import { drawBuckets, drawEmbedding, drawMethods, drawOverview, drawRelative, drawSpans, overviewStatistics } from './analysisViews';
+import { crossHeadsNote, drawBuckets, drawEmbedding, drawMethods, drawOverview, drawRelative, drawSpans, overviewStatistics, partName } from './analysisViews';
 import { exportButtons } from './exports';
 import Plotly from 'plotly.js-dist';
-import { drawHead, drawTile } from './headView';
+import { Axes, drawHead, drawTile } from './headView';
+import { layerTokens } from '../src/analysis/attentionCapture';
 import { LINE_VIEW_MAX_TOKENS, drawLines } from './lineView';
 import { fixedPattern, localPattern, spanMask, stridedPattern } from '../src/analysis/sparsePatterns';
 import { HEAD_STAT_KEYS } from '../src/analysis/headStatKeys';
@@ -19,7 +20,7 @@ let awaited = 0;
 let shownMatrix: HeadMatrix | undefined;
 let shownTile: HeadTile | undefined;
 /** word labels when the shown matrix is between words */
-let shownLabels: string[] | undefined;
+let shownLabels: { queries: string[]; keys: string[] } | undefined;
 
 function dropdown(label: string, count: number, selected: number, name: (i: number) => string, onChange: (i: number) => void): HTMLElement {
   const wrap = document.createElement('label');
@@ -63,10 +64,21 @@ function checkbox(id: string, label: string, checked: boolean, onChange: (on: bo
   return wrap;
 }
 
+/** The shown layer's query and key tokens: in an encoder-decoder, the target's or the source's. */
+function layerAxes(s: CaptureSummary): Axes {
+  const part = s.layers[state.layer]?.part;
+  const sides = layerTokens(s, part);
+  const titles = part ? { queryTitle: part === 'encoder' ? 'query (source)' : 'query (target)', keyTitle: part === 'decoder' ? 'key (target)' : 'key (source)' } : {};
+  return { queries: sides.queries.tokens, keys: sides.keys.tokens, ...titles };
+}
+
+/** Heads longer than a screen are drawn from tiles. */
+const isTiled = (a: Axes): boolean => Math.max(a.queries.length, a.keys.length) > TILED_ABOVE;
+
 function requestHead(): void {
   awaited = nextId++;
-  const n = summary?.tokens.length ?? 0;
-  if (n > TILED_ABOVE) requestTile(0, n, 0, n);
+  const a = summary ? layerAxes(summary) : { queries: [], keys: [] };
+  if (isTiled(a)) requestTile(0, a.queries.length, 0, a.keys.length);
   else host.postMessage({ type: 'requestHead', id: awaited, layer: state.layer, head: state.head, words: !!state.words });
   host.setState(state);
 }
@@ -78,17 +90,18 @@ function requestTile(q0: number, q1: number, k0: number, k1: number): void {
 
 /** Zooming asks for the tile of the window shown. */
 function followZoom(plot: HTMLElement): void {
-  const n = summary!.tokens.length;
   (plot as unknown as { on(e: string, cb: (ev: Record<string, number | boolean>) => void): void }).on('plotly_relayout', (ev) => {
-    if (ev['xaxis.autorange'] || ev['yaxis.autorange']) return requestTile(0, n, 0, n);
+    const a = layerAxes(summary!);
+    const [nq, nk] = [a.queries.length, a.keys.length];
+    if (ev['xaxis.autorange'] || ev['yaxis.autorange']) return requestTile(0, nq, 0, nk);
     const x0 = ev['xaxis.range[0]'];
     const x1 = ev['xaxis.range[1]'];
     const y0 = ev['yaxis.range[0]'];
     const y1 = ev['yaxis.range[1]'];
     if (typeof x0 !== 'number' || typeof y0 !== 'number') return;
-    const clamp = (v: number): number => Math.max(0, Math.min(n, v));
-    const [k0, k1] = [clamp(Math.floor(Math.min(x0, x1 as number))), clamp(Math.ceil(Math.max(x0, x1 as number)) + 1)];
-    const [q0, q1] = [clamp(Math.floor(Math.min(y0, y1 as number))), clamp(Math.ceil(Math.max(y0, y1 as number)) + 1)];
+    const clamp = (v: number, n: number): number => Math.max(0, Math.min(n, v));
+    const [k0, k1] = [clamp(Math.floor(Math.min(x0, x1 as number)), nk), clamp(Math.ceil(Math.max(x0, x1 as number)) + 1, nk)];
+    const [q0, q1] = [clamp(Math.floor(Math.min(y0, y1 as number)), nq), clamp(Math.ceil(Math.max(y0, y1 as number)) + 1, nq)];
     if (k1 > k0 && q1 > q0) requestTile(q0, q1, k0, k1);
   });
 }
@@ -112,7 +125,8 @@ function render(s: CaptureSummary): void {
   app.replaceChildren();
   const header = document.createElement('header');
   const heads = s.layers.reduce((a, l) => a + l.heads, 0);
-  const texts = s.analysis && s.analysis.texts > 1 ? ` · statistics over ${s.analysis.texts} texts, heatmaps of the first (${s.tokens.length} tokens)` : ` · ${s.tokens.length} tokens`;
+  const length = s.target ? `${s.tokens.length} source and ${s.target.tokens.length} target tokens` : `${s.tokens.length} tokens`;
+  const texts = s.analysis && s.analysis.texts > 1 ? ` · statistics over ${s.analysis.texts} texts, heatmaps of the first (${length})` : ` · ${length}`;
   header.textContent = `${s.modelPath}${texts} · ${s.layers.length} layers, ${heads} heads · ran on ${s.executionProvider.toUpperCase()}`;
   app.appendChild(header);
   for (const w of s.warnings) {
@@ -157,16 +171,17 @@ function show(view: (typeof VIEWS)[number]): void {
   const heads = s.analysis?.heads ?? [];
   const headRows = (): (string | number | null)[][] => [['layer', 'head', ...HEAD_STAT_KEYS, 'labels'], ...heads.map((h) => [h.layer, h.head, ...HEAD_STAT_KEYS.map((k) => h[k]), h.labels.join(' ')])];
   if (view === 'head') {
+    const axes = (): Axes => shownLabels ?? layerAxes(s);
     root.appendChild(
-      exportButtons(host, `head-${s.layers[state.layer].index}-${state.head}`, () => (state.lines ? null : document.getElementById('heatmap')), () => ({ tokens: s.tokens, layer: s.layers[state.layer].index, head: state.head, ...(s.tokens.length > TILED_ABOVE ? { tile: shownTile } : { attention: shownMatrix }) }), () => [
-        ['query', ...s.tokens],
-        ...(shownMatrix ? Array.from({ length: shownMatrix.queries }, (_, q) => [s.tokens[q], ...Array.from(shownMatrix!.probs.subarray(q * shownMatrix!.keys, (q + 1) * shownMatrix!.keys))]) : []),
+      exportButtons(host, `head-${s.layers[state.layer].index}-${state.head}`, () => (state.lines ? null : document.getElementById('heatmap')), () => ({ queryTokens: axes().queries, keyTokens: axes().keys, layer: s.layers[state.layer].index, head: state.head, ...(isTiled(layerAxes(s)) ? { tile: shownTile } : { attention: shownMatrix }) }), () => [
+        ['query', ...axes().keys],
+        ...(shownMatrix ? Array.from({ length: shownMatrix.queries }, (_, q) => [axes().queries[q], ...Array.from(shownMatrix!.probs.subarray(q * shownMatrix!.keys, (q + 1) * shownMatrix!.keys))]) : []),
       ]),
     );
     const controls = document.createElement('div');
     controls.className = 'controls';
     controls.append(
-      dropdown('Layer', s.layers.length, state.layer, (i) => `${i}: ${s.layers[i].name}`, (layer) => {
+      dropdown('Layer', s.layers.length, state.layer, (i) => [`${i}: ${s.layers[i].name}`, partName(s, s.layers[i].index)].filter(Boolean).join(' · '), (layer) => {
         state = { ...state, layer, head: Math.min(state.head, s.layers[layer].heads - 1) };
         requestHead();
       }),
@@ -195,8 +210,9 @@ function show(view: (typeof VIEWS)[number]): void {
     });
     threshold.append(slider, shown);
     controls.appendChild(threshold);
-    if (s.tokens.length <= TILED_ABOVE) {
-      // The pairs a sparse pattern would compute, over the dense attention.
+    const shape = layerAxes(s);
+    if (!isTiled(shape)) {
+      // The pairs a sparse pattern would compute, over the dense attention (of self-attention only).
       controls.append(
         dropdown('Overlay', OVERLAYS.length, Math.max(0, OVERLAYS.findIndex((o) => o.name === state.overlay)), (i) => OVERLAYS[i].label, (i) => {
           state = { ...state, overlay: OVERLAYS[i].name };
@@ -223,7 +239,7 @@ function show(view: (typeof VIEWS)[number]): void {
         }),
       );
     }
-    if (s.tokens.length <= LINE_VIEW_MAX_TOKENS) {
+    if (Math.max(shape.queries.length, shape.keys.length) <= LINE_VIEW_MAX_TOKENS) {
       controls.appendChild(
         checkbox('line-view', 'Lines', !!state.lines, (on) => {
           state = { ...state, lines: on };
@@ -281,14 +297,16 @@ function show(view: (typeof VIEWS)[number]): void {
         show('spans');
       }),
     );
-    root.append(exportButtons(host, 'spans', () => plot, () => heads.map((h) => ({ layer: h.layer, head: h.head, span50: h.span50, span90: h.span90, span99: h.span99, span90Max: h.span90Max })), headRows), controls, plot);
+    const left = crossHeadsNote(s);
+    root.append(exportButtons(host, 'spans', () => plot, () => heads.map((h) => ({ layer: h.layer, head: h.head, span50: h.span50, span90: h.span90, span99: h.span99, span90Max: h.span90Max })), headRows), controls, plot, ...(left ? [note(left)] : []));
     done(drawSpans(plot, s, coverage));
   } else if (view === 'relative') {
     const plot = section('relative');
     const rel = s.analysis.relative;
     root.append(
-      exportButtons(host, 'relative', () => plot, () => rel, () => [['layer.head', ...rel.offsets], ...rel.profile.map((row, k) => [`${heads[k].layer}.${heads[k].head}`, ...row])]),
+      exportButtons(host, 'relative', () => plot, () => rel, () => [['layer.head', ...rel.offsets], ...rel.profile.flatMap((row, k) => (heads[k].span90 === null ? [] : [[`${heads[k].layer}.${heads[k].head}`, ...row]]))]),
       plot,
+      ...(crossHeadsNote(s) ? [note(crossHeadsNote(s))] : []),
     );
     done(drawRelative(plot, s));
   } else if (view === 'methods') {
@@ -331,16 +349,18 @@ function drawShownHead(): void {
   if (!plot || !summary) return;
   const ready = (): void => document.getElementById('view')?.setAttribute('data-ready', 'head');
   const threshold = state.threshold ?? 0;
-  if (summary.tokens.length > TILED_ABOVE) {
-    if (shownTile) void drawTile(plot, summary.tokens, shownTile, threshold).then(ready);
-  } else if (shownMatrix && state.lines && summary.tokens.length <= LINE_VIEW_MAX_TOKENS) {
+  const axes = layerAxes(summary);
+  if (isTiled(axes)) {
+    if (shownTile) void drawTile(plot, axes, shownTile, threshold).then(ready);
+  } else if (shownMatrix && state.lines && Math.max(axes.queries.length, axes.keys.length) <= LINE_VIEW_MAX_TOKENS) {
     Plotly.purge(plot);
-    drawLines(plot, shownLabels ?? summary.tokens, shownMatrix, threshold);
+    drawLines(plot, shownLabels ? { ...axes, ...shownLabels } : axes, shownMatrix, threshold);
     ready();
   } else if (shownMatrix) {
     plot.querySelector('svg.lines')?.remove();
-    const overlay = OVERLAYS.find((o) => o.name === state.overlay)?.pattern(state.overlayParameter ?? 2);
-    void drawHead(plot, shownLabels ?? summary.tokens, shownMatrix, threshold, shownLabels ? undefined : overlay).then(ready);
+    // a sparse pattern is a pattern of self-attention: offsets mean nothing between two texts
+    const overlay = summary.layers[state.layer].part === 'cross' ? undefined : OVERLAYS.find((o) => o.name === state.overlay)?.pattern(state.overlayParameter ?? 2);
+    void drawHead(plot, shownLabels ? { ...axes, ...shownLabels } : axes, shownMatrix, threshold, shownLabels ? undefined : overlay).then(ready);
   }
 }
 
@@ -378,7 +398,7 @@ export function attentionMessage(m: HostMessage): void {
     shownTile = m.tile;
     if (summary && plot) {
       const first = !plot.classList.contains('tiled');
-      void drawTile(plot, summary.tokens, m.tile, state.threshold ?? 0).then(() => {
+      void drawTile(plot, layerAxes(summary), m.tile, state.threshold ?? 0).then(() => {
         if (first) {
           plot.classList.add('tiled');
           followZoom(plot);

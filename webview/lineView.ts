@@ -1,13 +1,14 @@
 // The line view in the manner of bertviz: queries on the left, keys on the right, a line for
 // each weight with its opacity; hovering a token keeps only its lines. For short texts.
 import type { HeadMatrix } from '../src/protocol';
+import type { Axes } from './headView';
 import { themeColor } from './theme';
 
 export const LINE_VIEW_MAX_TOKENS = 128;
 const ROW_PX = 18;
 const SVG = 'http://www.w3.org/2000/svg';
 
-export function drawLines(root: HTMLElement, tokens: string[], m: HeadMatrix, threshold: number): void {
+export function drawLines(root: HTMLElement, axes: Axes, m: HeadMatrix, threshold: number): void {
   root.replaceChildren();
   const width = 520;
   const height = Math.max(m.queries, m.keys) * ROW_PX + 10;
@@ -54,7 +55,7 @@ export function drawLines(root: HTMLElement, tokens: string[], m: HeadMatrix, th
     });
     svg.appendChild(t);
   };
-  for (let q = 0; q < m.queries; q++) label(tokens[q], left, q * ROW_PX + 18, 'end', 'q', q);
-  for (let k = 0; k < m.keys; k++) label(tokens[k], right, k * ROW_PX + 18, 'start', 'k', k);
+  for (let q = 0; q < m.queries; q++) label(axes.queries[q], left, q * ROW_PX + 18, 'end', 'q', q);
+  for (let k = 0; k < m.keys; k++) label(axes.keys[k], right, k * ROW_PX + 18, 'start', 'k', k);
   root.appendChild(svg);
 }

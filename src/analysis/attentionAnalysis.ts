@@ -1,10 +1,10 @@
 // The whole head analysis of a capture (or of a corpus of captures): per-head statistics and
 // labels, relative-offset profiles, head distances and their 2-D embedding.
-import type { AttentionCapture, LayerAttention } from './attentionCapture';
-import { HeadMap, headDistanceWork, headMap, headMapOf } from './headDistance';
+import { AttentionCapture, LayerAttention, Side, layerTokens } from './attentionCapture';
+import { HeadMap, headDistanceWork, headGroups, headMap, headMapOf } from './headDistance';
 import { headLabels } from './headLabels';
 import { HEAD_STAT_KEYS } from './headStatKeys';
-import { HeadStats, TokenRoles, headStats, isCausal, tokenRoles } from './headStats';
+import { HeadStats, TokenRoles, crossHeadStats, headStats, isCausal, tokenRoles } from './headStats';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
 
 export interface AnalysisOptions {
@@ -21,6 +21,7 @@ export interface AttentionAnalysis {
   /** tokens (or words) the statistics were computed over */
   units: number;
   heads: HeadStats[];
+  /** mean weight per head at each offset; NaN (null in JSON) for a cross-attention head */
   relative: { offsets: number[]; profile: number[][] };
   headDistance?: HeadMap;
   /** head distances left out for their cost */
@@ -29,21 +30,22 @@ export interface AttentionAnalysis {
   texts: number;
 }
 
-/** The layers and token roles that a capture is analysed over: its pieces, or its words. */
-function analysedLayers(capture: AttentionCapture, wordLevel: boolean): { layers: LayerAttention[]; tokens: string[] } {
-  if (!wordLevel) return { layers: capture.layers, tokens: capture.tokens };
-  const word = wordIndices(capture.tokens, capture.offsets, (i) => isSpecialToken(capture.tokens[i]));
-  const tokens = wordLabels(capture.tokens, word);
-  return { layers: capture.layers.map((l) => wordLevelLayer(l, word)), tokens };
+/** What one layer's statistics are computed over: its queries and keys, the keys' token roles, the offsets profiled. */
+export interface LayerPlan {
+  /** queries (tokens or words); the keys are as many unless the layer is cross-attention */
+  n: number;
+  keys: number;
+  cross: boolean;
+  roles: TokenRoles;
+  offsets: number[];
 }
 
-/** What a capture's statistics are computed over: its layers (or their word-level forms), token roles, the offsets profiled. */
+/** What a capture's statistics are computed over: its layers (or their word-level forms) and each layer's plan. */
 export interface AnalysisPlan {
   layers: LayerAttention[];
   layerIndices: number[];
-  n: number;
-  roles: TokenRoles;
-  offsets: number[];
+  layerPlans: LayerPlan[];
+  causal: boolean;
 }
 
 /** The statistics and offset profiles of one layer's heads, in head order. */
@@ -53,23 +55,50 @@ export interface LayerHeadStats {
 }
 
 export function analysisPlan(capture: AttentionCapture, opts: AnalysisOptions = {}): AnalysisPlan {
-  const { layers, tokens } = analysedLayers(capture, !!opts.wordLevel);
-  const n = tokens.length;
-  const R = Math.max(0, Math.min(n - 1, opts.maxOffset ?? 256));
-  return {
-    layers,
-    layerIndices: capture.layerIndices,
-    n,
-    roles: tokenRoles(tokens, isCausal(layers)),
-    offsets: Array.from({ length: 2 * R + 1 }, (_, k) => k - R),
+  // each text's pieces, or its words: an encoder-decoder has two
+  const units = new Map<Side, { word?: Int32Array; tokens: string[] }>();
+  const unitsOf = (side: Side): { word?: Int32Array; tokens: string[] } => {
+    if (!units.has(side)) {
+      const word = opts.wordLevel ? wordIndices(side.tokens, side.offsets, (i) => isSpecialToken(side.tokens[i])) : undefined;
+      units.set(side, { word, tokens: word ? wordLabels(side.tokens, word) : side.tokens });
+    }
+    return units.get(side)!;
   };
+  const sides = capture.layers.map((l) => layerTokens(capture, l.part));
+  const layers = capture.layers.map((l, i) => {
+    const [q, k] = [unitsOf(sides[i].queries), unitsOf(sides[i].keys)];
+    return q.word && k.word ? wordLevelLayer(l, q.word, k.word) : l;
+  });
+  // one profile of offsets for every self-attention layer, as far as the shortest text reaches
+  const selfQueries = layers.filter((l) => l.part !== 'cross').map((l) => l.queries);
+  const R = Math.max(0, Math.min(Math.min(...selfQueries) - 1, opts.maxOffset ?? 256));
+  const offsets = Array.from({ length: 2 * R + 1 }, (_, k) => k - R);
+  // per part (an encoder-decoder's three, or the one of other models): causality and the keys' roles
+  const rolesOf = new Map<string, TokenRoles>();
+  const layerPlans = layers.map((l, i): LayerPlan => {
+    const part = l.part ?? 'self';
+    const cross = part === 'cross';
+    if (!rolesOf.has(part)) rolesOf.set(part, tokenRoles(unitsOf(sides[i].keys).tokens, !cross && isCausal(layers.filter((m) => (m.part ?? 'self') === part))));
+    return { n: l.queries, keys: l.keys, cross, roles: rolesOf.get(part)!, offsets };
+  });
+  const causal = [...rolesOf.entries()].every(([part, r]) => part === 'cross' || r.causal);
+  return { layers, layerIndices: capture.layerIndices, layerPlans, causal };
 }
 
 /** Every head of one layer: its statistics, labels and mean weight at each profiled offset. */
-export function layerHeadStats(layer: LayerAttention, layerIndex: number, plan: Pick<AnalysisPlan, 'n' | 'roles' | 'offsets'>): LayerHeadStats {
-  const { n, roles, offsets } = plan;
-  const offsetMass = new Float64Array(Math.max(1, 2 * n - 1));
+export function layerHeadStats(layer: LayerAttention, layerIndex: number, plan: LayerPlan): LayerHeadStats {
+  const { n, keys, roles, offsets } = plan;
   const result: LayerHeadStats = { heads: [], profile: [] };
+  if (plan.cross) {
+    for (let h = 0; h < layer.heads; h++) {
+      const s = crossHeadStats(layer.probs, h * n * keys, n, keys, roles);
+      result.heads.push({ layer: layerIndex, head: h, ...s, labels: headLabels(s, keys) });
+      // offsets do not apply to cross-attention: NaN (null in JSON) at each
+      result.profile.push(offsets.map(() => NaN));
+    }
+    return result;
+  }
+  const offsetMass = new Float64Array(Math.max(1, 2 * n - 1));
   for (let h = 0; h < layer.heads; h++) {
     const s = headStats(layer.probs, h * n * n, n, roles, offsetMass);
     result.heads.push({ layer: layerIndex, head: h, ...s, labels: headLabels(s, n) });
@@ -80,16 +109,18 @@ export function layerHeadStats(layer: LayerAttention, layerIndex: number, plan: 
 
 /** The analysis of a plan from its layers' statistics (computed here or elsewhere), with the head distances. */
 export function analysisOf(plan: AnalysisPlan, perLayer: readonly LayerHeadStats[], opts: AnalysisOptions = {}): AttentionAnalysis {
-  const { causal } = plan.roles;
+  const { causal } = plan;
+  const offsets = plan.layerPlans.find((p) => !p.cross)?.offsets ?? [];
   const analysis: AttentionAnalysis = {
     causal,
-    units: plan.n,
+    units: plan.layerPlans[0]?.keys ?? 0,
     heads: perLayer.flatMap((l) => l.heads),
-    relative: { offsets: plan.offsets, profile: perLayer.flatMap((l) => l.profile) },
+    relative: { offsets, profile: perLayer.flatMap((l) => l.profile) },
     texts: 1,
   };
   if (opts.headDistance !== false) {
-    const work = headDistanceWork(analysis.heads.length, plan.n, causal);
+    const groups = headGroups(plan.layers, causal);
+    const work = groups.reduce((sum, g) => sum + headDistanceWork(g.heads, g.queries, g.keys, g.causal), 0);
     if (opts.headDistanceBudget !== undefined && work > opts.headDistanceBudget) analysis.headDistanceSkipped = { work };
     else analysis.headDistance = headMap(plan.layers, causal);
   }
@@ -100,7 +131,7 @@ export function analyzeCapture(capture: AttentionCapture, opts: AnalysisOptions 
   const plan = analysisPlan(capture, opts);
   return analysisOf(
     plan,
-    plan.layers.map((l, i) => layerHeadStats(l, plan.layerIndices[i], plan)),
+    plan.layers.map((l, i) => layerHeadStats(l, plan.layerIndices[i], plan.layerPlans[i])),
     opts,
   );
 }

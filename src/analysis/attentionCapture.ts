@@ -8,8 +8,16 @@ export interface HeadVectors {
   data: Float32Array;
 }
 
+/**
+ * Which attention of an encoder-decoder a layer is: the encoder's self-attention (source x
+ * source), the decoder's (target x target, causal) or the decoder's cross-attention (target
+ * queries x source keys). A model of one stack has none.
+ */
+export type AttentionPart = 'encoder' | 'decoder' | 'cross';
+
 export interface LayerAttention {
   name: string;
+  part?: AttentionPart;
   heads: number;
   queries: number;
   keys: number;
@@ -24,10 +32,24 @@ export interface AttentionCapture {
   tokens: string[];
   inputIds: number[];
   offsets: [number, number][];
+  /** an encoder-decoder's decoder input (its start token, then the target text); `tokens` are the encoder's */
+  target?: Side & { inputIds: number[] };
   /** index into the model's layers of each captured layer */
   layerIndices: number[];
   layers: LayerAttention[];
   executionProvider: string;
   /** what was done on the user's behalf: text cut, provider fallback, fused layers skipped */
   warnings: string[];
+}
+
+/** The tokens a layer's queries and keys stand for: the target's for the decoder's, the source's otherwise. */
+export function layerTokens(capture: Side & { target?: Side }, part: AttentionPart | undefined): { queries: Side; keys: Side } {
+  const source: Side = { tokens: capture.tokens, offsets: capture.offsets };
+  const target: Side = capture.target ?? source;
+  return { queries: part === 'decoder' || part === 'cross' ? target : source, keys: part === 'decoder' ? target : source };
+}
+
+export interface Side {
+  tokens: string[];
+  offsets: [number, number][];
 }

@@ -1,6 +1,6 @@
 // What a view of a capture receives: summaries first, one head's matrix when asked.
 import type { AttentionAnalysis } from './attentionAnalysis';
-import type { AttentionCapture } from './attentionCapture';
+import type { AttentionCapture, Side } from './attentionCapture';
 import { attentionTile } from './attentionTiles';
 import { HEAD_DISTANCE_NS_PER_WORK } from './headDistance';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
@@ -13,7 +13,8 @@ export function captureSummary(modelPath: string, capture: AttentionCapture, ana
     executionProvider: capture.executionProvider,
     tokens: capture.tokens,
     offsets: capture.offsets,
-    layers: capture.layers.map((l, i) => ({ index: capture.layerIndices[i], name: l.name, heads: l.heads })),
+    ...(capture.target ? { target: { tokens: capture.target.tokens, offsets: capture.target.offsets } } : {}),
+    layers: capture.layers.map((l, i) => ({ index: capture.layerIndices[i], name: l.name, heads: l.heads, ...(l.part ? { part: l.part } : {}) })),
     warnings: capture.warnings,
     ...(analysis
       ? {
@@ -59,8 +60,10 @@ export function headTile(capture: AttentionCapture, layer: number, head: number,
 }
 
 /** One head between words: to a word sums its pieces, from a word averages them; with the words' labels. */
-export function wordLevelHead(tokens: readonly string[], offsets: readonly [number, number][], m: { layer: number; head: number; queries: number; keys: number; probs: Float32Array }) {
-  const word = wordIndices(tokens, offsets, (i) => isSpecialToken(tokens[i]));
-  const l = wordLevelLayer({ name: '', heads: 1, queries: m.queries, keys: m.keys, probs: m.probs }, word);
-  return { matrix: { layer: m.layer, head: m.head, queries: l.queries, keys: l.keys, probs: l.probs }, labels: wordLabels(tokens, word) };
+export function wordLevelHead(queries: Side, keys: Side, m: { layer: number; head: number; queries: number; keys: number; probs: Float32Array }) {
+  const wordsOf = (side: Side): Int32Array => wordIndices(side.tokens, side.offsets, (i) => isSpecialToken(side.tokens[i]));
+  const queryWord = wordsOf(queries);
+  const keyWord = keys === queries ? queryWord : wordsOf(keys);
+  const l = wordLevelLayer({ name: '', heads: 1, queries: m.queries, keys: m.keys, probs: m.probs }, queryWord, keyWord);
+  return { matrix: { layer: m.layer, head: m.head, queries: l.queries, keys: l.keys, probs: l.probs }, labels: { queries: wordLabels(queries.tokens, queryWord), keys: wordLabels(keys.tokens, keyWord) } };
 }

@@ -116,7 +116,9 @@ function lshScores(n: number, chunk: number, hashes: number): number {
   return hashes * perRound;
 }
 
-export function efficientAttentionLab(capture: AttentionCapture, opts: LabOptions = {}): LabResult {
+export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions = {}): LabResult {
+  // The methods stand in for self-attention over one sequence: an encoder-decoder's encoder.
+  const capture = encoderSelfAttention(whole);
   const n = capture.tokens.length;
   const causal = isCausal(capture.layers);
   const roles = tokenRoles(capture.tokens, causal);
@@ -136,6 +138,7 @@ export function efficientAttentionLab(capture: AttentionCapture, opts: LabOption
   const budget = Math.max(n, Math.round(opts.budget ?? n * Math.sqrt(n)));
   const offsetMass = new Float64Array(Math.max(1, 2 * n - 1));
   const notes = [...LAB_NOTES];
+  if (capture !== whole) notes.push("an encoder-decoder: the methods are compared on the encoder's self-attention; the decoder's self-attention and its cross-attention are left out");
 
   // Parameters at the equal budget, the same for every head (counts depend on n only).
   const eq = {
@@ -232,6 +235,13 @@ export function efficientAttentionLab(capture: AttentionCapture, opts: LabOption
   }
   if (opts.head && !shown) notes.push(`no buckets for head ${opts.head.layer}:${opts.head.head}: not captured, or its queries and keys were not`);
   return { causal, heads, equalBudget, buckets: shown, notes };
+}
+
+/** The capture's self-attention over its source tokens: all of it, or an encoder-decoder's encoder layers. */
+function encoderSelfAttention(capture: AttentionCapture): AttentionCapture {
+  if (!capture.layers.some((l) => l.part)) return capture;
+  const keep = capture.layers.flatMap((l, i) => (l.part === 'encoder' ? [i] : []));
+  return { ...capture, target: undefined, layers: keep.map((i) => capture.layers[i]), layerIndices: keep.map((i) => capture.layerIndices[i]) };
 }
 
 /** The query/key head that serves attention head h (grouped-query attention shares them). */

@@ -6,14 +6,19 @@ import { tableLog } from './tableLog';
 // Clark et al.'s smoothing for the divergence: 0.999 A + 0.001 / n.
 const JSD_KEEP = 0.999;
 
-/** What headDistances costs, in row elements visited over all pairs of heads. */
-export function headDistanceWork(heads: number, n: number, causal: boolean): number {
-  return ((heads * (heads - 1)) / 2) * (causal ? (n * (n + 1)) / 2 : n * n);
+/** What headDistances costs, in row elements visited over all pairs of heads of `queries` x `keys` rows. */
+export function headDistanceWork(heads: number, queries: number, keys: number, causal: boolean): number {
+  return ((heads * (heads - 1)) / 2) * (causal ? (queries * (queries + 1)) / 2 : queries * keys);
 }
 
 /** Its pace on one core of the machine it was measured on (npm run bench: 144 heads at n = 128), for time estimates. */
 export const HEAD_DISTANCE_NS_PER_WORK = 7;
 
+/**
+ * Distances between heads, [heads][heads] in (layer, head) order, and a 2-D embedding. Heads are
+ * compared within their part of an encoder-decoder only (their rows are distributions over other
+ * tokens): between parts the distance is NaN (null in JSON), and each part is embedded on its own.
+ */
 export interface HeadMap {
   jsd: number[][];
   embedding: [number, number][];
@@ -25,18 +30,59 @@ export function matrixRows(values: Float64Array, rows: number): number[][] {
   return Array.from({ length: rows }, (_, r) => Array.from(values.subarray(r * cols, (r + 1) * cols)));
 }
 
-/** A distance matrix [count][count] (row-major) and its 2-D embedding, as the analysis reports them. */
+/** A distance matrix [count][count] (row-major) and its 2-D embedding, each group of heads at finite distances embedded on its own. */
 export function headMapOf(jsd: Float64Array, count: number): HeadMap {
-  return {
-    jsd: matrixRows(jsd, count),
-    embedding: classicalMds(jsd, count),
-  };
+  const embedding: [number, number][] = Array.from({ length: count }, () => [0, 0]);
+  const grouped = new Uint8Array(count);
+  for (let first = 0; first < count; first++) {
+    if (grouped[first]) continue;
+    const members = [first];
+    for (let b = first + 1; b < count; b++) if (!grouped[b] && Number.isFinite(jsd[first * count + b])) members.push(b);
+    for (const m of members) grouped[m] = 1;
+    const sub = new Float64Array(members.length * members.length);
+    members.forEach((a, i) => members.forEach((b, j) => (sub[i * members.length + j] = jsd[a * count + b])));
+    classicalMds(sub, members.length).forEach((xy, i) => (embedding[members[i]] = xy));
+  }
+  return { jsd: matrixRows(jsd, count), embedding };
+}
+
+/** Layers whose heads are compared with each other: one part of an encoder-decoder, all of a model of one stack. */
+export interface HeadGroup {
+  layers: number[];
+  heads: number;
+  queries: number;
+  keys: number;
+  causal: boolean;
+}
+
+/** The layers of each part, in the order parts first appear; self-attention is causal when `causal` says so, cross-attention never. */
+export function headGroups(layers: readonly LayerAttention[], causal: boolean): HeadGroup[] {
+  const groups = new Map<string, HeadGroup>();
+  layers.forEach((l, i) => {
+    const part = l.part ?? 'self';
+    const g = groups.get(part) ?? { layers: [], heads: 0, queries: l.queries, keys: l.keys, causal: causal && part !== 'cross' };
+    g.layers.push(i);
+    g.heads += l.heads;
+    groups.set(part, g);
+  });
+  return [...groups.values()];
 }
 
 /** The head distances of a capture's layers and their embedding. */
 export function headMap(layers: readonly LayerAttention[], causal: boolean): HeadMap {
-  const { heads, jsd } = headDistances(layers, causal);
-  return headMapOf(jsd, heads.length);
+  const firstHead: number[] = [];
+  let count = 0;
+  for (const l of layers) {
+    firstHead.push(count);
+    count += l.heads;
+  }
+  const jsd = new Float64Array(count * count).fill(NaN);
+  for (const g of headGroups(layers, causal)) {
+    const { heads, jsd: within } = headDistances(g.layers.map((i) => layers[i]), g.causal);
+    const at = heads.map((h) => firstHead[g.layers[h.layer]] + h.head);
+    for (let a = 0; a < heads.length; a++) for (let b = 0; b < heads.length; b++) jsd[at[a] * count + at[b]] = within[a * heads.length + b];
+  }
+  return headMapOf(jsd, count);
 }
 
 export interface HeadRef {
@@ -44,25 +90,26 @@ export interface HeadRef {
   head: number;
 }
 
-/** JSD between every pair of heads, [heads][heads] row-major, heads in (layer, head) order. */
+/** JSD between every pair of heads of layers of one shape, [heads][heads] row-major, heads in (layer, head) order. */
 export function headDistances(layers: readonly LayerAttention[], causal: boolean): { heads: HeadRef[]; jsd: Float64Array } {
   const heads: HeadRef[] = [];
   layers.forEach((l, layer) => {
     for (let head = 0; head < l.heads; head++) heads.push({ layer, head });
   });
   const count = heads.length;
+  const Q = layers[0]?.queries ?? 0;
   const n = layers[0]?.keys ?? 0;
   // Smoothed rows and each row's entropy, once per head.
   const smoothed = heads.map(({ layer, head }) => {
     const src = layers[layer].probs;
-    const out = new Float32Array(n * n);
-    const entropy = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
+    const out = new Float32Array(Q * n);
+    const entropy = new Float64Array(Q);
+    for (let i = 0; i < Q; i++) {
       const keys = causal ? i + 1 : n;
       const eps = (1 - JSD_KEEP) / keys;
       let h = 0;
       for (let j = 0; j < keys; j++) {
-        out[i * n + j] = JSD_KEEP * src[(head * n + i) * n + j] + eps;
+        out[i * n + j] = JSD_KEEP * src[(head * Q + i) * n + j] + eps;
         const p = out[i * n + j]; // the stored (float32) value, so that a head is at distance 0 from itself
         h -= p * tableLog(p);
       }
@@ -74,17 +121,17 @@ export function headDistances(layers: readonly LayerAttention[], causal: boolean
   for (let a = 0; a < count; a++) {
     for (let b = a + 1; b < count; b++) {
       const P = smoothed[a];
-      const Q = smoothed[b];
+      const R = smoothed[b];
       let total = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < Q; i++) {
         const keys = causal ? i + 1 : n;
         const row = i * n;
         let hm = 0;
         for (let j = 0; j < keys; j++) {
-          const m = 0.5 * (P.p[row + j] + Q.p[row + j]);
+          const m = 0.5 * (P.p[row + j] + R.p[row + j]);
           hm -= m * tableLog(m);
         }
-        total += hm - 0.5 * (P.entropy[i] + Q.entropy[i]);
+        total += hm - 0.5 * (P.entropy[i] + R.entropy[i]);
       }
       jsd[a * count + b] = jsd[b * count + a] = total;
     }

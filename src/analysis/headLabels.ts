@@ -14,15 +14,16 @@ export const localSpan = (n: number): number => Math.max(3, Math.floor(n / 32));
 export function headLabels(s: Omit<HeadStats, 'labels' | 'layer' | 'head'>, n: number): string[] {
   const labels: string[] = [];
   if (s.uniformEntropyNats > 0 && s.entropyNats >= BROAD_SHARE * s.uniformEntropyNats) labels.push('broad');
-  if (s.toPrev >= MAJORITY) labels.push('previous');
+  if (s.toPrev !== null && s.toPrev >= MAJORITY) labels.push('previous');
   if (s.toNext !== null && s.toNext >= MAJORITY) labels.push('next');
-  if (s.toSelf >= MAJORITY) labels.push('self');
+  if (s.toSelf !== null && s.toSelf >= MAJORITY) labels.push('self');
   if (s.toCls >= MAJORITY) labels.push('[CLS]');
   if (s.toSep >= MAJORITY) labels.push('[SEP]');
   if (s.toPunct >= MAJORITY) labels.push('punctuation');
-  // a causal head parked on the first position: the attention sink (an encoder's is its [CLS])
-  if (s.toNext === null && s.toFirst >= MAJORITY && s.toCls < MAJORITY) labels.push('sink');
+  // a causal head parked on the first position: the attention sink (an encoder's is its [CLS];
+  // cross-attention, whose keys are another text's, has none)
+  if (s.toNext === null && s.toPrev !== null && s.toFirst >= MAJORITY && s.toCls < MAJORITY) labels.push('sink');
   const positional = labels.some((l) => l === 'previous' || l === 'next' || l === 'self');
-  if (!positional && !labels.includes('broad') && s.span90 <= localSpan(n)) labels.push('local');
+  if (!positional && !labels.includes('broad') && s.span90 !== null && s.span90 <= localSpan(n)) labels.push('local');
   return labels;
 }

@@ -20,23 +20,28 @@ export interface HeadStats {
   toCls: number;
   toSep: number;
   toPunct: number;
-  toPrev: number;
-  /** null for causal attention: the next token is masked, never attended */
+  // Offsets, spans and distances are null for cross-attention: its queries and keys are
+  // positions of different texts.
+  toPrev: number | null;
+  /** null for causal attention (the next token is masked, never attended) and for cross-attention */
   toNext: number | null;
-  toSelf: number;
+  toSelf: number | null;
   /** attention to the first position: the attention sink of decoders (Xiao et al. 2023) */
   toFirst: number;
   /** the mass a row leaves to a sink outside the keys (smooth softmax, head sinks): 1 - its sum */
   sinkMass: number;
   entropyNats: number;
   uniformEntropyNats: number;
-  meanDistance: number;
-  span50: number;
-  span90: number;
-  span99: number;
-  span90Max: number;
+  meanDistance: number | null;
+  span50: number | null;
+  span90: number | null;
+  span99: number | null;
+  span90Max: number | null;
   labels: string[];
 }
+
+/** A self-attention head's statistics: every offset and span is a number. */
+export type SelfAttentionStats = Omit<HeadStats, 'layer' | 'head' | 'labels'> & Record<'toPrev' | 'toSelf' | 'meanDistance' | 'span50' | 'span90' | 'span99' | 'span90Max', number>;
 
 export const COVERAGES = [0.5, 0.9, 0.99] as const;
 const MAX_SPAN_COVERAGE = 0.9;
@@ -73,7 +78,7 @@ export function isCausal(layers: readonly LayerAttention[]): boolean {
  * Statistics of one head, and its offset mass: offsetMass[r + n - 1] = sum over queries of the
  * weight at key = query + r (2n - 1 entries, reused between heads).
  */
-export function headStats(probs: Float32Array, offset: number, n: number, roles: TokenRoles, offsetMass: Float64Array): Omit<HeadStats, 'layer' | 'head' | 'labels'> {
+export function headStats(probs: Float32Array, offset: number, n: number, roles: TokenRoles, offsetMass: Float64Array): SelfAttentionStats {
   // Every row of a bidirectional head has n keys, so one smoothing and one table serve them all,
   // and the WebAssembly kernel runs the pass; a causal row's smoothing is its own.
   const table = roles.causal ? undefined : entropyTable(ENTROPY_KEEP, (1 - ENTROPY_KEEP) / n);
@@ -173,6 +178,47 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
     span90: spans[1],
     span99: spans[2],
     span90Max,
+  };
+}
+
+/**
+ * Statistics of one cross-attention head ([queries][keys] with queries of another text): what
+ * its keys receive and how spread its rows are; offsets and spans do not apply.
+ */
+export function crossHeadStats(probs: Float32Array, offset: number, queries: number, keys: number, roles: TokenRoles): Omit<HeadStats, 'layer' | 'head' | 'labels'> {
+  let cls = 0;
+  let sep = 0;
+  let punct = 0;
+  let entropy = 0;
+  let toFirst = 0;
+  let missing = 0;
+  for (let i = 0; i < queries; i++) {
+    const at = offset + i * keys;
+    let sum = 0;
+    for (let j = 0; j < keys; j++) sum += probs[at + j];
+    for (let k = 0; k < roles.cls.length; k++) cls += probs[at + roles.cls[k]];
+    for (let k = 0; k < roles.sep.length; k++) sep += probs[at + roles.sep[k]];
+    for (let k = 0; k < roles.punct.length; k++) punct += probs[at + roles.punct[k]];
+    entropy += smoothedEntropyByLog(probs, at, keys);
+    toFirst += probs[at];
+    missing += 1 - sum;
+  }
+  return {
+    toCls: cls / queries,
+    toSep: sep / queries,
+    toPunct: punct / queries,
+    toPrev: null,
+    toNext: null,
+    toSelf: null,
+    toFirst: toFirst / queries,
+    sinkMass: Math.max(0, missing / queries),
+    entropyNats: entropy / queries,
+    uniformEntropyNats: Math.log(keys),
+    meanDistance: null,
+    span50: null,
+    span90: null,
+    span99: null,
+    span90Max: null,
   };
 }
 

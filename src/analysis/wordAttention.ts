@@ -21,22 +21,25 @@ export function wordIndices(tokens: readonly string[], offsets: readonly [number
   return word;
 }
 
-export function wordLevelLayer(l: LayerAttention, word: Int32Array): LayerAttention {
-  const n = l.keys;
+/** A layer between words; the keys' words are the queries' unless they are another text's (cross-attention). */
+export function wordLevelLayer(l: LayerAttention, word: Int32Array, keyWord: Int32Array = word): LayerAttention {
+  const Q = l.queries;
+  const K = l.keys;
   const words = word.length ? word[word.length - 1] + 1 : 0;
+  const keyWords = keyWord.length ? keyWord[keyWord.length - 1] + 1 : 0;
   const pieces = new Float64Array(words);
   for (let i = 0; i < word.length; i++) pieces[word[i]]++;
-  const probs = new Float32Array(l.heads * words * words);
+  const probs = new Float32Array(l.heads * words * keyWords);
   for (let h = 0; h < l.heads; h++) {
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < Q; i++) {
       const wi = word[i];
-      const row = (h * n + i) * n;
-      const out = (h * words + wi) * words;
+      const row = (h * Q + i) * K;
+      const out = (h * words + wi) * keyWords;
       const share = 1 / pieces[wi];
-      for (let j = 0; j < n; j++) probs[out + word[j]] += l.probs[row + j] * share;
+      for (let j = 0; j < K; j++) probs[out + keyWord[j]] += l.probs[row + j] * share;
     }
   }
-  return { name: l.name, heads: l.heads, queries: words, keys: words, probs };
+  return { name: l.name, part: l.part, heads: l.heads, queries: words, keys: keyWords, probs };
 }
 
 /** Special tokens stand alone as words. */

@@ -90,6 +90,8 @@ function selectedText(): string | undefined {
 interface AnalysisInput {
   text: string;
   ids?: number[];
+  /** an encoder-decoder's decoder input after its start token */
+  targetText?: string;
 }
 
 /** Token ids typed as "1, 5, 9", or undefined when an entry is not a non-negative integer. */
@@ -119,7 +121,14 @@ async function askedInput(ctx: AnalysisContext, modelPath: string, selected?: st
   }
   if (info.tokenizer) {
     const text = selected ?? (await askedText());
-    return text ? { text } : undefined;
+    if (!text) return undefined;
+    if (!info.attention.some((a) => a.part === 'cross')) return { text };
+    const targetText = await vscode.window.showInputBox({
+      title: `Attention Lens: ${basename(info.path)} is an encoder-decoder: the target text its decoder reads after its start token (empty: the start token alone)`,
+      placeHolder: 'the translation, summary or answer whose cross-attention to show',
+      ignoreFocusOut: true,
+    });
+    return targetText === undefined ? undefined : { text, targetText };
   }
   const vocab = info.vocabSize;
   const ids = await vscode.window.showInputBox({

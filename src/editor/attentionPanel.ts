@@ -2,7 +2,7 @@
 // heads as heatmaps. The webview receives the summary first and asks for one head at a time.
 import * as vscode from 'vscode';
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
-import type { AttentionCapture } from '../analysis/attentionCapture';
+import { AttentionCapture, layerTokens } from '../analysis/attentionCapture';
 import type { LabOptions, LabResult } from '../analysis/efficientAttentionLab';
 import { HEAD_DISTANCE_NS_PER_WORK } from '../analysis/headDistance';
 import { captureSummary, headMatrix, headTile, wordLevelHead } from '../analysis/captureViews';
@@ -27,7 +27,7 @@ export async function panelRun(
   source: CaptureSource,
   run: { lab?: LabOptions; texts?: readonly string[]; onText?: (done: number, total: number) => void; signal?: AbortSignal } = {},
 ): Promise<{ capture: AttentionCapture; analysis: AttentionAnalysis; lab?: LabResult }> {
-  const capture = { layers: source.layers, truncate: true };
+  const capture = { layers: source.layers, truncate: true, ...(source.targetText !== undefined ? { targetText: source.targetText } : {}) };
   if (!source.corpus) return engine.analyze({ load, capture: { ...capture, ...(source.ids ? { ids: source.ids } : { text: source.text }) }, analysis: PANEL_ANALYSIS, lab: run.lab, returnAttention: true });
   const texts = run.texts ?? corpusTexts(source.corpus);
   const r = await analyzedCorpus(engine, load, texts, { capture, analysis: PANEL_ANALYSIS, returnFirstAttention: true }, run.onText ?? (() => undefined), run.signal);
@@ -115,7 +115,10 @@ export class AttentionPanel {
     }
     const matrix = headMatrix(this.capture, m.layer, m.head);
     if (!matrix) this.post({ type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` });
-    else if (m.words) this.post({ type: 'headMatrix', id: m.id, ...wordLevelHead(this.capture.tokens, this.capture.offsets, matrix) });
+    else if (m.words) {
+      const sides = layerTokens(this.capture, this.capture.layers[m.layer].part);
+      this.post({ type: 'headMatrix', id: m.id, ...wordLevelHead(sides.queries, sides.keys, matrix) });
+    }
     else this.post({ type: 'headMatrix', id: m.id, matrix });
   }
 
@@ -126,7 +129,7 @@ export class AttentionPanel {
       this.post({ type: 'error', id, message: 'no head distances to compute for this result' });
       return;
     }
-    const layers = this.capture.layers.map(({ name, heads, queries, keys, probs }) => ({ name, heads, queries, keys, probs }));
+    const layers = this.capture.layers.map(({ name, part, heads, queries, keys, probs }) => ({ name, part, heads, queries, keys, probs }));
     try {
       const map = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: mapping the heads by Jensen-Shannon distance', cancellable: true },

@@ -5,13 +5,13 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { LayerAttention } from '../analysis/attentionCapture';
-import { AnalysisPlan, LayerHeadStats, layerHeadStats } from '../analysis/attentionAnalysis';
+import { AnalysisPlan, LayerHeadStats, LayerPlan, layerHeadStats } from '../analysis/attentionAnalysis';
 
 export interface StatsRequest {
   id: number;
   layer: LayerAttention;
   layerIndex: number;
-  plan: Pick<AnalysisPlan, 'n' | 'roles' | 'offsets'>;
+  plan: LayerPlan;
 }
 
 export interface StatsReply {
@@ -124,16 +124,15 @@ export class StatsPool {
     const { layers } = plan;
     const floats = layers.reduce((s, l) => s + l.probs.length, 0);
     const canTravel = transferable(layers);
-    const local = (i: number): LayerHeadStats => layerHeadStats(layers[i], plan.layerIndices[i], plan);
+    const local = (i: number): LayerHeadStats => layerHeadStats(layers[i], plan.layerIndices[i], plan.layerPlans[i]);
     const queue = layers.flatMap((_, i) => (canTravel[i] ? [i] : []));
     if (this.workers.length === 0 || floats < MIN_PARALLEL_FLOATS || queue.length < 2) return layers.map((_, i) => local(i));
     const results: (LayerHeadStats | Promise<LayerHeadStats>)[] = new Array(layers.length);
-    const travel = { n: plan.n, roles: plan.roles, offsets: plan.offsets };
     const feed = (w: StatsWorker): void => {
       // a second layer waits in a worker only while there are layers enough for every thread
       while (queue.length && (w.load === 0 || (w.load < WORKER_QUEUE && queue.length >= this.threads))) {
         const i = queue.shift()!;
-        const done = w.stats(layers[i], { id: this.nextId++, layer: travelling(layers[i]), layerIndex: plan.layerIndices[i], plan: travel }).then((s) => {
+        const done = w.stats(layers[i], { id: this.nextId++, layer: travelling(layers[i]), layerIndex: plan.layerIndices[i], plan: plan.layerPlans[i] }).then((s) => {
           feed(w);
           return s;
         });

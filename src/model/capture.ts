@@ -1,7 +1,7 @@
 // A loaded, tapped model and the capture of its attention for one text.
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
-import { AttentionCapture, HeadVectors, LayerAttention } from '../analysis/attentionCapture';
+import { AttentionCapture, AttentionPart, HeadVectors, LayerAttention } from '../analysis/attentionCapture';
 import { CacheTensor, concatAxis, meanPoolAxis, sliceAxis } from '../analysis/cacheTensors';
 import type { RecurrenceStep } from '../analysis/recurrence';
 import { binaryBytes } from '../analysis/units';
@@ -35,6 +35,8 @@ export interface LayerSiteReport extends AttentionSiteInfo {
   heads: number;
   /** the key/value head each query head reads, when heads share them */
   kvGroupOfHead?: number[];
+  /** an encoder-decoder's: the encoder's self-attention, the decoder's, or its cross-attention */
+  part?: AttentionPart;
 }
 
 export interface ModelInfo {
@@ -55,12 +57,19 @@ export interface ModelInfo {
   maxPositionsFrom: string | null;
   vocabSize: number | null;
   sequenceMode: string;
+  /** an encoder-decoder's decoder file and its inputs, when it is apart from the encoder's */
+  decoder?: { path: string; inputs: ModelInput[] };
+  /** the id the decoder starts from, before the target text */
+  decoderStartId?: number;
   warnings: string[];
 }
 
 export interface CaptureOptions {
   text?: string;
   ids?: number[];
+  /** an encoder-decoder's decoder input: a text after its start token, or the ids themselves */
+  targetText?: string;
+  targetIds?: number[];
   /** indices of the attention layers to capture; all when absent */
   layers?: number[];
   includeQueryKey?: boolean;
@@ -179,8 +188,44 @@ export class LoadedModel {
     private rewriteCheck?: { nodes: string[]; original: () => Promise<SessionWithProvider>; runsLeft: number },
   ) {}
 
+  /** An encoder-decoder's decoder, run on the encoder's output; its layers follow the encoder's. */
+  private decoder?: LoadedModel;
+  /** per layer, which attention of an encoder-decoder it is (learned from the probe's shapes) */
+  private parts?: (AttentionPart | undefined)[];
+
   static async load(opts: LoadOptions): Promise<LoadedModel> {
     const files = modelFiles(opts.model);
+    if (!files.decoderPath) return LoadedModel.loadGraph(files, opts);
+    const encoder = await LoadedModel.loadGraph({ ...files, decoderPath: undefined }, opts, 'encoder');
+    try {
+      encoder.joined(await LoadedModel.loadGraph({ ...files, modelPath: files.decoderPath, decoderPath: undefined, variants: [], notes: [] }, opts, encoder));
+    } catch (e) {
+      await encoder.release();
+      throw e;
+    }
+    return encoder;
+  }
+
+  /** The decoder's layers after the encoder's, in one report. */
+  private joined(decoder: LoadedModel): void {
+    this.decoder = decoder;
+    const [e, d] = [this.info, decoder.info];
+    e.layers += d.layers;
+    e.layerNames.push(...d.layerNames);
+    e.headsPerLayer.push(...d.headsPerLayer);
+    e.attention.push(...d.attention);
+    e.decoder = { path: d.path, inputs: d.inputs };
+    e.decoderStartId ??= d.decoderStartId;
+    if (d.precision !== e.precision) e.precision = `${e.precision} (encoder), ${d.precision} (decoder)`;
+    e.warnings.push(...d.warnings.filter((w) => !e.warnings.includes(w)));
+  }
+
+  /**
+   * One graph loaded and probed. `part` 'encoder' marks an encoder-decoder's encoder; a
+   * LoadedModel as `part` is the encoder whose output this graph, the decoder, reads.
+   */
+  private static async loadGraph(files: ModelFiles, opts: LoadOptions, part?: 'encoder' | LoadedModel): Promise<LoadedModel> {
+    const encoder = part instanceof LoadedModel ? part : undefined;
     const what = basename(files.modelPath);
     const model = onnxModel(readFileSync(files.modelPath), what);
     const sites = attentionSites(model);
@@ -212,12 +257,11 @@ export class LoadedModel {
     }));
     const plan = inputPlan(metadata, session.outputNames);
     // the encoder's output, or its keys and values cached for the decoder's cross-attention
-    const encoderStates = plan.inputs.find((i) => /encoder_hidden_states|encoder_outputs|\.encoder\.(key|value)/.test(i.name));
-    if (encoderStates) {
+    const encoderStates = plan.inputs.find((i) => i.role === 'encoderStates' || /\.encoder\.(key|value)/.test(i.name));
+    if (encoderStates && !encoder) {
       throw new InputError(
-        `${what} is the decoder of an encoder-decoder model (its input ${encoderStates.name} takes the encoder's output): ` +
-          'Attention Lens does not yet run the encoder and the decoder together, and random encoder states would not show the model\'s cross-attention; ' +
-          'analyse the encoder (encoder_model.onnx) for its self-attention',
+        `${what} is the decoder of an encoder-decoder model (its input ${encoderStates.name} takes the encoder's output), and no encoder_model.onnx of its precision is beside it: ` +
+          "random encoder states would not show the model's cross-attention. Put the encoder beside it, or name the model's folder",
       );
     }
     const synthetic = plan.inputs.filter((i) => i.role === 'hidden' || i.role === 'weight').map((i) => i.name);
@@ -266,17 +310,24 @@ export class LoadedModel {
     const rewriteCheck = unfused.length
       ? { nodes: unfused, original: () => tappedSession(files, model, { extraOutputs: [] }, opts.executionProvider), runsLeft: 2 }
       : undefined;
+    const startId = config?.decoder_start_token_id;
+    if (typeof startId === 'number' && Number.isInteger(startId) && startId >= 0) info.decoderStartId = startId;
     const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)], rewriteCheck);
-    // A short probe run learns each layer's heads from the shapes and proves the taps run.
+    if (part === 'encoder') loaded.parts = taps.map(() => 'encoder');
+    // A short probe run learns each layer's heads from the shapes and proves the taps run; an
+    // encoder-decoder's source (4 tokens) and target (2) differ, so that the shapes tell its parts apart.
     const probeLength = plan.mode.kind === 'fixed' ? Math.min(plan.mode.length, 4) : 4;
-    const probeIds = Array.from({ length: probeLength }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
-    const probe = await loaded.capture({ ids: probeIds, includeQueryKey: false });
-    info.headsPerLayer = probe.layers.map((l) => l.heads);
+    const probeIds = (length: number): number[] => Array.from({ length }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
+    const probe = encoder
+      ? await loaded.whileBusy(async () => (await loaded.runOnce(probeIds(2), taps.map((_, i) => i), false, { encoderStates: await encoder.encoderStates(probeIds(4)) })).layers)
+      : (await loaded.capture({ ids: probeIds(probeLength), includeQueryKey: false, ...(plan.inputs.some((i) => i.role === 'targetIds') ? { targetIds: probeIds(2) } : {}) })).layers;
+    info.headsPerLayer = probe.map((l) => l.heads);
     info.precision = loaded.precision;
     info.attention = taps.map((t, l) => {
       const heads = info.headsPerLayer[l];
       const perKv = t.site.kvHeads ? heads / t.site.kvHeads : 0;
-      return { name: t.name, heads, ...t.site, ...(perKv >= 1 ? { kvGroupOfHead: Array.from({ length: heads }, (_, h) => Math.floor(h / perKv)) } : {}) };
+      const layerPart = loaded.parts?.[l];
+      return { name: t.name, heads, ...t.site, ...(perKv >= 1 ? { kvGroupOfHead: Array.from({ length: heads }, (_, h) => Math.floor(h / perKv)) } : {}), ...(layerPart ? { part: layerPart } : {}) };
     });
     return loaded;
   }
@@ -288,6 +339,7 @@ export class LoadedModel {
 
   /** Frees ONNX Runtime's session, now or when the captures under way end. */
   async release(): Promise<void> {
+    await this.decoder?.release();
     if (this.state === 'open') this.state = 'releasing';
     if (this.busy === 0) await this.releasedSession();
   }
@@ -308,15 +360,18 @@ export class LoadedModel {
     }
   }
 
-  /** Token pieces of a text, or of raw ids, with the limits of the model checked. */
-  tokenize(opts: CaptureOptions, checkPositions = true): TokenizedText & { warnings: string[] } {
+  /**
+   * Token pieces of a text, or of raw ids, with the limits of the model checked. `what` names an
+   * encoder-decoder's target in messages; `reserved` positions are taken before it (its start token).
+   */
+  tokenize(opts: CaptureOptions, checkPositions = true, what = '', reserved = 0): TokenizedText & { warnings: string[] } {
     const warnings: string[] = [];
     let t: TokenizedText;
     if (opts.ids) {
-      if (opts.ids.length === 0) throw new InputError('no token ids given');
+      if (opts.ids.length === 0) throw new InputError(`no ${what}token ids given`);
       const vocab = this.info.vocabSize;
       const bad = opts.ids.find((id) => !Number.isInteger(id) || id < 0 || (vocab !== null && id >= vocab));
-      if (bad !== undefined) throw new InputError(`token id ${bad} is outside the model's vocabulary (0-${vocab === null ? '?' : vocab - 1})`);
+      if (bad !== undefined) throw new InputError(`${what}token id ${bad} is outside the model's vocabulary (0-${vocab === null ? '?' : vocab - 1})`);
       t = {
         ids: [...opts.ids],
         tokens: opts.ids.map((id) => this.tokenizer?.idToToken(id) ?? String(id)),
@@ -325,20 +380,20 @@ export class LoadedModel {
       };
     } else {
       const text = opts.text ?? '';
-      if (text.trim() === '') throw new InputError('the text is empty: give some text to analyse');
+      if (text.trim() === '') throw new InputError(`the ${what}text is empty: give some text to analyse`);
       if (!this.tokenizer) {
         throw new InputError(
           'the model has no tokenizer beside it (looked for tokenizer.json and vocab.txt): put one there, name one with --tokenizer, or pass token ids with --ids',
         );
       }
       t = this.tokenizer.encode(text);
-      if (t.ids.length === 0) throw new InputError('the text gives no tokens');
+      if (t.ids.length === 0) throw new InputError(`the ${what}text gives no tokens`);
     }
-    const max = this.info.maxPositions;
+    const max = this.info.maxPositions === null ? null : this.info.maxPositions - reserved;
     if (checkPositions && max !== null && t.ids.length > max) {
       if (!opts.truncate) {
         throw new InputError(
-          `the text is ${t.ids.length} tokens long but the model takes at most ${max} positions (${this.info.maxPositionsFrom}): shorten it, or pass --truncate to keep the first ${max}`,
+          `the ${what}text is ${t.ids.length + reserved} tokens long but the model takes at most ${max + reserved} positions (${this.info.maxPositionsFrom}): shorten it, or pass --truncate to keep the first ${max + reserved}`,
         );
       }
       const keepLast = this.tokenizer?.addsSpecialTokens && !opts.ids ? 1 : 0;
@@ -347,7 +402,7 @@ export class LoadedModel {
       cut(t.tokens);
       cut(t.offsets);
       cut(t.special);
-      warnings.push(`the text was cut to the model's ${max} positions`);
+      warnings.push(`the ${what}text was cut to the model's ${max + reserved} positions`);
     }
     return { ...t, warnings };
   }
@@ -359,12 +414,17 @@ export class LoadedModel {
   private async captured(opts: CaptureOptions): Promise<AttentionCapture> {
     const tok = this.tokenize(opts);
     const n = tok.ids.length;
-    const layerIndices = opts.layers ?? this.taps.map((_, i) => i);
+    const own = this.taps.length;
+    const total = own + (this.decoder?.taps.length ?? 0);
+    const layerIndices = opts.layers ?? Array.from({ length: total }, (_, i) => i);
     for (const l of layerIndices) {
-      if (!Number.isInteger(l) || l < 0 || l >= this.taps.length) {
-        throw new InputError(`layer ${l} does not exist: the model has ${this.taps.length} attention layers (0-${this.taps.length - 1})`);
+      if (!Number.isInteger(l) || l < 0 || l >= total) {
+        throw new InputError(`layer ${l} does not exist: the model has ${total} attention layers (0-${total - 1})`);
       }
     }
+    const target = this.decoder || this.plan.inputs.some((i) => i.role === 'targetIds') ? this.targetTokens(opts) : undefined;
+    if (!target && (opts.targetText !== undefined || opts.targetIds)) throw new InputError(`${basename(this.info.path)} is not an encoder-decoder: it takes no target text`);
+    const longest = Math.max(n, target?.ids.length ?? 0);
     if (this.plan.mode.kind === 'fixed') {
       const length = this.plan.mode.length;
       if (n > length) throw new InputError(`the text is ${n} tokens long but the model takes exactly ${length}`);
@@ -373,9 +433,9 @@ export class LoadedModel {
       }
     }
     if (opts.memoryBudgetBytes !== undefined && this.info.headsPerLayer.length) {
-      const need = captureBytes(this.info.headsPerLayer, n, n, layerIndices) * (opts.includeQueryKey ? 1.5 : 1);
+      const need = captureBytes(this.info.headsPerLayer, longest, longest, layerIndices) * (opts.includeQueryKey ? 1.5 : 1);
       if (need > opts.memoryBudgetBytes) {
-        const perLayer = captureBytes(this.info.headsPerLayer, n, n, [layerIndices[0]]);
+        const perLayer = captureBytes(this.info.headsPerLayer, longest, longest, [layerIndices[0]]);
         const layersThatFit = Math.floor(opts.memoryBudgetBytes / perLayer);
         throw new InputError(
           `capturing ${layerIndices.length} layers at n = ${n} needs ${binaryBytes(need)} of attention probabilities, ` +
@@ -384,16 +444,56 @@ export class LoadedModel {
         );
       }
     }
-    const captured = this.plan.mode.kind === 'stepwise' ? await this.runStepwise(tok.ids, layerIndices, !!opts.includeQueryKey) : await this.runOnce(tok.ids, layerIndices, !!opts.includeQueryKey);
+    const withQK = !!opts.includeQueryKey;
+    let captured: LayerAttention[];
+    if (this.decoder) {
+      // the encoder's layers, then the decoder's on the encoder's output, in the order asked
+      const decoder = this.decoder;
+      const mine = layerIndices.filter((l) => l < own);
+      const theirs = layerIndices.filter((l) => l >= own).map((l) => l - own);
+      const encoded = await this.runOnce(tok.ids, mine, withQK);
+      const states = encoded.outputs[this.encoderOutput];
+      const decoded = await decoder.whileBusy(() => decoder.runOnce(target!.ids, theirs, withQK, { encoderStates: states }));
+      captured = layerIndices.map((l) => (l < own ? encoded.layers[mine.indexOf(l)] : decoded.layers[theirs.indexOf(l - own)]));
+    } else if (this.plan.mode.kind === 'stepwise') captured = await this.runStepwise(tok.ids, layerIndices, withQK);
+    else captured = (await this.runOnce(tok.ids, layerIndices, withQK, target ? { target: target.ids } : undefined)).layers;
     return {
       tokens: tok.tokens,
       inputIds: tok.ids,
       offsets: tok.offsets,
+      ...(target ? { target: { tokens: target.tokens, inputIds: target.ids, offsets: target.offsets } } : {}),
       layerIndices,
       layers: captured,
       executionProvider: this.info.executionProvider,
-      warnings: [...this.info.warnings, ...tok.warnings],
+      warnings: [...this.info.warnings, ...tok.warnings, ...(target?.warnings ?? [])],
     };
+  }
+
+  /** The encoder's output that its decoder reads. */
+  private get encoderOutput(): string {
+    return this.originalOutputs.find((o) => /last_hidden_state|encoder_out/.test(o)) ?? this.originalOutputs[0];
+  }
+
+  /** An encoder's output for some ids: what its decoder's probe reads. */
+  private encoderStates(ids: number[]): Promise<OrtTensor> {
+    return this.whileBusy(async () => (await this.runOnce(ids, [], false)).outputs[this.encoderOutput]);
+  }
+
+  /**
+   * The decoder's input: its start token, then the target text as the tokenizer encodes it
+   * (as a model's training shifts its labels right); or the ids given; or the start token alone.
+   */
+  private targetTokens(opts: CaptureOptions): TokenizedText & { warnings: string[] } {
+    const fromIds = opts.targetIds !== undefined;
+    if (fromIds) return this.tokenize({ ids: opts.targetIds, truncate: opts.truncate }, true, 'target ');
+    const start = this.info.decoderStartId;
+    if (start === undefined) {
+      throw new InputError("the model's config.json names no decoder_start_token_id, so the decoder's first token is unknown: give the decoder's ids with --target-ids");
+    }
+    const head = { ids: [start], tokens: [this.tokenizer?.idToToken(start) ?? String(start)], offsets: [[0, 0]] as [number, number][], special: [true], warnings: [] };
+    if (!opts.targetText?.trim()) return head;
+    const t = this.tokenize({ text: opts.targetText, truncate: opts.truncate }, true, 'target ', 1);
+    return { ids: [...head.ids, ...t.ids], tokens: [...head.tokens, ...t.tokens], offsets: [...head.offsets, ...t.offsets], special: [...head.special, ...t.special], warnings: t.warnings };
   }
 
   /**
@@ -406,6 +506,7 @@ export class LoadedModel {
   }
 
   private async recurrent(opts: RecurrenceOptions): Promise<RecurrenceRun> {
+    if (this.decoder || this.parts) throw new InputError('segment recurrence runs a decoder-only model through its cache; this is an encoder-decoder');
     const pasts = this.plan.inputs.filter((i): i is PlannedInput & { presentOutput: string } => i.role === 'past' && !!i.presentOutput);
     if (pasts.length === 0) {
       throw new InputError('segment recurrence needs a decoder exported with past key/value inputs and present outputs (such as gpt2_past.onnx); this model has none');
@@ -497,12 +598,13 @@ export class LoadedModel {
     }
   }
 
-  /** Feeds for one run: `ids` at positions past.., the cache given or empty. */
-  private feeds(ids: number[], padTo: number, past: number, cache: Map<string, OrtTensor>): OrtFeeds {
+  /** Feeds for one run: `ids` at positions past.., the cache given or empty; an encoder-decoder's target or encoder output. */
+  private feeds(ids: number[], padTo: number, past: number, cache: Map<string, OrtTensor>, seq: Seq2SeqFeeds = {}): OrtFeeds {
     const feeds: OrtFeeds = {};
     const n = ids.length;
+    const source = seq.encoderStates ? Number(seq.encoderStates.dims[1]) : n;
     for (const input of this.plan.inputs) {
-      const dims = concreteDims(input, this.plan, padTo, past);
+      const dims = concreteDims(input, this.plan, padTo, past, { source, target: seq.target?.length });
       const type = input.type === 'int32' ? 'int32' : 'int64';
       switch (input.role) {
         case 'ids':
@@ -529,6 +631,18 @@ export class LoadedModel {
         case 'cacheBranch':
           feeds[input.name] = boolTensor([past > 0], dims);
           break;
+        case 'targetIds':
+          feeds[input.name] = intTensor(type, seq.target ?? [], dims);
+          break;
+        case 'targetMask':
+          feeds[input.name] = intTensor(type, Array(seq.target?.length ?? 0).fill(1), dims);
+          break;
+        case 'encoderMask':
+          feeds[input.name] = intTensor(type, Array(source).fill(1), dims);
+          break;
+        case 'encoderStates':
+          feeds[input.name] = seq.encoderStates!;
+          break;
         case 'hidden':
         case 'weight':
           feeds[input.name] = syntheticInput(input, dims);
@@ -554,20 +668,30 @@ export class LoadedModel {
   /** The element type of the last run's probabilities. */
   precision = 'float32';
 
-  private async runOnce(ids: number[], layerIndices: number[], withQK: boolean): Promise<LayerAttention[]> {
+  /** One run of the whole input: an encoder-decoder's graph of both also takes the target, its decoder the encoder's output. */
+  private async runOnce(ids: number[], layerIndices: number[], withQK: boolean, seq: Seq2SeqFeeds = {}): Promise<{ layers: LayerAttention[]; outputs: Record<string, OrtTensor> }> {
     const padTo = this.plan.mode.kind === 'fixed' ? this.plan.mode.length : ids.length;
-    const feeds = this.feeds(ids, padTo, 0, new Map());
+    const source = seq.encoderStates ? Number(seq.encoderStates.dims[1]) : ids.length;
+    const target = seq.target?.length ?? ids.length;
+    const feeds = this.feeds(ids, padTo, 0, new Map(), seq);
     const out = await this.run(feeds, this.fetchNames(layerIndices, withQK));
     if (this.rewriteCheck) await this.checkRewrite(feeds, out);
-    return layerIndices.map((l) => {
+    // the probe's source and target lengths differ: each layer's shape says which attention it is
+    if (!this.parts && (seq.target || seq.encoderStates) && layerIndices.length === this.taps.length) {
+      this.parts = this.taps.map((t) => attentionPart(t.name, out[t.probsTensor], source, target, !!seq.target));
+    }
+    const layers = layerIndices.map((l) => {
       const tap = this.taps[l];
+      const part = this.parts?.[l];
+      const [queries, keys] = part === 'cross' ? [target, source] : part === 'decoder' ? [target, target] : [ids.length, ids.length];
       const probs = out[tap.probsTensor];
       this.precision = probs.type;
-      const layer = attentionRows(tap.name, probs, ids.length, ids.length);
+      const layer = attentionRows(tap.name, probs, queries, keys);
+      if (part) layer.part = part;
       if (withQK && tap.queryTensor && tap.keyTensor) {
         const packed = tap.packedVectors;
-        const query = packed ? packedHeadVectors(out[tap.queryTensor], ids.length, packed, 'query') : headVectors(out[tap.queryTensor], ids.length, false);
-        const key = packed ? packedHeadVectors(out[tap.keyTensor], ids.length, packed, 'key') : headVectors(out[tap.keyTensor], ids.length, tap.keyOperandIsTransposed);
+        const query = packed ? packedHeadVectors(out[tap.queryTensor], queries, packed, 'query') : headVectors(out[tap.queryTensor], queries, false);
+        const key = packed ? packedHeadVectors(out[tap.keyTensor], keys, packed, 'key') : headVectors(out[tap.keyTensor], keys, tap.keyOperandIsTransposed);
         if (query && key) {
           layer.query = query;
           layer.key = key;
@@ -575,6 +699,7 @@ export class LoadedModel {
       }
       return layer;
     });
+    return { layers, outputs: out };
   }
 
   private async checkRewrite(feeds: OrtFeeds, out: Record<string, OrtTensor>): Promise<void> {
@@ -622,6 +747,21 @@ export class LoadedModel {
     }
     return layers;
   }
+}
+
+/** What an encoder-decoder's run takes besides the ids: the target (a graph of both), or the encoder's output (its decoder). */
+interface Seq2SeqFeeds {
+  target?: number[];
+  encoderStates?: OrtTensor;
+}
+
+/** Which attention of an encoder-decoder a layer is, from its probabilities' [..., queries, keys] when source and target lengths differ. */
+function attentionPart(name: string, t: OrtTensor, source: number, target: number, hasEncoder: boolean): AttentionPart {
+  const [queries, keys] = t.dims.slice(-2).map(Number);
+  if (queries === target && keys === source) return 'cross';
+  if (queries === target && keys === target) return 'decoder';
+  if (hasEncoder && queries === source && keys === source) return 'encoder';
+  throw new InputError(`attention '${name}' has ${queries} queries and ${keys} keys for a source of ${source} tokens and a target of ${target}: it is not the encoder's, the decoder's or cross-attention`);
 }
 
 /** Segment recurrence: segments of `segment` tokens, a memory of `memory` cached positions, and optionally a compressed memory. */

@@ -19,6 +19,8 @@ export interface ModelFiles {
   variants: string[];
   /** what the layout tells the user about the chosen file */
   notes: string[];
+  /** an encoder-decoder's decoder, when modelPath is its encoder */
+  decoderPath?: string;
 }
 
 /** The file's first byte (a model may be gigabytes: only one byte is read), or undefined when empty. */
@@ -49,7 +51,7 @@ function partAndPrecision(file: string): { part: string; rank: number } {
 }
 
 /** The ONNX file a folder's layout points to, and the other ONNX files it holds. */
-function chosenModel(folder: string, shown: string): { modelPath: string; variants: string[]; genaiConfigPath?: string; notes: string[] } {
+function chosenModel(folder: string, shown: string): { modelPath: string; variants: string[]; genaiConfigPath?: string; notes: string[]; decoderPath?: string } {
   const genai = join(folder, 'genai_config.json');
   if (existsSync(genai)) {
     let file: unknown;
@@ -70,12 +72,13 @@ function chosenModel(folder: string, shown: string): { modelPath: string; varian
   }
   const described = all.map((path) => ({ path, ...partAndPrecision(basename(path)) }));
   const parts = [...new Set(described.map((d) => d.part))];
-  if (parts.includes('encoder_model') && parts.some((p) => p.startsWith('decoder_'))) {
-    const encoder = described.filter((d) => d.part === 'encoder_model').sort((a, b) => a.rank - b.rank)[0];
-    throw new InputError(
-      `the folder ${shown} holds an encoder-decoder model (encoder_model and decoder_model files), which Attention Lens does not yet run end to end: ` +
-        `name ${relative(folder, encoder.path)} for the encoder's self-attention`,
-    );
+  // An encoder-decoder: its encoder, and the decoder that runs on the whole target at once
+  // (merged, or without a cache), each at the best precision there is.
+  const best = (part: string): string | undefined => described.filter((d) => d.part === part).sort((a, b) => a.rank - b.rank || a.path.length - b.path.length)[0]?.path;
+  const decoder = ['decoder_model_merged', 'decoder_model'].map(best).find(Boolean);
+  if (parts.includes('encoder_model') && decoder) {
+    const modelPath = best('encoder_model')!;
+    return { modelPath, decoderPath: decoder, variants: all.filter((p) => p !== modelPath && p !== decoder), notes: [] };
   }
   const part = PART_PREFERENCE.find((p) => parts.includes(p)) ?? (parts.length === 1 ? parts[0] : undefined);
   if (!part) {
@@ -83,10 +86,10 @@ function chosenModel(folder: string, shown: string): { modelPath: string; varian
     throw new InputError(`the folder ${shown} holds several ONNX models (${names}): name one of them`);
   }
   // the full-precision file before the others, then the shorter path (the model's own folder before onnx/)
-  const pick = described.filter((d) => d.part === part).sort((a, b) => a.rank - b.rank || a.path.length - b.path.length)[0];
+  const pick = best(part)!;
   const notes =
-    part === 'encoder_model' ? [`${relative(folder, pick.path)} is the encoder of an encoder-decoder model whose decoder (decoder_model.onnx) is not in the folder: only the encoder's self-attention is shown`] : [];
-  return { modelPath: pick.path, variants: all.filter((p) => p !== pick.path), notes };
+    part === 'encoder_model' ? [`${relative(folder, pick)} is the encoder of an encoder-decoder model whose decoder (decoder_model.onnx or decoder_model_merged.onnx) is not in the folder: only the encoder's self-attention is shown`] : [];
+  return { modelPath: pick, variants: all.filter((p) => p !== pick), notes };
 }
 
 function onnxFilesIn(folder: string): string[] {
@@ -107,10 +110,15 @@ export function modelFiles(path: string): ModelFiles {
   let variants: string[] = [];
   let genaiConfigPath: string | undefined;
   let notes: string[] = [];
+  let decoderPath: string | undefined;
   if (statSync(full).isDirectory()) {
-    ({ modelPath, variants, genaiConfigPath, notes } = chosenModel(full, path));
+    ({ modelPath, variants, genaiConfigPath, notes, decoderPath } = chosenModel(full, path));
   } else if (!full.endsWith('.onnx') && firstByte(full) === 0x7b) {
     throw new InputError(`${basename(path)} is a JSON file, not an ONNX model: pass the .onnx file or its folder`);
+  } else if (/^decoder_model(_merged)?/.test(basename(full))) {
+    // a decoder named by itself runs with the encoder beside it
+    const encoder = onnxFilesIn(dirname(full)).find((p) => partAndPrecision(basename(p)).part === 'encoder_model' && partAndPrecision(basename(p)).rank === partAndPrecision(basename(full)).rank);
+    if (encoder) [modelPath, decoderPath] = [encoder, full];
   }
   const dir = dirname(modelPath);
   const folders = basename(dir) === 'onnx' ? [dir, dirname(dir)] : [dir];
@@ -124,6 +132,7 @@ export function modelFiles(path: string): ModelFiles {
     genaiConfigPath,
     variants,
     notes,
+    ...(decoderPath ? { decoderPath } : {}),
   };
 }
 

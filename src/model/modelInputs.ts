@@ -7,7 +7,22 @@ export interface InputMetadata {
   shape: readonly (number | string)[];
 }
 
-export type InputRole = 'ids' | 'mask' | 'tokenType' | 'position' | 'past' | 'hidden' | 'weight' | 'cacheBranch' | 'writeIndex' | 'kvLength';
+export type InputRole =
+  | 'ids'
+  | 'mask'
+  | 'tokenType'
+  | 'position'
+  | 'past'
+  | 'hidden'
+  | 'weight'
+  | 'cacheBranch'
+  | 'writeIndex'
+  | 'kvLength'
+  // an encoder-decoder's: the decoder's ids and mask in a graph of both, the encoder's output and mask in a decoder's
+  | 'targetIds'
+  | 'targetMask'
+  | 'encoderStates'
+  | 'encoderMask';
 
 export interface PlannedInput extends InputMetadata {
   role: InputRole;
@@ -49,7 +64,10 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
     const name = m.name.toLowerCase();
     let role: InputRole | undefined;
     if (isInt(m.type)) {
-      if (/mask/.test(name)) role = 'mask';
+      if (/encoder_attention_mask/.test(name)) role = 'encoderMask';
+      else if (/decoder_input_ids/.test(name)) role = 'targetIds';
+      else if (/decoder_attention_mask/.test(name)) role = 'targetMask';
+      else if (/mask/.test(name)) role = 'mask';
       // a static cache: where the new keys are written, and how many of its rows are real
       else if (/write_ind/.test(name)) role = 'writeIndex';
       else if (/nonpad_kv_seqlen|kv_seqlen|kv_len/.test(name)) role = 'kvLength';
@@ -60,7 +78,8 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
       // a merged decoder's choice of branch: with the cache or without it
       role = 'cacheBranch';
     } else if (isFloat(m.type)) {
-      if (/past|cache/.test(name)) role = 'past';
+      if (/^(encoder_hidden_states|encoder_outputs)$/.test(name) && m.shape.length === 3) role = 'encoderStates';
+      else if (/past|cache/.test(name)) role = 'past';
       else if (m.shape.length === 3 && typeof m.shape[1] !== 'number') role = 'hidden';
       else if (m.shape.every((d) => typeof d === 'number')) role = 'weight';
     }
@@ -110,12 +129,14 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
   return { inputs, mode, hasPast, batchSymbol: typeof batch === 'string' ? batch : undefined };
 }
 
-/** Concrete dims of an input: batch 1, the sequence and past lengths as given, fixed dims kept. */
-export function concreteDims(input: PlannedInput, plan: InputPlan, sequence: number, past: number): number[] {
+/** Concrete dims of an input: batch 1, the sequence and past lengths as given (an encoder-decoder's source and target where they differ), fixed dims kept. */
+export function concreteDims(input: PlannedInput, plan: InputPlan, sequence: number, past: number, lengths: { source?: number; target?: number } = {}): number[] {
   return input.shape.map((d, axis) => {
     if (typeof d === 'number' && d >= 0) return d;
     if (d === plan.batchSymbol || (axis === 0 && input.role !== 'past')) return 1;
     if (input.role === 'past') return past;
+    if (input.role === 'encoderStates' || input.role === 'encoderMask') return lengths.source ?? sequence;
+    if (input.role === 'targetIds' || input.role === 'targetMask') return lengths.target ?? sequence;
     if (input.role === 'mask' && plan.hasPast) return past + sequence;
     return sequence;
   });

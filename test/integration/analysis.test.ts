@@ -21,11 +21,11 @@ test('specimen: every hand-built head gets its label, and the statistic its cons
   const head = (l: number, h: number) => a.heads.find((s) => s.layer === l && s.head === h)!;
   const prev = head(0, 0);
   assert.deepEqual(prev.labels, ['previous']);
-  assert.ok(prev.toPrev > 0.9 && prev.span90 === 1 && prev.span90Max === 1);
+  assert.ok(prev.toPrev! > 0.9 && prev.span90 === 1 && prev.span90Max === 1);
   assert.deepEqual(head(0, 1).labels, ['next']);
   assert.ok(head(0, 1).toNext! > 0.9);
   assert.deepEqual(head(0, 2).labels, ['self']);
-  assert.ok(head(0, 2).toSelf > 0.99 && head(0, 2).span99 === 0);
+  assert.ok(head(0, 2).toSelf! > 0.99 && head(0, 2).span99 === 0);
   for (const broad of [head(0, 3), head(2, 3)]) {
     assert.deepEqual(broad.labels, ['broad']);
     assert.ok(Math.abs(broad.entropyNats - Math.log(n)) < 1e-3);
@@ -36,7 +36,7 @@ test('specimen: every hand-built head gets its label, and the statistic its cons
   assert.ok(head(1, 1).toSep > 0.99);
   const local = head(1, 2);
   assert.deepEqual(local.labels, ['local']);
-  assert.ok(local.span90 <= 2 && local.span90Max <= 2);
+  assert.ok(local.span90! <= 2 && local.span90Max! <= 2);
   assert.deepEqual(head(2, 1).labels, ['punctuation']);
   assert.ok(head(2, 1).toPunct > 0.99);
   assert.deepEqual(head(2, 2).labels, ['previous']);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { GraphBuilder } from '../../src/model/builder/onnxBuilder';
 import { TINY_FUSED_SHAPE, fusedAttentionModel } from '../../src/model/builder/fusedAttentionModels';
@@ -41,9 +41,12 @@ test('folder layouts: the full-precision model is chosen and the other files are
   const unrelated = folder('unrelated', ['vision.onnx', 'text.onnx']);
   assert.throws(() => modelFiles(unrelated), /holds several ONNX models \(text.onnx, vision.onnx\): name one of them/);
   const seq2seq = folder('seq2seq', ['config.json', 'onnx/encoder_model.onnx', 'onnx/decoder_model.onnx', 'onnx/decoder_model_merged.onnx']);
-  assert.throws(() => modelFiles(seq2seq), /holds an encoder-decoder model .* does not yet run end to end: name onnx\/encoder_model.onnx for the encoder's self-attention/);
+  const both = modelFiles(seq2seq);
+  assert.equal(relative(seq2seq, both.modelPath), 'onnx/encoder_model.onnx');
+  assert.equal(relative(seq2seq, both.decoderPath!), 'onnx/decoder_model_merged.onnx', 'the merged decoder runs the whole target without a cache');
+  assert.deepEqual(modelFiles(join(seq2seq, 'onnx/decoder_model.onnx')).decoderPath, join(seq2seq, 'onnx/decoder_model.onnx'), 'a decoder named alone runs with its encoder');
   const encoderOnly = folder('encoder-only', ['onnx/encoder_model.onnx', 'onnx/encoder_model_quantized.onnx']);
-  assert.match(modelFiles(encoderOnly).notes.join(' '), /onnx\/encoder_model.onnx is the encoder of an encoder-decoder model whose decoder \(decoder_model.onnx\) is not in the folder/);
+  assert.match(modelFiles(encoderOnly).notes.join(' '), /onnx\/encoder_model.onnx is the encoder of an encoder-decoder model whose decoder \(decoder_model.onnx or decoder_model_merged.onnx\) is not in the folder/);
   const genai = folder('genai', ['decoder.onnx']);
   writeFileSync(join(genai, 'genai_config.json'), JSON.stringify({ model: { decoder: { filename: 'missing.onnx' } } }));
   assert.throws(() => modelFiles(genai), /genai_config.json names no decoder file that exists \(model.decoder.filename: "missing.onnx"\)/);
@@ -108,7 +111,7 @@ test('a tokenizer added beside a model after a first run is used on the next', a
   }
 });
 
-test("the decoder of an encoder-decoder model alone is refused: random encoder states would not be the model's cross-attention", async () => {
+test("the decoder of an encoder-decoder model without its encoder is refused: random encoder states would not be the model's cross-attention", async () => {
   const g = new GraphBuilder('cross attention');
   const ids = g.input('input_ids', ONNX_INT64, ['batch', 'decoder_sequence']);
   const states = g.input('encoder_hidden_states', ONNX_FLOAT, ['batch', 'encoder_sequence', 4]);
@@ -119,7 +122,7 @@ test("the decoder of an encoder-decoder model alone is refused: random encoder s
   writeFileSync(path, g.encode().model);
   await assert.rejects(
     LoadedModel.load({ model: path, executionProvider: 'cpu' }),
-    /decoder_model.onnx is the decoder of an encoder-decoder model \(its input encoder_hidden_states takes the encoder's output\)/,
+    /decoder_model.onnx is the decoder of an encoder-decoder model \(its input encoder_hidden_states takes the encoder's output\), and no encoder_model.onnx of its precision is beside it/,
   );
 });
 

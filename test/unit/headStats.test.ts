@@ -132,7 +132,7 @@ test('head distances over budget are left out, with their cost, and the panel su
     [0.5, 0.5],
   ];
   const capture: AttentionCapture = { tokens: ['a', 'b'], inputIds: [1, 2], offsets: [[0, 1], [2, 3]], layerIndices: [0], layers: [layer([U, U, U])], executionProvider: 'cpu', warnings: [] };
-  assert.equal(headDistanceWork(3, 2, false), 3 * 4);
+  assert.equal(headDistanceWork(3, 2, 2, false), 3 * 4);
   const skipped = analyzeCapture(capture, { headDistanceBudget: 11 });
   assert.equal(skipped.headDistance, undefined);
   assert.deepEqual(skipped.headDistanceSkipped, { work: 12 });
@@ -171,7 +171,7 @@ test('a corpus averages statistics over texts and sums head distances', () => {
   const two = analyzeCapture(capture([[[0, 1], [1, 0]], [[0.5, 0.5], [0.5, 0.5]]]));
   const c = corpusAnalysis([one, two]);
   assert.equal(c.texts, 2);
-  close(c.heads[0].toSelf, 0.5);
+  close(c.heads[0].toSelf!, 0.5);
   close(c.relative.profile[0][1], (one.relative.profile[0][1] + two.relative.profile[0][1]) / 2);
   close(c.headDistance!.jsd[0][1], one.headDistance!.jsd[0][1] + two.headDistance!.jsd[0][1]);
 });
