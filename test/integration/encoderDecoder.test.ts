@@ -34,6 +34,8 @@ function folder(name: string, files: Record<string, Uint8Array | string>): strin
 const beside = { 'vocab.txt': VOCAB.join('\n') + '\n', 'config.json': JSON.stringify(CONFIG) };
 const twoFiles = folder('two-files', { 'onnx/encoder_model.onnx': models.encoder.model, 'onnx/decoder_model.onnx': models.decoder.model, ...beside });
 const oneGraph = folder('one-graph', { 'model.onnx': models.single.model, ...beside });
+// optimum's folder: both decoders, the merged one chosen
+const optimum = folder('optimum', { 'onnx/encoder_model.onnx': models.encoder.model, 'onnx/decoder_model.onnx': models.decoder.model, 'onnx/decoder_model_merged.onnx': models.merged.model, ...beside });
 const SOURCE = 'the cat sat on the mat.';
 const TARGET = 'le chat est assis sur le tapis.';
 
@@ -72,19 +74,26 @@ test('encoder-decoder in two files: the encoder, the decoder and the cross-atten
   await m.release();
 });
 
-test('encoder-decoder: two files and one graph of the same weights give the same attention; the cross-attention reads the real encoder output', async () => {
+test('encoder-decoder: two files, a merged decoder and one graph of the same weights give the same attention; the cross-attention reads the real encoder output', async () => {
   const two = await LoadedModel.load({ model: twoFiles, executionProvider: 'cpu' });
   const one = await LoadedModel.load({ model: oneGraph, executionProvider: 'cpu' });
+  const merged = await LoadedModel.load({ model: optimum, executionProvider: 'cpu' });
   assert.deepEqual(one.info.inputs.find((i) => i.name === 'decoder_input_ids')?.role, 'targetIds');
-  assert.deepEqual(one.info.attention.map((a) => a.part), ['encoder', 'encoder', 'decoder', 'cross', 'decoder', 'cross']);
+  assert.match(merged.info.decoder!.path, /decoder_model_merged\.onnx$/);
+  assert.ok(merged.info.variants.some((v) => v.endsWith('decoder_model.onnx')));
+  for (const m of [one, merged]) assert.deepEqual(m.info.attention.map((a) => a.part), ['encoder', 'encoder', 'decoder', 'cross', 'decoder', 'cross']);
+  assert.deepEqual(merged.info.attention.slice(2).map((a) => a.inBranch), Array(4).fill('optimum::if'), "the merged decoder's attention is in its If, the prompt's branch run");
   const a = await two.capture({ text: SOURCE, targetText: TARGET });
-  const b = await one.capture({ text: SOURCE, targetText: TARGET });
-  assert.deepEqual(b.target, a.target);
-  a.layers.forEach((l, i) => {
-    let worst = 0;
-    for (let k = 0; k < l.probs.length; k++) worst = Math.max(worst, Math.abs(l.probs[k] - b.layers[i].probs[k]));
-    assert.ok(worst <= 1e-5, `${l.name}: ${worst}`);
-  });
+  for (const twin of [one, merged]) {
+    const b = await twin.capture({ text: SOURCE, targetText: TARGET });
+    assert.deepEqual(b.target, a.target);
+    a.layers.forEach((l, i) => {
+      let worst = 0;
+      for (let k = 0; k < l.probs.length; k++) worst = Math.max(worst, Math.abs(l.probs[k] - b.layers[i].probs[k]));
+      assert.ok(worst <= 1e-5, `${twin.info.path} ${l.name}: ${worst}`);
+    });
+  }
+  await merged.release();
   // Another source changes the cross-attention and what follows it, never the first decoder layer's self-attention.
   const other = await two.capture({ text: 'the mat sat on the cat.', targetText: TARGET });
   assert.deepEqual(Array.from(other.layers[2].probs), Array.from(a.layers[2].probs));
