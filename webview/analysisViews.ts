@@ -33,7 +33,6 @@ const STATISTICS: { key: Stat; label: string }[] = [
 ];
 
 const config = { displaylogo: false, responsive: true };
-const PART_SYMBOLS = { encoder: 'circle', decoder: 'square', cross: 'diamond' } as const;
 
 /** A tick every 1, 2, 5, 10, ... cells: as many as fit with about 28 px for each label. */
 function integerStep(cells: number, pixels: number): number {
@@ -88,7 +87,12 @@ export async function drawOverview(root: HTMLElement, s: CaptureSummary, stat: s
     {
       ...plotLayout(),
       xaxis: { title: { text: 'head' }, dtick: integerStep(g.heads, root.clientWidth) },
-      yaxis: { title: { text: 'layer' }, dtick: integerStep(g.layers.length, root.clientHeight), autorange: 'reversed' },
+      yaxis: {
+        title: { text: 'layer' },
+        autorange: 'reversed',
+        // an encoder-decoder's layers say which attention they are
+        ...(s.layers.some((l) => l.part) ? { tickvals: g.layers, ticktext: g.layers.map((l) => `${l} ${s.layers.find((x) => x.index === l)?.part ?? ''}`) } : { dtick: integerStep(g.layers.length, root.clientHeight) }),
+      },
     },
     config,
   );
@@ -101,25 +105,34 @@ export async function drawOverview(root: HTMLElement, s: CaptureSummary, stat: s
 export function drawEmbedding(root: HTMLElement, s: CaptureSummary): Promise<void> {
   const a = s.analysis!;
   const e = a.headDistance!.embedding;
-  return Plotly.react(
-    root,
-    [{
+  // An encoder-decoder's parts are embedded each on its own: one trace each, shown or hidden from the legend.
+  const parts = s.layers.some((l) => l.part) ? (['encoder', 'decoder', 'cross'] as const) : [undefined];
+  const partOf = (layer: number) => s.layers.find((l) => l.index === layer)?.part;
+  const traces = parts.map((part, i) => {
+    const heads = a.heads.flatMap((h, k) => (partOf(h.layer) === part ? [k] : []));
+    return {
       type: 'scatter',
       mode: 'markers+text',
-      x: e.map((p) => p[0]),
-      y: e.map((p) => p[1]),
-      text: a.heads.map((h) => `${h.layer}.${h.head}`),
+      name: part ? partName(s, s.layers.find((l) => l.part === part)?.index ?? -1) : 'heads',
+      visible: i === 0 ? true : 'legendonly',
+      x: heads.map((k) => e[k][0]),
+      y: heads.map((k) => e[k][1]),
+      text: heads.map((k) => `${a.heads[k].layer}.${a.heads[k].head}`),
       textposition: 'top center',
-      customdata: a.heads.map((h) => [partName(s, h.layer), describe(h)].filter(Boolean).join('<br>')),
+      customdata: heads.map((k) => [partName(s, a.heads[k].layer), describe(a.heads[k])].filter(Boolean).join('<br>')),
       hovertemplate: '%{customdata}<extra></extra>',
-      marker: { size: 10, color: a.heads.map((h) => h.layer), colorscale: 'Viridis', showscale: true, colorbar: { title: { text: 'layer' } }, symbol: a.heads.map((h) => PART_SYMBOLS[s.layers.find((l) => l.index === h.layer)?.part ?? 'encoder']) },
-    }],
+      marker: { size: 10, color: heads.map((k) => a.heads[k].layer), colorscale: 'Viridis', cmin: 0, cmax: Math.max(1, ...s.layers.map((l) => l.index)), showscale: i === 0, colorbar: { title: { text: 'layer' } } },
+    };
+  });
+  return Plotly.react(
+    root,
+    traces,
     {
       ...plotLayout(),
+      showlegend: parts.length > 1,
+      legend: { orientation: 'h', y: 1.08, title: { text: 'each on its own map:' } },
       xaxis: { title: { text: 'MDS 1 (Jensen-Shannon)' }, zeroline: false },
       yaxis: { title: { text: 'MDS 2' }, zeroline: false },
-      // an encoder-decoder's parts are embedded each on its own: their positions are not comparable
-      ...(s.layers.some((l) => l.part) ? { title: { text: 'each part on its own map: ● encoder self-attention · ■ decoder self-attention · ◆ cross-attention', font: { size: 12 } } } : {}),
     },
     config,
   );

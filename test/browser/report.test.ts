@@ -2,7 +2,7 @@
 // view renders, clicking a head in the overview opens its heatmap.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -180,6 +180,60 @@ test('tiny-bert-mlm: every view in the light and the dark theme', async () => {
         assert.ok((await page.locator('#view .main-svg').count()) > 0, `${view} drawn`);
         await page.screenshot({ path: join(SHOTS, `tiny-bert-${colorScheme}-${view}.png`) });
       }
+      assert.deepEqual(errors, []);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});
+
+test('an encoder-decoder in the report: cross-attention drawn target x source, offsets left out with a note, each part mapped on its own; light and dark', async () => {
+  const { seq2seqModels, TINY_SEQ2SEQ_SHAPE } = await import('../../src/model/builder/seq2seqModels');
+  const dir = mkdtempSync(join(tmpdir(), 'seq2seq-'));
+  const models = seq2seqModels();
+  mkdirSync(join(dir, 'onnx'));
+  writeFileSync(join(dir, 'onnx', 'encoder_model.onnx'), models.encoder.model);
+  writeFileSync(join(dir, 'onnx', 'decoder_model_merged.onnx'), models.merged.model);
+  writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', 'le', 'chat', 'est', 'assis', 'sur', 'tapis', '.'].join('\n'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ decoder_start_token_id: 2, max_position_embeddings: TINY_SEQ2SEQ_SHAPE.maxPositions }));
+  const report = join(dir, 'report.html');
+  const r = spawnSync(process.execPath, [CLI, 'analyze', '--model', dir, '--text', 'the cat sat on the mat.', '--target-text', 'le chat est assis sur le tapis.', '--html', report], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, colorScheme });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`file://${report}`);
+      await page.waitForSelector('#view[data-ready="overview"]', { timeout: 30000 });
+      assert.match((await page.textContent('header')) ?? '', /9 source and 11 target tokens · 6 layers, 12 heads/);
+      assert.match((await page.locator('#embedding').textContent()) ?? '', /each on its own map:.*encoder self-attention.*decoder self-attention.*cross-attention/);
+      await page.screenshot({ path: join(SHOTS, `seq2seq-${colorScheme}-overview.png`) });
+      // layer 3 is the first cross-attention: queries the target's tokens, keys the source's
+      const cell = await overviewCell(page, 3, 1);
+      await page.mouse.click(cell.x, cell.y);
+      await page.waitForSelector('#view[data-ready="head"]', { timeout: 30000 });
+      const axes = (await page.evaluate(`(() => { const l = document.getElementById('heatmap').layout; return [l.yaxis.ticktext, l.xaxis.ticktext, l.yaxis.title.text, l.xaxis.title.text]; })()`)) as [string[], string[], string, string];
+      assert.deepEqual(axes[0].slice(0, 3), ['[CLS]', '[CLS]', 'le']);
+      assert.deepEqual(axes[1].slice(0, 3), ['[CLS]', 'the', 'cat']);
+      assert.deepEqual(axes.slice(2), ['query (target)', 'key (source)']);
+      await page.screenshot({ path: join(SHOTS, `seq2seq-${colorScheme}-cross-head.png`) });
+      // words of two texts: 11 target and 9 source pieces, one piece per word here
+      await page.locator('#view').evaluate((e) => e.removeAttribute('data-ready'));
+      await page.check('#word-level');
+      await page.waitForSelector('#view[data-ready="head"]');
+      const z = (await page.evaluate(`document.getElementById('heatmap').data[0].z.map((row) => row.length)`)) as number[];
+      assert.deepEqual([z.length, z[0]], [11, 9]);
+      for (const view of ['spans', 'relative']) {
+        await page.click(`nav.tabs button[data-view="${view}"]`);
+        await page.waitForSelector(`#view[data-ready="${view}"]`, { timeout: 30000 });
+        assert.match((await page.locator('#view p.note').textContent()) ?? '', /4 cross-attention heads are left out: their queries and keys are positions of different texts/);
+        await page.screenshot({ path: join(SHOTS, `seq2seq-${colorScheme}-${view}.png`) });
+      }
+      const rows = (await page.evaluate(`document.getElementById('relative').data[0].y.length`)) as number;
+      assert.equal(rows, 8, 'the self-attention heads of the encoder and the decoder');
       assert.deepEqual(errors, []);
       await page.close();
     }
