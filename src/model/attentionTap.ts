@@ -4,7 +4,7 @@
 import { ModelRewrite, OnnxModel, OnnxNode, producers, reencodedNode } from './onnxGraph';
 import { NodePatch, patchRewrite } from './graphPatch';
 import { FUSED_OPS, fusedTap } from './fusedAttention';
-import { ifTaps } from './subgraphTaps';
+import { ifTaps, loopTaps } from './subgraphTaps';
 
 /** One attention layer as found in the graph, with the patch of the graph that exposes it. */
 export interface AttentionTap extends NodePatch {
@@ -23,6 +23,10 @@ export interface AttentionTap extends NodePatch {
    * instead of per-head MatMul operands
    */
   packedVectors?: { heads: number; kvHeads: number; qkvPacked: boolean };
+  /** the tensors stack the iterations of a Loop or Scan on a first axis: one layer per iteration */
+  iterations?: boolean;
+  /** which of those iterations this layer is, once they are counted */
+  iteration?: number;
   /** what computes the attention and what it does beyond a plain softmax */
   site: AttentionSiteInfo;
 }
@@ -47,6 +51,9 @@ export interface AttentionSiteInfo {
   unrotatedVectors?: boolean;
   /** the If node whose branches hold this layer (a merged decoder) */
   inBranch?: string;
+  /** the Loop or Scan whose body holds this layer, and which of its iterations it is */
+  inLoop?: string;
+  iteration?: number;
 }
 
 export interface FusedAttention {
@@ -120,8 +127,8 @@ export function attentionSites(model: OnnxModel, depth = 0): AttentionSites {
       });
     } else if (n.opType === 'Attention' && n.domain === '' && n.inputs.length >= 2) {
       taps.push(standardAttentionTap(n, index, taps.length));
-    } else if (n.opType === 'If' && n.domain === '') {
-      const inside = ifTaps(model, n, index, attentionSites, depth);
+    } else if ((n.opType === 'If' || n.opType === 'Loop' || n.opType === 'Scan') && n.domain === '') {
+      const inside = (n.opType === 'If' ? ifTaps : loopTaps)(model, n, index, attentionSites, depth);
       taps.push(...inside.taps);
       fused.push(...inside.fused);
     } else if (FUSED_OPS.has(n.opType) && n.domain !== '') {

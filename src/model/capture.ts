@@ -10,7 +10,7 @@ import { InputError } from './inputError';
 import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
 import { InputPlan, PlannedInput, concreteDims, inputPlan, staticCacheLength } from './modelInputs';
 import { ModelRewrite, OnnxModel, onnxModel, rewrittenModelBytes } from './onnxGraph';
-import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, boolTensor, createSession, floatTensor, intTensor, tensorFloats, zeroTensor } from './ortSession';
+import { ExecutionProviderChoice, OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, boolTensor, createSession, firstAxisEntry, floatTensor, intTensor, tensorFloats, zeroTensor } from './ortSession';
 import { checkedRewrite } from './rewriteCheck';
 import { TextTokenizer, TokenizedText } from './tokenizerTypes';
 import { seededNormals } from '../analysis/seededRandom';
@@ -313,6 +313,7 @@ export class LoadedModel {
     const startId = config?.decoder_start_token_id;
     if (typeof startId === 'number' && Number.isInteger(startId) && startId >= 0) info.decoderStartId = startId;
     const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)], rewriteCheck);
+    await loaded.whileBusy(() => loaded.countIterations(Array.from({ length: plan.mode.kind === 'fixed' ? plan.mode.length : 4 }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)))));
     if (part === 'encoder') loaded.parts = taps.map(() => 'encoder');
     // A short probe run learns each layer's heads from the shapes and proves the taps run; an
     // encoder-decoder's source (4 tokens) and target (2) differ, so that the shapes tell its parts apart.
@@ -588,14 +589,53 @@ export class LoadedModel {
   // A run that ONNX Runtime refuses (an id outside the vocabulary, a shape it cannot take) is the
   // input's fault far more often than ours: say the likely cause, then what ONNX Runtime said.
   private async run(feeds: OrtFeeds, fetch: string[]): Promise<Record<string, OrtTensor>> {
+    let out: Record<string, OrtTensor>;
     try {
-      return await this.session.run(feeds, fetch);
+      out = await this.session.run(feeds, [...new Set(fetch.map((f) => this.iterationOf.get(f)?.stacked ?? f))]);
     } catch (e) {
       const raw = (e as Error).message.split('\n')[0].slice(0, 400);
       const idsInput = this.plan.inputs.find((i) => i.role === 'ids');
       const positions = idsInput ? Number(feeds[idsInput.name]?.dims.at(-1)) : undefined;
       throw new InputError(`ONNX Runtime could not run ${basename(this.info.path)}: ${likelyCause(raw, positions)} (ONNX Runtime said: ${raw})`);
     }
+    // a Loop's or Scan's layers: each its iteration of the stacked output
+    for (const f of fetch) {
+      const at = this.iterationOf.get(f);
+      if (!at) continue;
+      const ran = Number(out[at.stacked].dims[0]);
+      if (ran !== at.of) throw new InputError(`the ${at.node} in ${basename(this.info.path)} ran ${ran} times on this input, not ${at.of} as on the first run: its layers are its iterations, and their number cannot change`);
+      out[f] = firstAxisEntry(out[at.stacked], at.iteration);
+    }
+    return out;
+  }
+
+  /** Tensors of a Loop's or Scan's layers, by the name of each iteration: where they come from */
+  private readonly iterationOf = new Map<string, { stacked: string; iteration: number; of: number; node: string }>();
+
+  /**
+   * A first run counts the iterations of each Loop or Scan that holds attention, and makes each
+   * iteration a layer. A layer applied again with shared weights (ALBERT, Universal Transformers)
+   * runs as many times on every input.
+   */
+  private async countIterations(ids: number[]): Promise<void> {
+    const stacked = this.taps.filter((t) => t.iterations);
+    if (stacked.length === 0) return;
+    const out = await this.run(this.feeds(ids, ids.length, 0, new Map(), this.plan.inputs.some((i) => i.role === 'targetIds') ? { target: ids.slice(0, 2) } : {}), stacked.map((t) => t.probsTensor));
+    const expanded = this.taps.flatMap((t) => {
+      if (!t.iterations) return [t];
+      const of = Number(out[t.probsTensor].dims[0]);
+      return Array.from({ length: of }, (_, i): AttentionTap => {
+        const each = (name: string | undefined): string | undefined => {
+          if (!name) return undefined;
+          this.iterationOf.set(`${name}#${i}`, { stacked: name, iteration: i, of, node: `${t.site.inLoop} node` });
+          return `${name}#${i}`;
+        };
+        return { ...t, name: `${t.name} (iteration ${i})`, probsTensor: each(t.probsTensor)!, queryTensor: each(t.queryTensor), keyTensor: each(t.keyTensor), iterations: false, site: { ...t.site, iteration: i } };
+      });
+    });
+    this.taps.splice(0, this.taps.length, ...expanded);
+    this.info.layers = expanded.length;
+    this.info.layerNames = expanded.map((t) => t.name);
   }
 
   /** Feeds for one run: `ids` at positions past.., the cache given or empty; an encoder-decoder's target or encoder output. */

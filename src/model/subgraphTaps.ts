@@ -2,7 +2,9 @@
 // transformers.js) hold one decoder without a cache and one with it, chosen by use_cache_branch.
 // Each branch's attention is tapped as a graph of its own and lifted to the main graph through
 // new outputs of both branches and of the If: layer k of one branch pairs with layer k of the
-// other, so the If's outputs carry whichever branch ran.
+// other, so the If's outputs carry whichever branch ran. Attention inside the body of a Loop or
+// a Scan (a layer applied again and again with shared weights) is lifted through new scan
+// outputs, which stack every iteration's: each iteration is a layer of its own.
 import type { AttentionSites, AttentionTap, FusedAttention } from './attentionTap';
 import { patchRewrite } from './graphPatch';
 import { OnnxModel, OnnxNode, reencodedNode, rewrittenGraph, subgraph } from './onnxGraph';
@@ -67,4 +69,46 @@ export function ifTaps(
     site: { ...t.site, inBranch: ifName },
   }));
   return { taps, fused };
+}
+
+/**
+ * The attention in a Loop's or a Scan's body, lifted through new scan outputs of the body and
+ * the node: [iterations, ...] of each tapped tensor, split into layers after the first run.
+ */
+export function loopTaps(
+  model: OnnxModel,
+  n: OnnxNode,
+  index: number,
+  sitesOf: (m: OnnxModel, depth: number) => AttentionSites,
+  depth: number,
+): { taps: AttentionTap[]; fused: FusedAttention[] } {
+  const body = n.attributes.get('body')?.g;
+  if (!body) return { taps: [], fused: [] };
+  const loopName = n.name || n.outputs[0];
+  if (depth >= MAX_NESTED_IFS) return { taps: [], fused: [{ name: loopName, opType: n.opType, domain: 'ai.onnx', reason: `it is nested more than ${MAX_NESTED_IFS} deep in other subgraphs` }] };
+  const sites = sitesOf(branchModel(model, body), depth + 1);
+  if (sites.taps.length === 0) return { taps: [], fused: sites.fused };
+  const lifted = sites.taps.map((t) => [t.probsTensor, ...(t.queryTensor && t.keyTensor ? [t.queryTensor, t.keyTensor] : [])]);
+  const names = lifted.map((l, k) => ['probs', 'query', 'key'].slice(0, l.length).map((what) => `${loopName}/attention_lens/${k}/${what}`));
+  const added = names.flat().length;
+  const attributes: Parameters<typeof reencodedNode>[1]['attributes'] = { body: { graph: tappedBranch(body, sites.taps, lifted) } };
+  // a Scan that states its outputs' axes and directions states those of the new ones: stacked on axis 0, forward
+  for (const list of ['scan_output_axes', 'scan_output_directions']) {
+    const given = n.attributes.get(list)?.ints;
+    if (given) attributes[list] = [...given, ...Array<number>(added).fill(0)];
+  }
+  const taps = sites.taps.map((t, k): AttentionTap => ({
+    name: t.name,
+    softmaxNode: t.softmaxNode,
+    probsTensor: names[k][0],
+    queryTensor: names[k][1],
+    keyTensor: names[k][2],
+    keyOperandIsTransposed: t.keyOperandIsTransposed,
+    packedVectors: t.packedVectors,
+    iterations: true,
+    // the node is rewritten once, with the first of its layers
+    ...(k === 0 ? { replace: { node: index, with: [reencodedNode(n, { attributes, extraOutputs: names.flat() })] } } : {}),
+    site: { ...t.site, inLoop: loopName },
+  }));
+  return { taps, fused: sites.fused };
 }

@@ -8,9 +8,11 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { GraphBuilder } from '../../src/model/builder/onnxBuilder';
 import { TINY_FUSED_SHAPE, fusedAttentionModel } from '../../src/model/builder/fusedAttentionModels';
+import { LOOP_SHAPE, loopEncoder } from '../../src/model/builder/loopEncoders';
 import { LoadedModel } from '../../src/model/capture';
 import { modelFiles } from '../../src/model/modelFiles';
 import { ONNX_FLOAT, ONNX_INT64 } from '../../src/model/onnxGraph';
+import { worstRowSumError } from '../helpers/attentionChecks';
 import { EngineClient } from '../../src/engine/engineClient';
 import { ENGINE, SPECIMEN, TINY_BERT } from '../helpers/paths';
 
@@ -142,4 +144,35 @@ test('a model released while it captures keeps its session until the capture end
   await m.release();
   assert.equal((await running).layers.length, 3);
   await assert.rejects(m.capture({ text: 'the fox' }), /the session of model.onnx was released/);
+});
+
+test('attention in the body of a Loop (a shared layer) or a Scan (stacked layers): each iteration is a layer, equal to the unrolled twin', async () => {
+  for (const [layout, twin, node] of [['loop', 'unrolled-loop', 'albert::loop'], ['scan', 'unrolled-scan', 'jax::scan']] as const) {
+    writeFileSync(join(scratch, `${layout}.onnx`), loopEncoder(layout).model);
+    writeFileSync(join(scratch, `${twin}.onnx`), loopEncoder(twin).model);
+    const m = await LoadedModel.load({ model: join(scratch, `${layout}.onnx`), executionProvider: 'cpu' });
+    const t = await LoadedModel.load({ model: join(scratch, `${twin}.onnx`), executionProvider: 'cpu' });
+    assert.equal(m.info.layers, LOOP_SHAPE.layers);
+    assert.deepEqual(m.info.attention.map((a) => [a.inLoop, a.iteration, a.heads]), [0, 1, 2].map((i) => [node, i, LOOP_SHAPE.heads]));
+    assert.match(m.info.layerNames[2], /\(iteration 2\)$/);
+    const ids = [1, 4, 7, 9, 2, 11];
+    const [a, b] = [await m.capture({ ids, includeQueryKey: true }), await t.capture({ ids, includeQueryKey: true })];
+    a.layers.forEach((l, i) => {
+      assert.equal(l.queries, ids.length);
+      assert.ok(worstRowSumError(l) < 1e-5);
+      let worst = 0;
+      for (let k = 0; k < l.probs.length; k++) worst = Math.max(worst, Math.abs(l.probs[k] - b.layers[i].probs[k]));
+      for (let k = 0; k < l.query!.data.length; k++) worst = Math.max(worst, Math.abs(l.query!.data[k] - b.layers[i].query!.data[k]));
+      assert.ok(worst <= 1e-6, `${layout} iteration ${i}: ${worst}`);
+    });
+    // iterations differ from each other: the layer's input changes
+    assert.notDeepEqual(Array.from(a.layers[0].probs), Array.from(a.layers[1].probs));
+    await Promise.all([m.release(), t.release()]);
+  }
+  // a loop that runs once per token has as many layers as the first run had tokens, and says so when a text differs
+  writeFileSync(join(scratch, 'per-token.onnx'), loopEncoder('loop-per-token').model);
+  const perToken = await LoadedModel.load({ model: join(scratch, 'per-token.onnx'), executionProvider: 'cpu' });
+  assert.equal(perToken.info.layers, 4);
+  await assert.rejects(perToken.capture({ ids: [1, 2, 3, 4, 5, 6] }), /the albert::loop node in per-token.onnx ran 6 times on this input, not 4 as on the first run/);
+  assert.equal((await perToken.capture({ ids: [3, 1, 4, 1] })).layers.length, 4);
 });
