@@ -216,7 +216,7 @@ async function benchCapture(): Promise<void> {
       const ms = (f: (t: (typeof timed)[number]) => number): string => median(timed.map(f)).toFixed(0);
       analyzed.push({ ...times, split: `${ms((t) => t.captureMs)} + ${ms((t) => t.statisticsMs)} + ${ms((t) => t.totalMs - t.captureMs - t.statisticsMs)}` });
     }
-    const { maxRssBytes, hugePageBytes } = await engine.stats();
+    const { maxRssBytes, hugePageBytes } = await engine.processMemory();
     // loaded only now, so that this process holds one model while the engine is timed
     const tapped = await LoadedModel.load({ model: modelPath, executionProvider: 'cpu' });
     for (const [k, { n, ids, feeds }] of inputs.entries()) {

@@ -11,7 +11,7 @@ import { REPORT_MATRIX_FLOATS, reportHtml } from './reportHtml';
 import type { LabOptions, LabResult } from './analysis/efficientAttentionLab';
 import type { ModelInfo } from './model/capture';
 import { InputError } from './model/inputError';
-import { EXECUTION_PROVIDER_CHOICES, ExecutionProviderChoice } from './model/ortSession';
+import { EXECUTION_PROVIDER_CHOICES, ExecutionProviderChoice } from './model/executionProviders';
 import { specimenModel } from './model/builder/specimenModel';
 import { DTYPES, Dtype, EstimateError, MODES, Mode, memoryEstimate } from './memory/attentionMemory';
 import { configSites, languageOfPath } from './memory/configSites';
@@ -361,8 +361,27 @@ function writeSpecimen(argv: string[]): void {
   writeFileSync(join(values.out, 'roles.json'), s.roles);
 }
 
+/** The usage of one command: its lines of USAGE. */
+function usageOf(command: string): string {
+  const lines = USAGE.split('\n');
+  const first = lines.findIndex((l) => l.startsWith(`  attention-lens ${command} `));
+  const next = lines.findIndex((l, i) => i > first && l.startsWith('  attention-lens '));
+  return ['usage:', ...lines.slice(first, next < 0 ? undefined : next)].join('\n');
+}
+
+const COMMANDS = ['analyze', 'memory', 'specimen'];
+const isHelp = (arg: string | undefined): boolean => arg === '--help' || arg === '-h';
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (isHelp(command) || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (COMMANDS.includes(command) && rest.some(isHelp)) {
+    process.stdout.write(usageOf(command) + '\n');
+    return 0;
+  }
   try {
     if (command === 'analyze') await analyze(rest);
     else if (command === 'memory') memory(rest);

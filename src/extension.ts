@@ -2,7 +2,7 @@
 // inline memory estimates. ONNX Runtime is loaded only by the engine process, when a model runs.
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { analysisCommands } from './editor/analysisCommands';
+import { analysisCommands, restorePanel } from './editor/analysisCommands';
 import { ConfigScanCache, MEMORY_LANGUAGES, MemoryLensProvider, SHOW_MEMORY_COMMAND } from './editor/memoryLens';
 import { AttentionPanel } from './editor/attentionPanel';
 import { estimateSettings, executionProvider } from './editor/settings';
@@ -37,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
     status.text = `$(pulse) Attention Lens: ${ranOn.toUpperCase()}`;
     status.tooltip = `Last run on ${ranOn.toUpperCase()}: ${summary}. Click for the log.`;
   };
+  const analysis = { engine, log, extensionUri: context.extensionUri, specimenFolder: specimen, recent: context.globalState, ran };
   const lens = new MemoryLensProvider(scans);
   const selector = MEMORY_LANGUAGES.map((language) => ({ language }));
   context.subscriptions.push(
@@ -48,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerHoverProvider(selector, lens),
     status,
     watchModelFolders(),
-    ...Object.entries(analysisCommands({ engine, log, extensionUri: context.extensionUri, specimenFolder: specimen, recent: context.globalState, ran })).map(([id, run]) =>
+    ...Object.entries(analysisCommands(analysis)).map(([id, run]) =>
       vscode.commands.registerCommand(id, run),
     ),
     vscode.commands.registerCommand('attentionLens.showLog', () => log.show()),
@@ -57,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewPanelSerializer(AttentionPanel.viewType, {
       deserializeWebviewPanel: (panel, state: WebviewState | undefined) => {
         log.info(`restoring the attention panel: ${state?.source?.corpus ?? state?.source?.model ?? 'nothing to restore'}`);
-        return AttentionPanel.revive(panel, context.extensionUri, state, engine, executionProvider());
+        return restorePanel(analysis, panel, state?.source);
       },
     }),
     vscode.window.registerWebviewPanelSerializer(MemoryPanel.viewType, {

@@ -4,7 +4,7 @@
 // message from the webview is checked with isWebviewMessage before use.
 import type { AttentionPart, Side } from './analysis/attentionCapture';
 import type { AttentionTile } from './analysis/attentionTiles';
-import type { HeadBuckets } from './analysis/efficientAttentionLab';
+import type { HeadBuckets, LabOptions } from './analysis/efficientAttentionLab';
 import type { HeadStats } from './analysis/headStats';
 
 export interface LayerSummary {
@@ -67,6 +67,8 @@ export interface CaptureSource {
   layers?: number[];
   /** a corpus file or folder whose texts the statistics average */
   corpus?: string;
+  /** the efficient-attention lab's options, when it ran */
+  lab?: LabOptions;
 }
 
 /** One head's attention [queries][keys], row-major. */
@@ -105,7 +107,9 @@ export type HostMessage =
   | { type: 'memory'; chart: MemoryChart }
   /** with words, `labels` names the words the rows and columns stand for */
   | { type: 'headMatrix'; id: number; matrix: HeadMatrix; labels?: { queries: string[]; keys: string[] } }
-  | { type: 'error'; id: number; message: string };
+  | { type: 'error'; id: number; message: string }
+  /** the panel holds no capture, and why (a restored panel that was not run again) */
+  | { type: 'notice'; message: string; source?: CaptureSource };
 
 export type WebviewMessage =
   | { type: 'ready' }

@@ -8,6 +8,7 @@ import { Axes, drawHead, drawTile } from './headView';
 import { layerTokens } from '../src/analysis/attentionCapture';
 import { LINE_VIEW_MAX_TOKENS, drawLines } from './lineView';
 import { fixedPattern, localPattern, spanMask, stridedPattern } from '../src/analysis/sparsePatterns';
+import { fixedSummaryColumns } from '../src/analysis/patternCounts';
 import { HEAD_STAT_KEYS } from '../src/analysis/headStatKeys';
 import { HostApi } from './hostApi';
 
@@ -44,7 +45,7 @@ const OVERLAYS: { name: string; label: string; pattern: (p: number) => ((i: numb
   { name: 'none', label: 'none', pattern: () => undefined },
   { name: 'local', label: 'local window (w)', pattern: (w) => localPattern(w) },
   { name: 'strided', label: 'strided (l)', pattern: (l) => stridedPattern(l) },
-  { name: 'fixed', label: 'fixed (l, c = l/8)', pattern: (l) => fixedPattern(l, Math.max(1, Math.round(l / 8))) },
+  { name: 'fixed', label: 'fixed (l, c = l/8)', pattern: (l) => fixedPattern(l, fixedSummaryColumns(l)) },
   { name: 'adaptiveSpan', label: `adaptive span (z, R = ${RAMP})`, pattern: (z) => (i, j) => spanMask(Math.abs(i - j), z, RAMP) > 0 },
 ];
 
@@ -393,6 +394,12 @@ function headMapOffer(seconds: number, corpus: boolean): HTMLElement {
 
 export function attentionMessage(m: HostMessage): void {
   if (m.type === 'summary') render(m.summary);
+  else if (m.type === 'notice') {
+    // the source is kept, so that the panel can be restored again once it may run
+    state = { ...state, source: m.source ?? state.source };
+    host.setState(state);
+    app.replaceChildren(note(m.message));
+  }
   else if (m.type === 'headTile' && m.id === awaited) {
     const plot = document.getElementById('heatmap');
     shownTile = m.tile;

@@ -18,8 +18,8 @@ export interface AnalysisOptions {
 
 export interface AttentionAnalysis {
   causal: boolean;
-  /** tokens (or words) the statistics were computed over */
-  units: number;
+  /** the positions (tokens, or words) the statistics were computed over: an encoder-decoder's source */
+  positions: number;
   heads: HeadStats[];
   /** mean weight per head at each offset; NaN (null in JSON) for a cross-attention head */
   relative: { offsets: number[]; profile: number[][] };
@@ -113,7 +113,7 @@ export function analysisOf(plan: AnalysisPlan, perLayer: readonly LayerHeadStats
   const offsets = plan.layerPlans.find((p) => !p.cross)?.offsets ?? [];
   const analysis: AttentionAnalysis = {
     causal,
-    units: plan.layerPlans[0]?.keys ?? 0,
+    positions: plan.layerPlans[0]?.keys ?? 0,
     heads: perLayer.flatMap((l) => l.heads),
     relative: { offsets, profile: perLayer.flatMap((l) => l.profile) },
     texts: 1,
@@ -145,14 +145,14 @@ export function corpusAnalysis(parts: readonly AttentionAnalysis[]): AttentionAn
   const first = parts[0];
   const R = Math.min(...parts.map((p) => (p.relative.offsets.length - 1) / 2));
   const offsets = Array.from({ length: 2 * R + 1 }, (_, k) => k - R);
-  const meanUnits = parts.reduce((s, p) => s + p.units, 0) / parts.length;
+  const meanPositions = parts.reduce((s, p) => s + p.positions, 0) / parts.length;
   const heads = first.heads.map((h0, k) => {
     const avg = { ...h0 } as HeadStats;
     for (const key of HEAD_STAT_KEYS) {
       const values = parts.map((p) => p.heads[k][key]);
       (avg as unknown as Record<string, number | null>)[key] = values.some((v) => v === null) ? null : (values as number[]).reduce((a, b) => a + b, 0) / parts.length;
     }
-    avg.labels = headLabels(avg, Math.round(meanUnits));
+    avg.labels = headLabels(avg, Math.round(meanPositions));
     return avg;
   });
   const profile = first.heads.map((_, k) =>
@@ -161,7 +161,7 @@ export function corpusAnalysis(parts: readonly AttentionAnalysis[]): AttentionAn
       return at.reduce((a, b) => a + b, 0) / parts.length;
     }),
   );
-  const result: AttentionAnalysis = { causal: parts.every((p) => p.causal), units: meanUnits, heads, relative: { offsets, profile }, texts: parts.length };
+  const result: AttentionAnalysis = { causal: parts.every((p) => p.causal), positions: meanPositions, heads, relative: { offsets, profile }, texts: parts.length };
   if (parts.every((p) => p.headDistance)) {
     const count = heads.length;
     const jsd = new Float64Array(count * count);

@@ -4,7 +4,7 @@
 import type { AttentionCapture, HeadVectors } from './attentionCapture';
 import { isCausal, offsetMassOf, tokenRoles } from './headStats';
 import { lshBuckets, lshPairs, unitRows } from './lshBuckets';
-import { bandScores, fixedScores, stridedScores } from './patternCounts';
+import { bandScores, fixedScores, fixedSummaryColumns, stridedScores } from './patternCounts';
 import { routing, routingPairs } from './routingClusters';
 import {
   HeadAttention,
@@ -126,7 +126,7 @@ export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions 
   const window = opts.window ?? Math.min(n - 1, 4);
   const stride = opts.stride ?? Math.max(2, sqrtN);
   const block = opts.block ?? Math.max(2, sqrtN);
-  const summary = opts.summary ?? Math.max(1, Math.round(block / 8));
+  const summary = opts.summary ?? fixedSummaryColumns(block);
   const ramp = opts.ramp ?? 32;
   const hashes = opts.hashes ?? 4;
   const chunk = Math.max(1, Math.min(n, opts.chunk ?? Math.max(4, Math.round(n / 16))));
@@ -145,7 +145,7 @@ export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions 
     local: closestParameter(0, n - 1, (w) => bandScores(n, w, causal), budget),
     // strided counts fall and then rise with l (local part l, strided part n / l): the falling branch
     strided: closestParameter(1, sqrtN, (l) => stridedScores(n, l, causal), budget, false),
-    fixed: closestParameter(1, n, (l) => fixedScores(n, l, Math.max(1, Math.round(l / 8)), causal), budget),
+    fixed: closestParameter(1, n, (l) => fixedScores(n, l, fixedSummaryColumns(l), causal), budget),
     adaptiveSpan: closestParameter(0, n, (z) => bandScores(n, Math.min(n - 1, z + ramp - 1), causal), budget),
     lsh: closestParameter(1, n, (c) => lshScores(n, c, hashes), budget),
     routing: closestParameter(1, n, (k) => k * Math.ceil(n / k) ** 2, budget, false),
@@ -194,7 +194,7 @@ export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions 
       const fixedAt = [
         ['local', patternRecall(a, localPattern(eq.local))],
         ['strided', patternRecall(a, stridedPattern(eq.strided))],
-        ['fixed', patternRecall(a, fixedPattern(eq.fixed, Math.max(1, Math.round(eq.fixed / 8))))],
+        ['fixed', patternRecall(a, fixedPattern(eq.fixed, fixedSummaryColumns(eq.fixed)))],
         ['adaptiveSpan', adaptiveSpan(byDistance, n, causal, ramp, { span: eq.adaptiveSpan })],
       ] as const;
       for (const [m, r] of fixedAt) {
@@ -223,7 +223,7 @@ export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions 
   const params: Record<string, Record<string, number>> = {
     local: { window: eq.local },
     strided: { stride: eq.strided },
-    fixed: { block: eq.fixed, summary: Math.max(1, Math.round(eq.fixed / 8)) },
+    fixed: { block: eq.fixed, summary: fixedSummaryColumns(eq.fixed) },
     adaptiveSpan: { span: eq.adaptiveSpan, ramp },
     lsh: { chunk: eq.lsh, hashes },
     routing: { clusters: eq.routing },

@@ -1,5 +1,8 @@
 // Scores one head computes under the fixed sparse patterns, in closed form (any n).
 
+/** The Sparse Transformer's fixed pattern: the summary columns c of a block of l when not given (Child et al. use c = l / 8). */
+export const fixedSummaryColumns = (block: number): number => Math.max(1, Math.round(block / 8));
+
 // Scores of one head when each query i sees keys [i - w, i] (causal) or |i - j| <= w.
 export function bandScores(n: number, w: number, causal: boolean): number {
   const back = n <= w + 1 ? (n * (n + 1)) / 2 : ((w + 1) * (w + 2)) / 2 + (n - w - 1) * (w + 1);

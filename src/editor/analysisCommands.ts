@@ -8,7 +8,7 @@ import { corpusTexts } from '../engine/corpus';
 import { EngineClient, EngineError } from '../engine/engineClient';
 import type { LoadOptions } from '../model/capture';
 import type { CaptureSource } from '../protocol';
-import { AttentionPanel, panelRun } from './attentionPanel';
+import { AttentionPanel, Shown, panelRun } from './attentionPanel';
 import { defaultModelPath, executionProvider, labSettings } from './settings';
 
 const DEFAULT_TEXT = 'The quick brown fox jumps over the lazy dog. It barks, then it sleeps.';
@@ -148,10 +148,11 @@ async function askedInput(ctx: AnalysisContext, modelPath: string, selected?: st
 }
 
 /** In an untrusted workspace no model of the workspace runs: say why and offer to trust it. */
+/** A model may run when the workspace is trusted, or when it is the extension's own (the specimen). */
+const mayRun = (modelPath: string, ctx: AnalysisContext): boolean => vscode.workspace.isTrusted || vscode.Uri.file(modelPath).fsPath.startsWith(ctx.extensionUri.fsPath);
+
 async function trusted(modelPath: string, ctx: AnalysisContext): Promise<boolean> {
-  if (vscode.workspace.isTrusted) return true;
-  const ours = vscode.Uri.file(modelPath).fsPath.startsWith(ctx.extensionUri.fsPath);
-  if (ours) return true;
+  if (mayRun(modelPath, ctx)) return true;
   const choice = await vscode.window.showWarningMessage(
     'Attention Lens runs no model from an untrusted workspace: an ONNX model is code that ONNX Runtime executes. Trust the workspace to analyze it; memory estimates work either way.',
     'Manage Workspace Trust',
@@ -168,11 +169,12 @@ async function pickedLayers(names: string[]): Promise<number[] | undefined> {
   return picked?.length ? picked.map((p) => p.index) : undefined;
 }
 
-type Analyzed = Parameters<typeof AttentionPanel.show>;
+/** Where a finished analysis goes: the shared panel, or the one a reload restored. */
+type Present = (shown: Shown) => void;
 
 /**
- * Runs one analysis with a cancellable progress notification (Cancel stops the engine process),
- * logs what ran and opens the panel; errors show a message with a button to the log.
+ * Runs one analysis with a cancellable progress notification (Cancel stops the engine process)
+ * and logs what ran; errors show a message with a button to the log. Says whether it finished.
  */
 async function withEngine(
   ctx: AnalysisContext,
@@ -182,11 +184,11 @@ async function withEngine(
     load: LoadOptions,
     progress: vscode.Progress<{ message?: string; increment?: number }>,
     signal: AbortSignal,
-  ) => Promise<{ shown: Analyzed; summary: string; provider: string } | undefined>,
-): Promise<void> {
-  if (!(await trusted(modelPath, ctx))) return;
+  ) => Promise<{ shown: Shown; summary: string } | undefined>,
+  present: Present,
+): Promise<boolean> {
   const load = { model: modelPath, executionProvider: executionProvider() };
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Attention Lens: ${title}`, cancellable: true }, async (progress, token) => {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Attention Lens: ${title}`, cancellable: true }, async (progress, token) => {
     // The engine is killed now; the signal keeps a run of several requests from starting another.
     const cancelled = new AbortController();
     token.onCancellationRequested(() => {
@@ -197,53 +199,98 @@ async function withEngine(
     ctx.log.info(`${modelPath}: ${title}…`);
     try {
       const done = await run(load, progress, cancelled.signal);
-      if (!done) return;
+      if (!done) return false;
+      const provider = done.shown.capture.executionProvider;
       const summary = `${done.summary}, ${Date.now() - started} ms`;
-      ctx.log.info(`${modelPath}: ${summary}, provider ${done.provider}`);
-      for (const w of done.shown[3].warnings) ctx.log.warn(`${modelPath}: ${w}`);
-      ctx.ran(summary, done.provider);
+      ctx.log.info(`${modelPath}: ${summary}, provider ${provider}`);
+      for (const w of done.shown.capture.warnings) ctx.log.warn(`${modelPath}: ${w}`);
+      ctx.ran(summary, provider);
       remember(ctx, modelPath);
-      AttentionPanel.show(...done.shown);
+      present(done.shown);
+      return true;
     } catch (e) {
       const err = e as Error;
-      if (err instanceof EngineError && err.kind === 'cancelled') return ctx.log.info(`${modelPath}: ${err.message}`);
+      if (err instanceof EngineError && err.kind === 'cancelled') {
+        ctx.log.info(`${modelPath}: ${err.message}`);
+        return false;
+      }
       ctx.log.error(`${modelPath}: ${err.message}`);
       // Not awaited: the progress notification ends now, not when the message is dismissed.
       void vscode.window.showErrorMessage(`Attention Lens: ${err.message}`, 'Show Log').then((choice) => choice && ctx.log.show());
+      return false;
     }
   });
 }
 
-export function runAnalysis(ctx: AnalysisContext, modelPath: string, input: AnalysisInput, opts: { askLayers: boolean; lab?: LabOptions }): Promise<void> {
-  return withEngine(ctx, modelPath, 'capturing attention', async (load, _progress, signal) => {
-    const info = await ctx.engine.load(load);
-    const layers = opts.askLayers ? await pickedLayers(info.layerNames) : undefined;
-    if ((opts.askLayers && !layers) || signal.aborted) return undefined;
-    const source: CaptureSource = { model: info.path, ...input, layers };
-    const { capture, analysis, lab } = await panelRun(ctx.engine, load, source, { lab: opts.lab });
-    const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
-    return {
-      shown: [ctx.extensionUri, ctx.engine, source, capture, analysis, lab],
-      summary: `${capture.tokens.length} tokens, ${capture.layers.length} layers, ${heads} heads`,
-      provider: capture.executionProvider,
-    };
-  });
+const sharedPanel = (ctx: AnalysisContext): Present => (shown) => AttentionPanel.show(ctx.extensionUri, ctx.engine, shown);
+
+/** One text (or ids), with the layers asked for or given, and the lab when asked. */
+export async function runAnalysis(
+  ctx: AnalysisContext,
+  modelPath: string,
+  input: AnalysisInput,
+  opts: { askLayers: boolean; layers?: number[]; lab?: LabOptions },
+  present: Present = sharedPanel(ctx),
+): Promise<boolean> {
+  if (!(await trusted(modelPath, ctx))) return false;
+  return withEngine(
+    ctx,
+    modelPath,
+    'capturing attention',
+    async (load, _progress, signal) => {
+      const info = await ctx.engine.load(load);
+      const layers = opts.askLayers ? await pickedLayers(info.layerNames) : opts.layers;
+      if ((opts.askLayers && !layers) || signal.aborted) return undefined;
+      const source: CaptureSource = { model: info.path, ...input, layers, ...(opts.lab ? { lab: opts.lab } : {}) };
+      const { capture, analysis, lab } = await panelRun(ctx.engine, load, source);
+      const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
+      return { shown: { source, capture, analysis, lab }, summary: `${capture.tokens.length} tokens, ${capture.layers.length} layers, ${heads} heads` };
+    },
+    present,
+  );
 }
 
 /** Analyze Corpus: every text run on its own, statistics averaged; progress counts texts. */
-function runCorpus(ctx: AnalysisContext, modelPath: string, corpusPath: string): Promise<void> {
-  return withEngine(ctx, modelPath, `analyzing the corpus ${basename(corpusPath)}`, async (load, progress, signal) => {
-    const texts = corpusTexts(corpusPath);
-    const info = await ctx.engine.load(load);
-    const source: CaptureSource = { model: info.path, text: texts[0], corpus: corpusPath };
-    const onText = (done: number, total: number): void => progress.report({ message: `text ${done} of ${total}`, increment: 100 / total });
-    const { capture, analysis } = await panelRun(ctx.engine, load, source, { texts, onText, signal });
-    return {
-      shown: [ctx.extensionUri, ctx.engine, source, capture, analysis],
-      summary: `corpus ${corpusPath}: ${texts.length} texts, ${analysis.heads.length} heads`,
-      provider: capture.executionProvider,
-    };
-  });
+async function runCorpus(ctx: AnalysisContext, modelPath: string, corpusPath: string, present: Present = sharedPanel(ctx)): Promise<boolean> {
+  if (!(await trusted(modelPath, ctx))) return false;
+  return withEngine(
+    ctx,
+    modelPath,
+    `analyzing the corpus ${basename(corpusPath)}`,
+    async (load, progress, signal) => {
+      const texts = corpusTexts(corpusPath);
+      const info = await ctx.engine.load(load);
+      const source: CaptureSource = { model: info.path, text: texts[0], corpus: corpusPath };
+      const onText = (done: number, total: number): void => progress.report({ message: `text ${done} of ${total}`, increment: 100 / total });
+      const { capture, analysis } = await panelRun(ctx.engine, load, source, { texts, onText, signal });
+      return { shown: { source, capture, analysis }, summary: `corpus ${corpusPath}: ${texts.length} texts, ${analysis.heads.length} heads` };
+    },
+    present,
+  );
+}
+
+/**
+ * A panel VS Code restores after a reload runs its analysis again as its command did (progress,
+ * cancel, the corpus's too, the lab's options), and only where the model may run: in a workspace
+ * that is not trusted it says so and runs nothing.
+ */
+export async function restorePanel(ctx: AnalysisContext, panel: vscode.WebviewPanel, source: CaptureSource | undefined): Promise<void> {
+  if (!source) return panel.dispose();
+  const restored = AttentionPanel.restored(panel, ctx.extensionUri, ctx.engine);
+  const what = source.corpus ?? source.model;
+  if (!mayRun(source.model, ctx)) {
+    ctx.log.info(`${what}: not run again after the reload: the workspace is not trusted`);
+    return restored.notice(
+      `This panel showed ${workspaceRelative(what)}. It was not run again after the reload: the workspace is not trusted, and an ONNX model is code that ONNX Runtime executes. Trust the workspace, then run the analysis again.`,
+      source,
+    );
+  }
+  restored.notice(`Running ${workspaceRelative(what)} again after the reload…`, source);
+  const present = (shown: Shown): void => restored.setCapture(shown);
+  const ran = source.corpus
+    ? await runCorpus(ctx, source.model, source.corpus, present)
+    : await runAnalysis(ctx, source.model, { text: source.text, ids: source.ids, targetText: source.targetText }, { askLayers: false, layers: source.layers, lab: source.lab }, present);
+  if (!ran) restored.notice(`${workspaceRelative(what)} was not run again after the reload (cancelled, or it failed: see the log). Run the analysis again to see it.`, source);
 }
 
 export function analysisCommands(ctx: AnalysisContext): Record<string, (...args: unknown[]) => Promise<void>> {
@@ -264,7 +311,7 @@ export function analysisCommands(ctx: AnalysisContext): Record<string, (...args:
       const input = model && (await askedInput(ctx, model));
       if (model && input) await runAnalysis(ctx, model, input, { askLayers: true });
     },
-    'attentionLens.openSpecimen': () => runAnalysis(ctx, ctx.specimenFolder, { text: DEFAULT_TEXT }, { askLayers: false }),
+    'attentionLens.openSpecimen': async () => void (await runAnalysis(ctx, ctx.specimenFolder, { text: DEFAULT_TEXT }, { askLayers: false })),
     'attentionLens.compareEfficientAttention': async () => {
       const model = await pickedModel(ctx);
       const input = model && (await askedInput(ctx, model, selectedText()));

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { DTYPES, Dtype, MODES, Mode } from '../memory/attentionMemory';
 import type { EstimateSettings } from '../memory/modelDims';
-import type { ExecutionProviderChoice } from '../model/ortSession';
+import type { ExecutionProviderChoice } from '../model/executionProviders';
 
 const section = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('attentionLens');
 

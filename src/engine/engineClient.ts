@@ -95,8 +95,8 @@ export class EngineClient {
     return this.request('recurrence', params);
   }
 
-  stats(): Promise<EngineMethods['stats']['result']> {
-    return this.request('stats', {});
+  processMemory(): Promise<EngineMethods['processMemory']['result']> {
+    return this.request('processMemory', {});
   }
 
   /** Stops whatever the engine is doing: ONNX Runtime cannot abort a run, so the process ends. */

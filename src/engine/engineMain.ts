@@ -139,7 +139,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
       }
       return report;
     }
-    case 'stats':
+    case 'processMemory':
       return { maxRssBytes: process.resourceUsage().maxRSS * 1024, hugePageBytes: hugePageBytes() };
     default:
       throw new Error(`unknown engine method ${String((req as { method: unknown }).method)}`);

@@ -67,7 +67,7 @@ export interface EngineMethods {
   /** Transformer-XL recurrence on a decoder's cache, and compressive memory against an uncompressed run */
   recurrence: { params: { load: LoadOptions; run: RecurrenceOptions }; result: RecurrenceReport };
   /** the engine's own peak resident memory */
-  stats: {
+  processMemory: {
     params: Record<string, never>;
     /** hugePageBytes: memory held in transparent huge pages (Linux; null elsewhere) */
     result: { maxRssBytes: number; hugePageBytes: number | null };

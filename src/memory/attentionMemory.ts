@@ -1,7 +1,7 @@
 // What attention costs: floats, bytes and FLOPs of dense attention and of six efficient
 // methods, from a model's shape. Formulas and reference figures: shared/docs/METHODS.md.
 // Pure: every count is closed-form, so absurd sizes cost nothing to estimate.
-import { bandScores, fixedScores, stridedScores } from '../analysis/patternCounts';
+import { bandScores, fixedScores, fixedSummaryColumns, stridedScores } from '../analysis/patternCounts';
 
 export type Dtype = 'fp32' | 'fp16' | 'bf16' | 'int8';
 export type Mode = 'inference' | 'training';
@@ -145,7 +145,7 @@ export function methodEstimates(s: AttentionShape, p: MethodParams = {}): Record
 
   const stride = positive('stride', p.stride ?? sqrtN);
   const block = positive('block', p.block ?? sqrtN);
-  const summary = positive('summary', p.summary ?? Math.max(1, Math.round(block / 8)));
+  const summary = positive('summary', p.summary ?? fixedSummaryColumns(block));
   if (summary > block) throw new EstimateError(`summary columns (${summary}) cannot exceed the block (${block})`);
   const window = positive('window', p.window ?? Math.min(128, n));
   const ramp = positive('ramp', p.ramp ?? 32);

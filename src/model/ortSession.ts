@@ -2,11 +2,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { ExecutionProviderChoice } from './executionProviders';
 import { InputError } from './inputError';
 import { floatOfHalf } from './onnxEncoding';
-
-export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda';
-export const EXECUTION_PROVIDER_CHOICES: readonly ExecutionProviderChoice[] = Object.freeze(['auto', 'cpu', 'cuda']);
 
 export type OrtSession = ort.InferenceSession;
 export type OrtTensor = ort.Tensor;

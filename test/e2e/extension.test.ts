@@ -265,3 +265,52 @@ describe('in an untrusted workspace', () => {
     await vscode.screenshot('untrusted-codelens');
   });
 });
+
+describe('a panel restored after a reload runs again only where the model may run', () => {
+  const folder = workspace('restore');
+  // the same user data (where the workbench keeps its open panels and their state), trust off then on
+  const trusted = new VsCodeInstance({ name: 'restore', workspace: folder, keepBrowserProfile: true });
+  const untrusted = new VsCodeInstance({
+    name: 'restore',
+    workspace: folder,
+    keepBrowserProfile: true,
+    trust: true,
+    settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'always' },
+  });
+  after(async () => {
+    await trusted.stop();
+    await untrusted.stop();
+  });
+
+  e2eTest(trusted, 'trusted: a reload runs the workspace model again, through the command path', async () => {
+    await trusted.start();
+    await trusted.runCommand('Attention Lens: Analyze Model');
+    await trusted.pick('wide', MODEL_PICK);
+    await trusted.acceptInput('text to analyze');
+    await trusted.acceptInput('layers to capture');
+    const frame = await trusted.webviewFrame('#view[data-ready="overview"]');
+    await frame.locator('header', { hasText: /wide\/model\.onnx/ }).waitFor({ timeout: 60_000 });
+    // the workbench stores a webview's state a moment after it changes
+    await trusted.page.waitForTimeout(3_000);
+    await trusted.page.reload();
+    await trusted.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    const again = await trusted.webviewFrame('#view[data-ready="overview"]', 120_000);
+    assert.match(await again.locator('header').innerText(), /wide\/model\.onnx · \d+ tokens · 12 layers, 144 heads/);
+    await waitFor('the log of the run again', () => /restoring the attention panel: .*wide/.test(trusted.outputLog()) && (trusted.outputLog().match(/wide(\/model\.onnx)?: \d+ tokens, 12 layers, 144 heads/g) ?? []).length >= 2);
+    await trusted.screenshot('restored-trusted');
+    await trusted.stop();
+  });
+
+  e2eTest(untrusted, 'untrusted: the restored panel runs nothing and says why', async () => {
+    await untrusted.start();
+    const frame = await untrusted.webviewFrame('p.note', 120_000);
+    assert.match(await frame.locator('p.note').innerText(), /was not run again after the reload: the workspace is not trusted, and an ONNX model is code that ONNX Runtime executes/);
+    assert.equal(untrusted.enginePids().length, 0, 'no engine process was started');
+    await untrusted.screenshot('restored-untrusted');
+    // a second reload still knows what the panel showed, and still runs nothing
+    await untrusted.page.waitForTimeout(3_000);
+    await untrusted.page.reload();
+    const again = await untrusted.webviewFrame('p.note', 120_000);
+    assert.match(await again.locator('p.note').innerText(), /This panel showed wide\/model\.onnx\./);
+  });
+});

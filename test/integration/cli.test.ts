@@ -233,7 +233,7 @@ test("the engine holds a model in huge pages where the kernel offers them, unles
     const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 60_000 });
     try {
       await engine.load({ model: TINY_BERT, executionProvider: 'cpu' });
-      return (await engine.stats()).hugePageBytes;
+      return (await engine.processMemory()).hugePageBytes;
     } finally {
       engine.dispose();
       if (saved === undefined) delete process.env.GLIBC_TUNABLES;
@@ -321,4 +321,28 @@ test('analyze --segment: recurrence and compressive memory in the JSON', () => {
   assert.ok(j.compressive.klNats >= 0);
   assert.equal(j.compressive.bytesSaved, 1 * 1 * 12 * 2 * 2 * 2 * 4);
   refuses(['analyze', '--model', 'demo', '--text', 'a b', '--memory', '2'], /--memory and --compress-rate need --segment/);
+});
+
+test('--help and -h print the usage and exit 0, for the CLI and for each command; memory and specimen never load ONNX Runtime', () => {
+  for (const args of [['--help'], ['-h'], ['help']]) {
+    const r = cli(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^usage:\n {2}attention-lens analyze[\s\S]*attention-lens memory[\s\S]*attention-lens specimen/);
+  }
+  for (const command of ['analyze', 'memory', 'specimen']) {
+    const r = cli([command, '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^usage:\\n {2}attention-lens ${command} `));
+    assert.equal(r.stdout.includes('attention-lens ' + (command === 'analyze' ? 'memory' : 'analyze')), false, 'only its own usage');
+  }
+  const out = join(scratch, 'specimen-no-ort');
+  const probe = `const { main } = require(${JSON.stringify(join(CLI, '..', '..', 'dist', 'cli.js'))});
+    (async () => {
+      await main(['memory', '--layers', '12', '--heads', '12', '--hidden', '768', '--seq', '512']);
+      await main(['specimen', '--out', ${JSON.stringify(out)}]);
+      process.stderr.write(String(Object.keys(require.cache).some((k) => k.includes('onnxruntime'))));
+    })();`;
+  const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+  assert.equal(r.stderr, 'false', 'onnxruntime-node is not loaded');
+  assert.ok(existsSync(join(out, 'model.onnx')));
 });

@@ -1,0 +1,5 @@
+// The execution providers a user may ask for: apart from ortSession.ts, so that what names them
+// (the CLI's options, the settings) does not load ONNX Runtime.
+
+export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda';
+export const EXECUTION_PROVIDER_CHOICES: readonly ExecutionProviderChoice[] = Object.freeze(['auto', 'cpu', 'cuda']);
