@@ -6,7 +6,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { BrowserContext, Frame, Page, chromium } from 'playwright-core';
+import { Browser, Frame, Page, chromium } from 'playwright-core';
 import { REPO } from '../helpers/paths';
 
 const TOOLS = join(REPO, '.vscode-test');
@@ -43,14 +43,12 @@ export interface InstanceOptions {
   /** leave workspace trust on (the untrusted-workspace test) */
   trust?: boolean;
   settings?: Record<string, unknown>;
-  /** keep the browser's profile under the instance's folder: VS Code in the browser keeps its open editors there, for a later instance of the same name to restore */
-  keepBrowserProfile?: boolean;
 }
 
 /** One code-server with the extension installed, and one Chromium page on it. */
 export class VsCodeInstance {
   private server: ChildProcess | undefined;
-  private browser: BrowserContext | undefined;
+  private browser: Browser | undefined;
   page!: Page;
   readonly root: string;
   readonly extensionsDir: string;
@@ -109,13 +107,9 @@ export class VsCodeInstance {
       if (Date.now() > deadline) throw new Error(`code-server did not answer on ${url} within 60 s: ${serverLog.join('')}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    const viewport = { width: 1400, height: 900 };
-    if (this.opts.keepBrowserProfile) {
-      this.browser = await chromium.launchPersistentContext(join(this.root, 'browser-profile'), { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport });
-    } else {
-      this.browser = await (await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })).newContext({ viewport }); // a fresh profile of its own
-    }
-    this.page = await this.browser.newPage();
+    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }); // a fresh profile of its own
+    const context = await this.browser.newContext({ viewport: { width: 1400, height: 900 } });
+    this.page = await context.newPage();
     await this.page.goto(`${url}/?folder=${encodeURIComponent(this.opts.workspace)}`);
     await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   }
@@ -220,7 +214,6 @@ export class VsCodeInstance {
 
   async stop(): Promise<void> {
     await this.browser?.close().catch(() => undefined);
-    await this.browser?.browser()?.close().catch(() => undefined);
     if (this.server && this.server.exitCode === null) {
       const exited = new Promise((r) => this.server!.once('exit', r));
       this.server.kill('SIGTERM');
