@@ -241,7 +241,7 @@ async function analyze(argv: string[]): Promise<void> {
         engine,
         load,
         texts,
-        { capture: { layers, truncate: values.truncate, ...target }, analysis: analysisOptions, returnFirstAttention: false },
+        { capture: { layers, truncate: values.truncate, ...target }, analysis: analysisOptions },
         (done, total, tokens) => process.stderr.write(`attention-lens: text ${done}/${total} (${tokens} tokens)\n`),
       );
       write(

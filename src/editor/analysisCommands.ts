@@ -242,9 +242,10 @@ export async function runAnalysis(
       const layers = opts.askLayers ? await pickedLayers(info.layerNames) : opts.layers;
       if ((opts.askLayers && !layers) || signal.aborted) return undefined;
       const source: CaptureSource = { model: info.path, ...input, layers, ...(opts.lab ? { lab: opts.lab } : {}) };
-      const { capture, analysis, lab } = await panelRun(ctx.engine, load, source);
+      const shown = await panelRun(ctx.engine, load, source);
+      const { capture } = shown;
       const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
-      return { shown: { source, capture, analysis, lab }, summary: `${capture.tokens.length} tokens, ${capture.layers.length} layers, ${heads} heads` };
+      return { shown, summary: `${capture.tokens.length} tokens, ${capture.layers.length} layers, ${heads} heads` };
     },
     present,
   );
@@ -262,8 +263,8 @@ async function runCorpus(ctx: AnalysisContext, modelPath: string, corpusPath: st
       const info = await ctx.engine.load(load);
       const source: CaptureSource = { model: info.path, text: texts[0], corpus: corpusPath };
       const onText = (done: number, total: number): void => progress.report({ message: `text ${done} of ${total}`, increment: 100 / total });
-      const { capture, analysis } = await panelRun(ctx.engine, load, source, { texts, onText, signal });
-      return { shown: { source, capture, analysis }, summary: `corpus ${corpusPath}: ${texts.length} texts, ${analysis.heads.length} heads` };
+      const shown = await panelRun(ctx.engine, load, source, { texts, onText, signal });
+      return { shown, summary: `corpus ${corpusPath}: ${texts.length} texts, ${shown.analysis.heads.length} heads` };
     },
     present,
   );

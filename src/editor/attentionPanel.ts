@@ -1,44 +1,53 @@
 // The attention panel (one class per panel, as in VS Code's webview sample): shows a capture's
-// heads as heatmaps. The webview receives the summary first and asks for one head at a time.
+// heads as heatmaps. The webview receives the summary first and asks for one head or one tile at
+// a time; the capture stays in the engine, which answers by its id, so that this process (the
+// extension host) never holds the probabilities.
 import * as vscode from 'vscode';
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
-import { AttentionCapture, layerTokens } from '../analysis/attentionCapture';
+import type { AttentionCapture } from '../analysis/attentionCapture';
 import type { LabResult } from '../analysis/efficientAttentionLab';
 import { HEAD_DISTANCE_NS_PER_WORK } from '../analysis/headDistance';
-import { captureSummary, headMatrix, headTile, wordLevelHead } from '../analysis/captureViews';
+import { captureSummary } from '../analysis/captureViews';
 import { analyzedCorpus, corpusTexts } from '../engine/corpus';
-import type { EngineClient } from '../engine/engineClient';
+import { EngineClient, EngineError } from '../engine/engineClient';
 import type { LoadOptions } from '../model/capture';
 import { CaptureSource, CaptureSummary, HostMessage, isWebviewMessage } from '../protocol';
+import { captureCacheBytes, executionProvider } from './settings';
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
-/** The panel opens without the head distances when they would take more than about 2 s; it offers them then. */
-/** What a panel shows: the source that made it, the capture, its analysis and lab results. */
+/** What a panel shows: the source that made it, the capture (without its probabilities) and the id the engine keeps it under, its analysis and lab results. */
 export interface Shown {
   source: CaptureSource;
   capture: AttentionCapture;
+  captureId?: string;
   analysis?: AttentionAnalysis;
   lab?: LabResult;
 }
 
+/** The panel opens without the head distances when they would take more than about 2 s; it offers them then. */
 const PANEL_ANALYSIS = { headDistanceBudget: 2e9 / HEAD_DISTANCE_NS_PER_WORK };
 
 /**
- * What the panel shows for a source, run in the engine: one text, or a corpus (statistics over its
- * texts, heatmaps of the first). A text longer than the model's positions is cut, with a warning.
+ * What the panel shows for a source, run in the engine and kept there: one text, or a corpus
+ * (statistics over its texts, heatmaps of the first). A text longer than the model's positions
+ * is cut, with a warning.
  */
 export async function panelRun(
   engine: EngineClient,
   load: LoadOptions,
   source: CaptureSource,
   run: { texts?: readonly string[]; onText?: (done: number, total: number) => void; signal?: AbortSignal } = {},
-): Promise<{ capture: AttentionCapture; analysis: AttentionAnalysis; lab?: LabResult }> {
+): Promise<Shown & { analysis: AttentionAnalysis }> {
   const capture = { layers: source.layers, truncate: true, ...(source.targetText !== undefined ? { targetText: source.targetText } : {}) };
-  if (!source.corpus) return engine.analyze({ load, capture: { ...capture, ...(source.ids ? { ids: source.ids } : { text: source.text }) }, analysis: PANEL_ANALYSIS, lab: source.lab, returnAttention: true });
+  const keep = { budgetBytes: captureCacheBytes() };
+  if (!source.corpus) {
+    const r = await engine.analyze({ load, capture: { ...capture, ...(source.ids ? { ids: source.ids } : { text: source.text }) }, analysis: PANEL_ANALYSIS, lab: source.lab, returnAttention: false, keep });
+    return { source, capture: r.capture, captureId: r.captureId, analysis: r.analysis, lab: r.lab };
+  }
   const texts = run.texts ?? corpusTexts(source.corpus);
-  const r = await analyzedCorpus(engine, load, texts, { capture, analysis: PANEL_ANALYSIS, returnFirstAttention: true }, run.onText ?? (() => undefined), run.signal);
-  return { capture: r.first, analysis: r.analysis };
+  const r = await analyzedCorpus(engine, load, texts, { capture, analysis: PANEL_ANALYSIS, keepFirst: keep }, run.onText ?? (() => undefined), run.signal);
+  return { source, capture: r.first, captureId: r.firstCaptureId, analysis: r.analysis };
 }
 
 export class AttentionPanel {
@@ -89,6 +98,7 @@ export class AttentionPanel {
   }
 
   setCapture(shown: Shown): void {
+    if (this.shown?.captureId && this.shown.captureId !== shown.captureId) this.engine.release(this.shown.captureId);
     this.shown = shown;
     this.pendingNotice = undefined;
     this.post({ type: 'summary', summary: this.summary(shown) });
@@ -113,20 +123,54 @@ export class AttentionPanel {
       void saveExport(m.fileName, m.content, m.base64);
       return;
     }
-    const shown = this.shown;
-    if (!shown) return this.post({ type: 'error', id: m.id, message: 'this panel holds no capture: run the analysis again' });
     if (m.type === 'requestTile') {
-      const tile = headTile(shown.capture, m.layer, m.head, m.q0, m.q1, m.k0, m.k1, m.maxCells);
-      this.post(tile ? { type: 'headTile', id: m.id, tile } : { type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` });
+      const { layer, head, q0, q1, k0, k1, maxCells } = m;
+      void this.fromEngine(m.id, (capture) => this.engine.tile({ capture, layer, head, q0, q1, k0, k1, maxCells })).then((tile) => tile && this.post({ type: 'headTile', id: m.id, tile }));
       return;
     }
-    const matrix = headMatrix(shown.capture, m.layer, m.head);
-    if (!matrix) this.post({ type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` });
-    else if (m.words) {
-      const sides = layerTokens(shown.capture, shown.capture.layers[m.layer].part);
-      this.post({ type: 'headMatrix', id: m.id, ...wordLevelHead(sides.queries, sides.keys, matrix) });
+    void this.fromEngine(m.id, (capture) => this.engine.head({ capture, layer: m.layer, head: m.head, words: m.words })).then((r) => r && this.post({ type: 'headMatrix', id: m.id, ...r }));
+  }
+
+  /**
+   * What the engine answers for the panel's capture. A capture the engine let go (evicted for
+   * newer ones, or an engine that restarted) is made again first, with a progress notification.
+   */
+  private async fromEngine<T>(id: number, ask: (captureId: string) => Promise<T>): Promise<T | undefined> {
+    const shown = this.shown;
+    if (!shown?.captureId) {
+      this.post({ type: 'error', id, message: 'this panel holds no capture: run the analysis again' });
+      return undefined;
     }
-    else this.post({ type: 'headMatrix', id: m.id, matrix });
+    try {
+      return await ask(shown.captureId);
+    } catch (e) {
+      if (!(e instanceof EngineError && e.kind === 'gone')) {
+        this.post({ type: 'error', id, message: (e as Error).message });
+        return undefined;
+      }
+    }
+    try {
+      const again = await this.runAgain(shown);
+      return again?.captureId ? await ask(again.captureId) : undefined;
+    } catch (e) {
+      this.post({ type: 'error', id, message: (e as Error).message });
+      return undefined;
+    }
+  }
+
+  /** The panel's source run again into the engine, with its progress and Cancel; the panel keeps the new capture. */
+  private async runAgain(shown: Shown): Promise<Shown | undefined> {
+    const again = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: the engine no longer holds this capture: running it again', cancellable: true },
+      (_progress, token) => {
+        token.onCancellationRequested(() => this.engine.cancel());
+        return panelRun(this.engine, { model: shown.source.model, executionProvider: executionProvider() }, shown.source);
+      },
+    );
+    if (this.shown !== shown) return undefined; // another capture came meanwhile
+    // the statistics shown stay as they were (a corpus's cover all its texts); only the id is new
+    this.shown = { ...shown, captureId: again.captureId };
+    return this.shown;
   }
 
   /** The head distances the analysis left out for their cost, on the user's request, in the engine. */
@@ -137,20 +181,15 @@ export class AttentionPanel {
       this.post({ type: 'error', id, message: 'no head distances to compute for this result' });
       return;
     }
-    const layers = shown.capture.layers.map(({ name, part, heads, queries, keys, probs }) => ({ name, part, heads, queries, keys, probs }));
-    try {
-      const map = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: mapping the heads by Jensen-Shannon distance', cancellable: true },
-        (_progress, token) => {
-          token.onCancellationRequested(() => this.engine.cancel());
-          return this.engine.headMap({ layers, causal: analysis.causal });
-        },
-      );
-      if (this.shown !== shown) return; // another capture came meanwhile
-      this.setCapture({ ...shown, analysis: { ...analysis, headDistance: map, headDistanceSkipped: undefined } });
-    } catch (e) {
-      this.post({ type: 'error', id, message: (e as Error).message });
-    }
+    const map = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: mapping the heads by Jensen-Shannon distance', cancellable: true },
+      (_progress, token) => {
+        token.onCancellationRequested(() => this.engine.cancel());
+        return this.fromEngine(id, (capture) => this.engine.headMap({ capture }));
+      },
+    );
+    if (!map || this.shown?.analysis !== analysis) return; // failed (said so), or another capture came meanwhile
+    this.setCapture({ ...this.shown, analysis: { ...analysis, headDistance: map, headDistanceSkipped: undefined } });
   }
 
   private post(msg: HostMessage): void {
@@ -158,6 +197,7 @@ export class AttentionPanel {
   }
 
   dispose(): void {
+    if (this.shown?.captureId) this.engine.release(this.shown.captureId);
     AttentionPanel.current = undefined;
     this.panel.dispose();
     while (this.disposables.length) this.disposables.pop()?.dispose();

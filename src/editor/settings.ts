@@ -10,6 +10,12 @@ export function executionProvider(): ExecutionProviderChoice {
   return section().get<ExecutionProviderChoice>('executionProvider', 'auto');
 }
 
+/** The bytes of captures the engine keeps for the panels. */
+export function captureCacheBytes(): number {
+  const mib = section().get<number>('captureCacheMiB', 2048);
+  return (Number.isInteger(mib) && mib >= 64 ? mib : 2048) * 2 ** 20;
+}
+
 /** The model offered first when one is picked, if the user set one. */
 export function defaultModelPath(): string | undefined {
   const path = section().get<string>('modelPath', '').trim();

@@ -28,8 +28,10 @@ export function corpusTexts(path: string): string[] {
 
 export interface CorpusResult {
   analysis: AttentionAnalysis;
-  /** the first text's capture (with its probabilities when asked for), for the heatmaps */
+  /** the first text's capture (without its probabilities), for the heatmaps */
   first: AttentionCapture;
+  /** the id under which the engine keeps the first capture, when asked to */
+  firstCaptureId?: string;
   executionProvider: string;
 }
 
@@ -42,20 +44,22 @@ export async function analyzedCorpus(
   engine: EngineClient,
   load: LoadOptions,
   texts: readonly string[],
-  opts: { capture: Omit<CaptureOptions, 'text' | 'ids'>; analysis: AnalysisOptions; returnFirstAttention: boolean },
+  opts: { capture: Omit<CaptureOptions, 'text' | 'ids'>; analysis: AnalysisOptions; keepFirst?: { budgetBytes: number } },
   onText: (done: number, total: number, tokens: number) => void,
   signal?: AbortSignal,
 ): Promise<CorpusResult> {
   const parts: AttentionAnalysis[] = [];
   let first: AttentionCapture | undefined;
+  let firstCaptureId: string | undefined;
   let executionProvider = '';
   for (const [k, text] of texts.entries()) {
     if (signal?.aborted) throw new EngineError('cancelled', 'the run was cancelled');
-    const r = await engine.analyze({ load, capture: { ...opts.capture, text }, analysis: opts.analysis, returnAttention: k === 0 && opts.returnFirstAttention });
+    const r = await engine.analyze({ load, capture: { ...opts.capture, text }, analysis: opts.analysis, returnAttention: false, ...(k === 0 && opts.keepFirst ? { keep: opts.keepFirst } : {}) });
     parts.push(r.analysis);
     first ??= r.capture;
+    firstCaptureId ??= r.captureId;
     executionProvider = r.capture.executionProvider;
     onText(k + 1, texts.length, r.capture.tokens.length);
   }
-  return { analysis: corpusAnalysis(parts), first: first!, executionProvider };
+  return { analysis: corpusAnalysis(parts), first: first!, ...(firstCaptureId ? { firstCaptureId } : {}), executionProvider };
 }

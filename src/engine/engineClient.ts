@@ -6,7 +6,7 @@ import type { AttentionCapture } from '../analysis/attentionCapture';
 import type { CaptureOptions, LoadOptions, ModelInfo } from '../model/capture';
 import { EngineMethod, EngineMethods, EngineResponse, analysisFromWire } from './engineProtocol';
 
-export type EngineErrorKind = 'input' | 'internal' | 'cancelled' | 'crashed' | 'timeout';
+export type EngineErrorKind = 'input' | 'internal' | 'gone' | 'cancelled' | 'crashed' | 'timeout';
 
 export class EngineError extends Error {
   constructor(
@@ -87,8 +87,21 @@ export class EngineClient {
     return { ...rest, analysis: analysisFromWire(analysis) };
   }
 
+  head(params: EngineMethods['head']['params']): Promise<EngineMethods['head']['result']> {
+    return this.request('head', params);
+  }
+
+  tile(params: EngineMethods['tile']['params']): Promise<EngineMethods['tile']['result']> {
+    return this.request('tile', params);
+  }
+
   headMap(params: EngineMethods['headMap']['params']): Promise<EngineMethods['headMap']['result']> {
     return this.request('headMap', params);
+  }
+
+  /** Lets the engine drop a kept capture; an engine that is not running holds none, and is not started for it. */
+  release(capture: string): void {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.request('release', { capture }).catch(() => undefined);
   }
 
   recurrence(params: EngineMethods['recurrence']['params']): Promise<EngineMethods['recurrence']['result']> {

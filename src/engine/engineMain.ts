@@ -13,6 +13,9 @@ import { headMap } from '../analysis/headDistance';
 import { recurrenceHeads, softmaxKlNats } from '../analysis/recurrence';
 import { EngineMethods, EngineRequest, EngineResponse, RecurrenceReport, wireAnalysis } from './engineProtocol';
 import { StatsPool } from './statsPool';
+import { CaptureGoneError, CaptureStore } from './captureStore';
+import { headMatrix, headTile, wordLevelHead } from '../analysis/captureViews';
+import { layerTokens } from '../analysis/attentionCapture';
 
 // Sessions are kept per model, provider choice and the state of the files beside the model
 // (external weights, tokenizer, config: a tokenizer added or a config edited after a first run
@@ -65,6 +68,9 @@ function loaded(opts: LoadOptions): Promise<LoadedModel> {
   return m;
 }
 
+// Captures kept for the views, answered by id: the editor never holds their probabilities.
+const captures = new CaptureStore();
+
 // The statistics of a capture's layers run on every core; the workers load while the first model does.
 const statsPool = new StatsPool(join(__dirname, 'statsWorker.js'));
 statsPool.warm();
@@ -109,13 +115,33 @@ async function handle(req: EngineRequest): Promise<unknown> {
       if (lab && unrotated.length) {
         lab.notes.push(`layers ${unrotated.join(', ')} rotate queries and keys inside their attention op (do_rotary): LSH and routing used them before the rotation`);
       }
-      if (!p.returnAttention) capture.layers = capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined }));
-      return { capture, analysis: wireAnalysis(analysis), lab, timings };
+      const captureId = p.keep ? captures.put({ capture, causal: analysis.causal }, p.keep.budgetBytes) : undefined;
+      const sent = p.returnAttention ? capture : { ...capture, layers: capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined })) };
+      return { capture: sent, analysis: wireAnalysis(analysis), lab, timings, ...(captureId ? { captureId } : {}) };
+    }
+    case 'head': {
+      const p = req.params as EngineMethods['head']['params'];
+      const { capture } = captures.get(p.capture);
+      const matrix = headMatrix(capture, p.layer, p.head);
+      if (!matrix) throw new InputError(`no head ${p.head} in layer ${p.layer}`);
+      if (!p.words) return { matrix };
+      const sides = layerTokens(capture, capture.layers[p.layer].part);
+      return wordLevelHead(sides.queries, sides.keys, matrix);
+    }
+    case 'tile': {
+      const p = req.params as EngineMethods['tile']['params'];
+      const tile = headTile(captures.get(p.capture).capture, p.layer, p.head, p.q0, p.q1, p.k0, p.k1, p.maxCells);
+      if (!tile) throw new InputError(`no head ${p.head} in layer ${p.layer}`);
+      return tile;
     }
     case 'headMap': {
       const p = req.params as EngineMethods['headMap']['params'];
-      return headMap(p.layers, p.causal);
+      const { capture, causal } = captures.get(p.capture);
+      return headMap(capture.layers, causal);
     }
+    case 'release':
+      captures.release((req.params as EngineMethods['release']['params']).capture);
+      return null;
     case 'recurrence': {
       const p = req.params as EngineMethods['recurrence']['params'];
       const model = await loaded(p.load);
@@ -156,7 +182,7 @@ process.on('message', (req: EngineRequest) => {
     (e: unknown) => {
       const err = e instanceof Error ? e : new Error(String(e));
       const input = err instanceof InputError || err instanceof ModelFormatError;
-      reply({ id: req.id, ok: false, kind: input ? 'input' : 'internal', message: err.message });
+      reply({ id: req.id, ok: false, kind: err instanceof CaptureGoneError ? 'gone' : input ? 'input' : 'internal', message: err.message });
     },
   );
 });

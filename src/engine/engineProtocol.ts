@@ -1,6 +1,7 @@
 // The messages between the extension host (or CLI) and the engine child process, and the packed
 // form in which an analysis travels.
-import type { AttentionCapture, LayerAttention } from '../analysis/attentionCapture';
+import type { AttentionCapture } from '../analysis/attentionCapture';
+import type { HeadMatrix, HeadTile } from '../protocol';
 import { HeadMap, matrixRows } from '../analysis/headDistance';
 import type { AnalysisOptions, AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { LabOptions, LabResult } from '../analysis/efficientAttentionLab';
@@ -58,12 +59,19 @@ export interface EngineMethods {
   capture: { params: { load: LoadOptions; capture: CaptureOptions }; result: AttentionCapture };
   /** capture and head analysis in the engine; the probabilities come back only when asked for */
   analyze: {
-    params: { load: LoadOptions; capture: CaptureOptions; analysis: AnalysisOptions; lab?: LabOptions; returnAttention: boolean };
+    /** keep: the engine keeps the capture (within budgetBytes of kept captures) and answers for it by id */
+    params: { load: LoadOptions; capture: CaptureOptions; analysis: AnalysisOptions; lab?: LabOptions; returnAttention: boolean; keep?: { budgetBytes: number } };
     /** timings: the engine's capture and head statistics (a lab asked for runs after them) */
-    result: { capture: AttentionCapture; analysis: WireAnalysis; lab?: LabResult; timings: { captureMs: number; statisticsMs: number } };
+    result: { capture: AttentionCapture; analysis: WireAnalysis; lab?: LabResult; timings: { captureMs: number; statisticsMs: number }; captureId?: string };
   };
-  /** head distances and their embedding for layers the caller holds (an analysis that left them out for their cost) */
-  headMap: { params: { layers: LayerAttention[]; causal: boolean }; result: HeadMap };
+  /** one head of a kept capture ([queries][keys]), or between words with their labels */
+  head: { params: { capture: string; layer: number; head: number; words?: boolean }; result: { matrix: HeadMatrix; labels?: { queries: string[]; keys: string[] } } };
+  /** a window of a head of a kept capture, at most maxCells a side */
+  tile: { params: { capture: string; layer: number; head: number; q0: number; q1: number; k0: number; k1: number; maxCells: number }; result: HeadTile };
+  /** head distances and their embedding for a kept capture (an analysis that left them out for their cost) */
+  headMap: { params: { capture: string }; result: HeadMap };
+  /** a kept capture the caller no longer needs */
+  release: { params: { capture: string }; result: null };
   /** Transformer-XL recurrence on a decoder's cache, and compressive memory against an uncompressed run */
   recurrence: { params: { load: LoadOptions; run: RecurrenceOptions }; result: RecurrenceReport };
   /** the engine's own peak resident memory */
@@ -82,8 +90,8 @@ export interface EngineRequest<M extends EngineMethod = EngineMethod> {
   params: EngineMethods[M]['params'];
 }
 
-/** input: the user's model or text is at fault (CLI exit 2); internal: a failure of ours (exit 1). */
-export type EngineFailureKind = 'input' | 'internal';
+/** input: the user's model or text is at fault (CLI exit 2); internal: a failure of ours (exit 1); gone: a kept capture asked for is no longer held. */
+export type EngineFailureKind = 'input' | 'internal' | 'gone';
 
 export type EngineResponse =
   | { id: number; ok: true; result: unknown }

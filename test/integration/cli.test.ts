@@ -169,7 +169,7 @@ test('a corpus run cancelled between two texts stops there and starts no fresh e
   const cancelled = new AbortController();
   const done: number[] = [];
   try {
-    const run = analyzedCorpus(engine, load, ['one text.', 'two texts.', 'three texts.', 'four texts.'], { capture: {}, analysis: {}, returnFirstAttention: false }, (k) => {
+    const run = analyzedCorpus(engine, load, ['one text.', 'two texts.', 'three texts.', 'four texts.'], { capture: {}, analysis: {} }, (k) => {
       done.push(k);
       // What a Cancel click between two requests does: the engine is killed while none is pending.
       if (k === 2) {
@@ -190,11 +190,11 @@ test('head distances left out for their cost come from the engine on request, as
   const load = { model: SPECIMEN, executionProvider: 'cpu' as const };
   const capture = { text: 'The quick brown fox, the lazy dog. It jumps.' };
   try {
-    const skipped = await engine.analyze({ load, capture, analysis: { headDistanceBudget: 0 }, returnAttention: true });
+    const skipped = await engine.analyze({ load, capture, analysis: { headDistanceBudget: 0 }, returnAttention: false, keep: { budgetBytes: 2 ** 30 } });
     assert.equal(skipped.analysis.headDistance, undefined);
     assert.ok(skipped.analysis.headDistanceSkipped!.work > 0);
     const full = await engine.analyze({ load, capture, analysis: {}, returnAttention: false });
-    assert.deepEqual(await engine.headMap({ layers: skipped.capture.layers, causal: skipped.analysis.causal }), full.analysis.headDistance);
+    assert.deepEqual(await engine.headMap({ capture: skipped.captureId! }), full.analysis.headDistance);
   } finally {
     engine.dispose();
   }
