@@ -5,7 +5,8 @@ import type { HeadMatrix, HeadTile } from '../protocol';
 import { HeadMap, matrixRows } from '../analysis/headDistance';
 import type { AnalysisOptions, AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { LabOptions, LabResult } from '../analysis/efficientAttentionLab';
-import type { CaptureOptions, LoadOptions, ModelInfo, RecurrenceOptions } from '../model/capture';
+import type { CaptureOptions, LoadOptions, ModelInfo } from '../model/capture';
+import type { RecurrenceOptions } from '../model/segmentRecurrence';
 import type { RecurrenceHead } from '../analysis/recurrence';
 
 export interface RecurrenceReport {

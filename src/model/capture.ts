@@ -1,20 +1,25 @@
-// A loaded, tapped model and the capture of its attention for one text.
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
-import { AttentionCapture, AttentionPart, HeadVectors, LayerAttention } from '../analysis/attentionCapture';
-import { CacheTensor, concatAxis, meanPoolAxis, sliceAxis } from '../analysis/cacheTensors';
-import type { RecurrenceStep } from '../analysis/recurrence';
+// A loaded, tapped model and the capture of its attention for one text: loading and probing
+// (its heads, an encoder-decoder's parts, a loop's iterations), token limits, and the runs that
+// give the probabilities (whole, one token at a time, an encoder then its decoder).
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { AttentionCapture, AttentionPart, LayerAttention } from '../analysis/attentionCapture';
 import { binaryBytes } from '../analysis/units';
 import { AttentionSiteInfo, AttentionTap, attentionSites, fusedAttentionMessage, tapRewrite } from './attentionTap';
-import { InputError } from './inputError';
-import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
-import { InputPlan, PlannedInput, concreteDims, inputPlan, staticCacheLength } from './modelInputs';
-import { ModelRewrite, OnnxModel, onnxModel, rewrittenModelBytes } from './onnxGraph';
 import type { ExecutionProviderChoice } from './executionProviders';
-import { OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, boolTensor, createSession, firstAxisEntry, floatTensor, intTensor, tensorFloats, zeroTensor } from './ortSession';
+import { InputError } from './inputError';
+import { Seq2SeqFeeds, modelFeeds } from './modelFeeds';
+import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
+import { InputPlan, PlannedInput, inputPlan } from './modelInputs';
+import { onnxModel } from './onnxGraph';
+import { OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, firstAxisEntry } from './ortSession';
+import { configNumber, embeddingRows, positionsLimit } from './positionLimits';
 import { checkedRewrite } from './rewriteCheck';
+import { RecurrenceOptions, RecurrenceRun, segmentRecurrence } from './segmentRecurrence';
+import { likelyCause } from './runFailure';
+import { tappedSession } from './tappedSession';
+import { attentionPart, attentionRows, headVectors, packedHeadVectors } from './tensorLayout';
 import { TextTokenizer, TokenizedText } from './tokenizerTypes';
-import { seededNormals } from '../analysis/seededRandom';
 
 export interface LoadOptions {
   model: string;
@@ -85,96 +90,6 @@ const FLOAT_BYTES = 4;
 /** How many bytes a capture will hold, from the heads found at load time. */
 export function captureBytes(heads: number[], queries: number, keys: number, layers: number[]): number {
   return layers.reduce((sum, l) => sum + heads[l] * queries * keys * FLOAT_BYTES, 0);
-}
-
-function configNumber(config: Record<string, unknown> | undefined, keys: string[]): number | undefined {
-  for (const k of keys) {
-    const v = config?.[k];
-    if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
-  }
-  return undefined;
-}
-
-/** Rows of the token-embedding table: the Gather that reads the ids input from an initializer. */
-function embeddingRows(model: OnnxModel, idsInput: string | undefined): number | undefined {
-  if (!idsInput) return undefined;
-  const castsOfIds = new Set([idsInput]);
-  for (const n of model.nodes) if (n.opType === 'Cast' && castsOfIds.has(n.inputs[0])) castsOfIds.add(n.outputs[0]);
-  for (const n of model.nodes) {
-    if (n.opType === 'Gather' && castsOfIds.has(n.inputs[1])) {
-      const table = model.initializers.get(n.inputs[0]);
-      if (table && table.dims.length === 2) return table.dims[0];
-    }
-  }
-  return undefined;
-}
-
-/** Rows of the rotary cos/sin cache of the attention or rotary ops: the positions the model was built for. */
-function rotaryRows(model: OnnxModel): number | undefined {
-  const cacheInput: Record<string, number> = { GroupQueryAttention: 7, RotaryEmbedding: 2 };
-  for (const n of model.nodes) {
-    const at = n.domain === 'com.microsoft' ? cacheInput[n.opType] : n.opType === 'RotaryEmbedding' ? 1 : undefined;
-    const cache = at === undefined ? undefined : model.initializers.get(n.inputs[at] ?? '');
-    if (cache && cache.dims.length === 2) return cache.dims[0];
-  }
-  return undefined;
-}
-
-/** Rows of a position-embedding table, when one is named so. */
-function positionRows(model: OnnxModel): number | undefined {
-  for (const n of model.nodes) {
-    if (n.opType !== 'Gather' && n.opType !== 'Slice') continue;
-    const table = model.initializers.get(n.inputs[0]);
-    if (table && table.dims.length === 2 && /position|wpe|pos_emb/i.test(table.name)) return table.dims[0];
-  }
-  return undefined;
-}
-
-// ONNX Runtime resolves external data next to the model file and refuses paths that lead
-// elsewhere (symbolic links included), so the tapped copy carries those weights inline. That
-// holds below protobuf's 2 GiB limit; larger models are written beside the original for the
-// moment the session is created, then removed.
-const INLINE_LIMIT_BYTES = 1.9 * 1024 ** 3;
-
-async function tappedSession(
-  files: ModelFiles,
-  model: OnnxModel,
-  rewrite: ModelRewrite,
-  choice: ExecutionProviderChoice,
-): Promise<SessionWithProvider> {
-  const external = [...model.initializers.values()].filter((i) => i.external);
-  if (external.length === 0) return createSession(rewrittenModelBytes(model, rewrite), choice);
-  const dir = dirname(files.modelPath);
-  const fileOf = (loc: string, owner: string): string => {
-    const rel = normalize(loc);
-    if (isAbsolute(rel) || rel.startsWith('..')) throw new InputError(`external data file '${loc}' lies outside the model's folder`);
-    const path = join(dir, rel);
-    if (!existsSync(path)) throw new InputError(`external data file '${loc}' (weights of '${owner}') is missing beside ${basename(files.modelPath)}`);
-    return path;
-  };
-  const paths = new Map(external.map((i) => [i.name, fileOf(i.external!.location, i.name)]));
-  const total = model.bytes.length + [...new Set(paths.values())].reduce((s, p) => s + statSync(p).size, 0);
-  if (total < INLINE_LIMIT_BYTES) {
-    const inlineData = new Map<string, Uint8Array>();
-    const opened = new Map<string, Buffer>();
-    for (const init of external) {
-      const path = paths.get(init.name)!;
-      const file = opened.get(path) ?? readFileSync(path);
-      opened.set(path, file);
-      const { offsetBytes, lengthBytes } = init.external!;
-      const end = lengthBytes === undefined ? file.length : offsetBytes + lengthBytes;
-      if (end > file.length) throw new InputError(`external data file '${init.external!.location}' is shorter than the weights of '${init.name}' need: truncated?`);
-      inlineData.set(init.name, file.subarray(offsetBytes, end));
-    }
-    return createSession(rewrittenModelBytes(model, { ...rewrite, inlineData }), choice);
-  }
-  const beside = join(dir, `.attention-lens-${process.pid}-${basename(files.modelPath)}`);
-  writeFileSync(beside, rewrittenModelBytes(model, rewrite));
-  try {
-    return await createSession(beside, choice);
-  } finally {
-    rmSync(beside, { force: true });
-  }
 }
 
 export class LoadedModel {
@@ -279,15 +194,7 @@ export class LoadedModel {
           'so some token ids would fall outside it. Use the tokenizer the model was trained with.',
       );
     }
-    // Every limit the config and the graph state counts; the smallest is the model's.
-    const limits: [number | undefined, string][] = [
-      [configNumber(config, ['max_position_embeddings', 'n_positions', 'max_seq_len', 'n_ctx']), files.genaiConfigPath && !files.configPath ? "genai_config.json's context_length" : 'config.json'],
-      [plan.mode.kind === 'fixed' ? plan.mode.length : undefined, 'the fixed length of its inputs'],
-      [positionRows(model), "the rows of the graph's position embedding"],
-      [rotaryRows(model), "the rows of the graph's rotary cos/sin cache"],
-      [staticCacheLength(plan), 'the length of its static key/value cache'],
-    ];
-    const [maxPositions, positionsFrom] = limits.reduce<[number | undefined, string]>((best, l) => (l[0] !== undefined && (best[0] === undefined || l[0] < best[0]) ? l : best), [undefined, '']);
+    const { maxPositions, from: positionsFrom } = positionsLimit(model, plan, config, files);
 
     const info: ModelInfo = {
       path: files.modelPath,
@@ -509,82 +416,14 @@ export class LoadedModel {
 
   private async recurrent(opts: RecurrenceOptions): Promise<RecurrenceRun> {
     if (this.decoder || this.parts) throw new InputError('segment recurrence runs a decoder-only model through its cache; this is an encoder-decoder');
-    const pasts = this.plan.inputs.filter((i): i is PlannedInput & { presentOutput: string } => i.role === 'past' && !!i.presentOutput);
-    if (pasts.length === 0) {
-      throw new InputError('segment recurrence needs a decoder exported with past key/value inputs and present outputs (such as gpt2_past.onnx); this model has none');
-    }
-    if (!(opts.segment >= 1) || !(opts.memory >= 0) || (opts.compression && !(opts.compression.rate >= 1 && opts.compression.slots >= 1))) {
-      throw new InputError('segment must be at least 1, memory at least 0, compression rate and slots at least 1');
-    }
     const tok = this.tokenize({ text: opts.text, ids: opts.ids }, false);
-    const axisOf = (p: PlannedInput): number => p.shape.findIndex((d, i) => typeof d !== 'number' && d !== this.plan.batchSymbol && i > 0);
-    const firstOutput = this.originalOutputs[0];
-    const layerIndices = this.taps.map((_, i) => i);
-    const fetch = [...new Set([firstOutput, ...layerIndices.map((l) => this.taps[l].probsTensor), ...pasts.map((p) => p.presentOutput)])];
-    let cache = new Map<string, CacheTensor>();
-    let compressed = new Map<string, CacheTensor>();
-    let cachePositions: number[] = [];
-    let compressedPositions: number[] = [];
-    const steps: RecurrenceStep[] = [];
-    let finalOutput = new Float32Array(0);
-    for (let t = 0; t < tok.ids.length; t++) {
-      const segment = Math.floor(t / opts.segment);
-      if (t > 0 && t % opts.segment === 0 && cachePositions.length > opts.memory) {
-        const leaving = cachePositions.length - opts.memory;
-        if (opts.compression) {
-          const { rate, slots } = opts.compression;
-          const next = new Map<string, CacheTensor>();
-          for (const p of pasts) {
-            const pooled = meanPoolAxis(sliceAxis(cache.get(p.name)!, axisOf(p), 0, leaving), axisOf(p), rate);
-            const joined = compressed.has(p.name) ? concatAxis(compressed.get(p.name)!, pooled, axisOf(p)) : pooled;
-            const len = joined.dims[axisOf(p)];
-            next.set(p.name, len > slots ? sliceAxis(joined, axisOf(p), len - slots, len) : joined);
-          }
-          for (let g = 0; g < leaving; g += rate) {
-            const group = cachePositions.slice(g, Math.min(leaving, g + rate));
-            compressedPositions.push(group.reduce((a, b) => a + b, 0) / group.length);
-          }
-          compressedPositions = compressedPositions.slice(Math.max(0, compressedPositions.length - slots));
-          compressed = next;
-        }
-        for (const p of pasts) cache.set(p.name, sliceAxis(cache.get(p.name)!, axisOf(p), leaving, cachePositions.length));
-        cachePositions = cachePositions.slice(leaving);
-      }
-      const fed = new Map<string, OrtTensor>();
-      for (const p of pasts) {
-        const c = cache.get(p.name);
-        const m = compressed.get(p.name);
-        const whole = c && m ? concatAxis(m, c, axisOf(p)) : (c ?? m);
-        if (whole) fed.set(p.name, floatTensor(whole.data, whole.dims));
-      }
-      const pastLength = compressedPositions.length + cachePositions.length;
-      const out = await this.run(this.feeds([tok.ids[t]], 1, pastLength, fed), fetch);
-      for (const p of pasts) {
-        const present = out[p.presentOutput];
-        const full: CacheTensor = { data: tensorFloats(present), dims: present.dims.map(Number) };
-        cache.set(p.name, sliceAxis(full, axisOf(p), compressedPositions.length, full.dims[axisOf(p)]));
-      }
-      cachePositions.push(t);
-      const keyPositions = Float64Array.from([...compressedPositions, ...cachePositions]);
-      const rows = layerIndices.map((l) => attentionRows(this.taps[l].name, out[this.taps[l].probsTensor], 1, keyPositions.length));
-      steps.push({
-        position: t,
-        segment,
-        keyPositions,
-        keyIsMemory: Uint8Array.from(keyPositions, (pos) => (pos < segment * opts.segment ? 1 : 0)),
-        rows: rows.map((r) => r.probs),
-        heads: rows.map((r) => r.heads),
-      });
-      const o = out[firstOutput];
-      const last = o.dims[o.dims.length - 1];
-      const values = tensorFloats(o);
-      finalOutput = values.slice(values.length - Number(last));
-    }
-    const slotBytes = pasts.reduce((sum, p) => {
-      const dims = concreteDims(p, this.plan, 1, 1);
-      return sum + dims.reduce((a, b) => a * b, 1) * FLOAT_BYTES;
-    }, 0);
-    return { tokens: tok.tokens, inputIds: tok.ids, layerIndices, steps, finalOutput, slotBytes };
+    const runner = {
+      plan: this.plan,
+      taps: this.taps,
+      firstOutput: this.originalOutputs[0],
+      step: (id: number, past: number, cache: Map<string, OrtTensor>, fetch: string[]) => this.run(this.feeds([id], 1, past, cache), fetch),
+    };
+    return { tokens: tok.tokens, inputIds: tok.ids, ...(await segmentRecurrence(runner, tok.ids, opts)) };
   }
 
   // A run that ONNX Runtime refuses (an id outside the vocabulary, a shape it cannot take) is the
@@ -641,56 +480,7 @@ export class LoadedModel {
 
   /** Feeds for one run: `ids` at positions past.., the cache given or empty; an encoder-decoder's target or encoder output. */
   private feeds(ids: number[], padTo: number, past: number, cache: Map<string, OrtTensor>, seq: Seq2SeqFeeds = {}): OrtFeeds {
-    const feeds: OrtFeeds = {};
-    const n = ids.length;
-    const source = seq.encoderStates ? Number(seq.encoderStates.dims[1]) : n;
-    for (const input of this.plan.inputs) {
-      const dims = concreteDims(input, this.plan, padTo, past, { source, target: seq.target?.length });
-      const type = input.type === 'int32' ? 'int32' : 'int64';
-      switch (input.role) {
-        case 'ids':
-          feeds[input.name] = intTensor(type, [...ids, ...Array(padTo - n).fill(this.tokenizer?.padId ?? 0)], dims);
-          break;
-        case 'mask':
-          feeds[input.name] = intTensor(type, [...Array(past + n).fill(1), ...Array(padTo - n).fill(0)], dims);
-          break;
-        case 'tokenType':
-          feeds[input.name] = intTensor(type, Array(padTo).fill(0), dims);
-          break;
-        case 'position':
-          feeds[input.name] = intTensor(type, Array.from({ length: padTo }, (_, i) => past + i), dims);
-          break;
-        case 'past':
-          feeds[input.name] = cache.get(input.name) ?? zeroTensor(input.type, dims);
-          break;
-        case 'writeIndex':
-          feeds[input.name] = intTensor(type, [past], dims);
-          break;
-        case 'kvLength':
-          feeds[input.name] = intTensor(type, [past + n], dims);
-          break;
-        case 'cacheBranch':
-          feeds[input.name] = boolTensor([past > 0], dims);
-          break;
-        case 'targetIds':
-          feeds[input.name] = intTensor(type, seq.target ?? [], dims);
-          break;
-        case 'targetMask':
-          feeds[input.name] = intTensor(type, Array(seq.target?.length ?? 0).fill(1), dims);
-          break;
-        case 'encoderMask':
-          feeds[input.name] = intTensor(type, Array(source).fill(1), dims);
-          break;
-        case 'encoderStates':
-          feeds[input.name] = seq.encoderStates!;
-          break;
-        case 'hidden':
-        case 'weight':
-          feeds[input.name] = syntheticInput(input, dims);
-          break;
-      }
-    }
-    return feeds;
+    return modelFeeds(this.plan, this.tokenizer?.padId ?? 0, ids, padTo, past, cache, seq);
   }
 
   private fetchNames(layerIndices: number[], withQK: boolean): string[] {
@@ -790,128 +580,4 @@ export class LoadedModel {
   }
 }
 
-/** What an encoder-decoder's run takes besides the ids: the target (a graph of both), or the encoder's output (its decoder). */
-interface Seq2SeqFeeds {
-  target?: number[];
-  encoderStates?: OrtTensor;
-}
 
-/** Which attention of an encoder-decoder a layer is, from its probabilities' [..., queries, keys] when source and target lengths differ. */
-function attentionPart(name: string, t: OrtTensor, source: number, target: number, hasEncoder: boolean): AttentionPart {
-  const [queries, keys] = t.dims.slice(-2).map(Number);
-  if (queries === target && keys === source) return 'cross';
-  if (queries === target && keys === target) return 'decoder';
-  if (hasEncoder && queries === source && keys === source) return 'encoder';
-  throw new InputError(`attention '${name}' has ${queries} queries and ${keys} keys for a source of ${source} tokens and a target of ${target}: it is not the encoder's, the decoder's or cross-attention`);
-}
-
-/** Segment recurrence: segments of `segment` tokens, a memory of `memory` cached positions, and optionally a compressed memory. */
-export interface RecurrenceOptions {
-  text?: string;
-  ids?: number[];
-  segment: number;
-  memory: number;
-  /** pool the positions that leave the memory at `rate` into at most `slots` compressed positions */
-  compression?: { rate: number; slots: number };
-}
-
-export interface RecurrenceRun {
-  tokens: string[];
-  inputIds: number[];
-  layerIndices: number[];
-  steps: RecurrenceStep[];
-  /** the model's first output at the last position: the next-token scores of a language model */
-  finalOutput: Float32Array;
-  /** bytes one cached position takes over all past inputs */
-  slotBytes: number;
-}
-
-function syntheticInput(input: PlannedInput, dims: number[]): OrtTensor {
-  const count = dims.reduce((a, b) => a * b, 1);
-  // weights scaled by 1/sqrt(fan-in) keep activations of order one, as in a trained block
-  const scale = input.role === 'weight' && dims.length >= 2 ? 1 / Math.sqrt(dims[0]) : input.role === 'weight' ? 0.02 : 1;
-  const values = seededNormals(count, input.name);
-  for (let i = 0; i < count; i++) values[i] *= scale;
-  return floatTensor(values, dims);
-}
-
-/**
- * Probabilities [heads][queries][keys] of the first `queries` query rows and `keys` keys of a
- * softmax output [..., Q, K]: the last axis is the softmax's (keys), the query axis is the last
- * other axis of size >= queries, every remaining axis but the leading batch axis counts as heads.
- */
-export function attentionRows(name: string, t: OrtTensor, queries: number, keys: number): LayerAttention {
-  const dims = t.dims.map(Number);
-  const rank = dims.length;
-  if (rank < 2) throw new InputError(`attention '${name}' has shape [${dims.join(', ')}], not [..., queries, keys]`);
-  if (dims[rank - 1] < keys || dims[rank - 2] < queries) {
-    throw new InputError(`attention '${name}' has shape [${dims.join(', ')}], too small for ${queries} queries and ${keys} keys`);
-  }
-  const src = tensorFloats(t);
-  const K = dims[rank - 1];
-  const Q = dims[rank - 2];
-  const heads = src.length / (Q * K) / (rank >= 4 ? dims[0] : 1);
-  // Without padding to drop, ONNX Runtime's own output buffer is the capture: no copy.
-  if (Q === queries && K === keys) return { name, heads, queries, keys, probs: src.subarray(0, heads * queries * keys) };
-  const probs = new Float32Array(heads * queries * keys);
-  for (let h = 0; h < heads; h++) {
-    for (let q = 0; q < queries; q++) {
-      const from = (h * Q + q) * K;
-      probs.set(src.subarray(from, from + keys), (h * queries + q) * keys);
-    }
-  }
-  return { name, heads, queries, keys, probs };
-}
-
-/** Per-head vectors [heads][positions][dims] from a MatMul operand [..., positions, d] or, transposed, [..., d, positions]. */
-export function headVectors(t: OrtTensor, positions: number, transposed: boolean): HeadVectors {
-  const dims = t.dims.map(Number);
-  const rank = dims.length;
-  const src = tensorFloats(t);
-  const P = transposed ? dims[rank - 1] : dims[rank - 2];
-  const D = transposed ? dims[rank - 2] : dims[rank - 1];
-  const heads = src.length / (P * D) / (rank >= 4 ? dims[0] : 1);
-  const data = new Float32Array(heads * positions * D);
-  for (let h = 0; h < heads; h++) {
-    const base = h * P * D;
-    for (let p = 0; p < positions; p++) {
-      for (let d = 0; d < D; d++) {
-        data[(h * positions + p) * D + d] = transposed ? src[base + d * P + p] : src[base + p * D + d];
-      }
-    }
-  }
-  return { heads, positions, dims: D, data };
-}
-
-/**
- * Per-head vectors [heads][positions][dims] from an attention op's input [batch, positions,
- * heads * dims] (or packed [query heads | key heads | value heads]); keys shared by a group of
- * query heads are given to each head of the group.
- */
-export function packedHeadVectors(t: OrtTensor, positions: number, layout: NonNullable<AttentionTap['packedVectors']>, which: 'query' | 'key'): HeadVectors | undefined {
-  const dims = t.dims.map(Number);
-  const width = dims[dims.length - 1];
-  const { heads, kvHeads, qkvPacked } = layout;
-  const groups = qkvPacked ? heads + 2 * kvHeads : which === 'query' ? heads : kvHeads;
-  const D = width / groups;
-  // keys already split into heads ([batch, heads, positions, d]), or a shape that does not divide: none
-  if (dims.length !== 3 || dims[1] < positions || !Number.isInteger(D) || D === 0) return undefined;
-  const src = tensorFloats(t);
-  const perKv = heads / kvHeads;
-  const data = new Float32Array(heads * positions * D);
-  for (let h = 0; h < heads; h++) {
-    const from = which === 'query' ? h : (qkvPacked ? heads : 0) + Math.floor(h / perKv);
-    for (let p = 0; p < positions; p++) data.set(src.subarray(p * width + from * D, p * width + from * D + D), (h * positions + p) * D);
-  }
-  return { heads, positions, dims: D, data };
-}
-
-/** What an ONNX Runtime error during a run most likely means for the input. */
-export function likelyCause(raw: string, positions: number | undefined): string {
-  if (/out of (data )?bounds|indices element|index .* is out of|invalid index/i.test(raw)) return "a token id falls outside the model's embedding table (a tokenizer of another vocabulary?)";
-  if (/unexpected input data type|type mismatch|expected: \(tensor\(|invalid.*type/i.test(raw)) return 'an input has a type the model does not take';
-  if (/broadcast|dimension|shape|size\(|does not match|mismatch|reshape|incompatible/i.test(raw)) {
-    return positions !== undefined ? `the input's length (${positions} positions) does not fit the graph: it is likely longer than the model was built for` : "an input's shape does not fit the graph";
-  }
-  return 'the model rejected the input';
-}
