@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
-import { CaptureOptions, LoadOptions, LoadedModel } from '../model/capture';
+import { LoadOptions, LoadedModel } from '../model/capture';
 import { InputError } from '../model/inputError';
 import { modelFiles } from '../model/modelFiles';
 import { ModelFormatError } from '../model/onnxGraph';
@@ -11,7 +11,7 @@ import { analysisOf, analysisPlan } from '../analysis/attentionAnalysis';
 import { efficientAttentionLab } from '../analysis/efficientAttentionLab';
 import { headMap } from '../analysis/headDistance';
 import { recurrenceHeads, softmaxKlNats } from '../analysis/recurrence';
-import { EngineMethods, EngineRequest, EngineResponse, RecurrenceReport, wireAnalysis } from './engineProtocol';
+import { EngineMethod, EngineMethods, EngineRequest, EngineResponse, RecurrenceReport, wireAnalysis } from './engineProtocol';
 import { StatsPool } from './statsPool';
 import { CaptureGoneError, CaptureStore } from './captureStore';
 import { headMatrix, headTile, wordLevelHead } from '../analysis/captureViews';
@@ -88,88 +88,84 @@ function hugePageBytes(): number | null {
   }
 }
 
-async function handle(req: EngineRequest): Promise<unknown> {
-  switch (req.method) {
-    case 'load':
-      return (await loaded(req.params as LoadOptions)).info;
-    case 'capture': {
-      const p = req.params as { load: LoadOptions; capture: CaptureOptions };
-      const model = await loaded(p.load);
-      return model.capture({ ...p.capture, memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes() });
+/** Each engine method's answer, typed from EngineMethods: a method without a handler does not compile. */
+const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promise<EngineMethods[M]['result']> | EngineMethods[M]['result'] } = {
+  load: async (p) => (await loaded(p)).info,
+  capture: async (p) => {
+    const model = await loaded(p.load);
+    return model.capture({ ...p.capture, memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes() });
+  },
+  analyze: async (p) => {
+    const model = await loaded(p.load);
+    const started = performance.now();
+    const capture = await model.capture({
+      ...p.capture,
+      includeQueryKey: p.capture.includeQueryKey || p.lab !== undefined,
+      memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes(),
+    });
+    const captured = performance.now();
+    const plan = analysisPlan(capture, p.analysis);
+    const analysis = analysisOf(plan, await statsPool.layerStats(plan), p.analysis);
+    const timings = { captureMs: captured - started, statisticsMs: performance.now() - captured };
+    const lab = p.lab ? efficientAttentionLab(capture, p.lab) : undefined;
+    const unrotated = capture.layerIndices.filter((l) => model.info.attention[l]?.unrotatedVectors);
+    if (lab && unrotated.length) {
+      lab.notes.push(`layers ${unrotated.join(', ')} rotate queries and keys inside their attention op (do_rotary): LSH and routing used them before the rotation`);
     }
-    case 'analyze': {
-      const p = req.params as EngineMethods['analyze']['params'];
-      const model = await loaded(p.load);
-      const started = performance.now();
-      const capture = await model.capture({
-        ...p.capture,
-        includeQueryKey: p.capture.includeQueryKey || p.lab !== undefined,
-        memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes(),
-      });
-      const captured = performance.now();
-      const plan = analysisPlan(capture, p.analysis);
-      const analysis = analysisOf(plan, await statsPool.layerStats(plan), p.analysis);
-      const timings = { captureMs: captured - started, statisticsMs: performance.now() - captured };
-      const lab = p.lab ? efficientAttentionLab(capture, p.lab) : undefined;
-      const unrotated = capture.layerIndices.filter((l) => model.info.attention[l]?.unrotatedVectors);
-      if (lab && unrotated.length) {
-        lab.notes.push(`layers ${unrotated.join(', ')} rotate queries and keys inside their attention op (do_rotary): LSH and routing used them before the rotation`);
-      }
-      const captureId = p.keep ? captures.put({ capture, causal: analysis.causal }, p.keep.budgetBytes) : undefined;
-      const sent = p.returnAttention ? capture : { ...capture, layers: capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined })) };
-      return { capture: sent, analysis: wireAnalysis(analysis), lab, timings, ...(captureId ? { captureId } : {}) };
-    }
-    case 'head': {
-      const p = req.params as EngineMethods['head']['params'];
-      const { capture } = captures.get(p.capture);
-      const matrix = headMatrix(capture, p.layer, p.head);
-      if (!matrix) throw new InputError(`no head ${p.head} in layer ${p.layer}`);
-      if (!p.words) return { matrix };
-      const sides = layerTokens(capture, capture.layers[p.layer].part);
-      return wordLevelHead(sides.queries, sides.keys, matrix);
-    }
-    case 'tile': {
-      const p = req.params as EngineMethods['tile']['params'];
-      const tile = headTile(captures.get(p.capture).capture, p.layer, p.head, p.q0, p.q1, p.k0, p.k1, p.maxCells);
-      if (!tile) throw new InputError(`no head ${p.head} in layer ${p.layer}`);
-      return tile;
-    }
-    case 'headMap': {
-      const p = req.params as EngineMethods['headMap']['params'];
-      const { capture, causal } = captures.get(p.capture);
-      return headMap(capture.layers, causal);
-    }
-    case 'release':
-      captures.release((req.params as EngineMethods['release']['params']).capture);
-      return null;
-    case 'recurrence': {
-      const p = req.params as EngineMethods['recurrence']['params'];
-      const model = await loaded(p.load);
-      const run = await model.recurrence(p.run);
-      const report: RecurrenceReport = {
-        tokens: run.tokens,
-        inputIds: run.inputIds,
-        recurrence: { segment: p.run.segment, memory: p.run.memory, heads: recurrenceHeads(run.steps, run.layerIndices) },
+    const captureId = p.keep ? captures.put({ capture, causal: analysis.causal }, p.keep.budgetBytes) : undefined;
+    const sent = p.returnAttention ? capture : { ...capture, layers: capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined })) };
+    return { capture: sent, analysis: wireAnalysis(analysis), lab, timings, ...(captureId ? { captureId } : {}) };
+  },
+  head: (p) => {
+    const { capture } = captures.get(p.capture);
+    const matrix = headMatrix(capture, p.layer, p.head);
+    if (!matrix) throw new InputError(`no head ${p.head} in layer ${p.layer}`);
+    if (!p.words) return { matrix };
+    const sides = layerTokens(capture, capture.layers[p.layer].part);
+    return wordLevelHead(sides.queries, sides.keys, matrix);
+  },
+  tile: (p) => {
+    const tile = headTile(captures.get(p.capture).capture, p.layer, p.head, p.q0, p.q1, p.k0, p.k1, p.maxCells);
+    if (!tile) throw new InputError(`no head ${p.head} in layer ${p.layer}`);
+    return tile;
+  },
+  headMap: (p) => {
+    const { capture, causal } = captures.get(p.capture);
+    return headMap(capture.layers, causal);
+  },
+  release: (p) => {
+    captures.release(p.capture);
+    return null;
+  },
+  recurrence: async (p) => {
+    const model = await loaded(p.load);
+    const run = await model.recurrence(p.run);
+    const report: RecurrenceReport = {
+      tokens: run.tokens,
+      inputIds: run.inputIds,
+      recurrence: { segment: p.run.segment, memory: p.run.memory, heads: recurrenceHeads(run.steps, run.layerIndices) },
+    };
+    const c = p.run.compression;
+    if (c) {
+      // The uncompressed run keeps every position the compressed memory stands for.
+      const full = await model.recurrence({ ...p.run, compression: undefined, memory: p.run.memory + c.rate * c.slots });
+      report.compressive = {
+        rate: c.rate,
+        compressedMemory: c.slots,
+        memory: p.run.memory,
+        klNats: softmaxKlNats(full.finalOutput, run.finalOutput),
+        bytesSaved: (c.rate - 1) * c.slots * run.slotBytes,
       };
-      const c = p.run.compression;
-      if (c) {
-        // The uncompressed run keeps every position the compressed memory stands for.
-        const full = await model.recurrence({ ...p.run, compression: undefined, memory: p.run.memory + c.rate * c.slots });
-        report.compressive = {
-          rate: c.rate,
-          compressedMemory: c.slots,
-          memory: p.run.memory,
-          klNats: softmaxKlNats(full.finalOutput, run.finalOutput),
-          bytesSaved: (c.rate - 1) * c.slots * run.slotBytes,
-        };
-      }
-      return report;
     }
-    case 'processMemory':
-      return { maxRssBytes: process.resourceUsage().maxRSS * 1024, hugePageBytes: hugePageBytes() };
-    default:
-      throw new Error(`unknown engine method ${String((req as { method: unknown }).method)}`);
-  }
+    return report;
+  },
+  processMemory: () => ({ maxRssBytes: process.resourceUsage().maxRSS * 1024, hugePageBytes: hugePageBytes() }),
+};
+
+async function handle<M extends EngineMethod>(req: EngineRequest<M>): Promise<EngineMethods[M]['result']> {
+  const handler = handlers[req.method];
+  if (!handler) throw new Error(`unknown engine method ${String(req.method)}`);
+  return handler(req.params);
 }
 
 function reply(msg: EngineResponse): void {
