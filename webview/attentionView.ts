@@ -17,7 +17,10 @@ let app: HTMLElement;
 let summary: CaptureSummary | undefined;
 let state: WebviewState = { layer: 0, head: 0 };
 let nextId = 1;
-let awaited = 0;
+// Requests to the host are answered by id: the latest head (or tile) asked for, and the head map,
+// each wait for their own answer, so that one does not drop the other's.
+let awaitedHead = 0;
+let awaitedHeadMap = 0;
 let shownMatrix: HeadMatrix | undefined;
 let shownTile: HeadTile | undefined;
 /** word labels when the shown matrix is between words */
@@ -77,16 +80,14 @@ function layerAxes(s: CaptureSummary): Axes {
 const isTiled = (a: Axes): boolean => Math.max(a.queries.length, a.keys.length) > TILED_ABOVE;
 
 function requestHead(): void {
-  awaited = nextId++;
   const a = summary ? layerAxes(summary) : { queries: [], keys: [] };
   if (isTiled(a)) requestTile(0, a.queries.length, 0, a.keys.length);
-  else host.postMessage({ type: 'requestHead', id: awaited, layer: state.layer, head: state.head, words: !!state.words });
+  else host.postMessage({ type: 'requestHead', id: (awaitedHead = nextId++), layer: state.layer, head: state.head, words: !!state.words });
   host.setState(state);
 }
 
 function requestTile(q0: number, q1: number, k0: number, k1: number): void {
-  awaited = nextId++;
-  host.postMessage({ type: 'requestTile', id: awaited, layer: state.layer, head: state.head, q0, q1, k0, k1, maxCells: TILE_CELLS });
+  host.postMessage({ type: 'requestTile', id: (awaitedHead = nextId++), layer: state.layer, head: state.head, q0, q1, k0, k1, maxCells: TILE_CELLS });
 }
 
 /** Zooming asks for the tile of the window shown. */
@@ -384,8 +385,7 @@ function headMapOffer(seconds: number, corpus: boolean): HTMLElement {
     button.addEventListener('click', () => {
       button.disabled = true;
       button.textContent = 'Mapping the heads…';
-      awaited = nextId++;
-      host.postMessage({ type: 'requestHeadMap', id: awaited });
+      host.postMessage({ type: 'requestHeadMap', id: (awaitedHeadMap = nextId++) });
     });
     box.appendChild(button);
   }
@@ -400,7 +400,7 @@ export function attentionMessage(m: HostMessage): void {
     host.setState(state);
     app.replaceChildren(note(m.message));
   }
-  else if (m.type === 'headTile' && m.id === awaited) {
+  else if (m.type === 'headTile' && m.id === awaitedHead) {
     const plot = document.getElementById('heatmap');
     shownTile = m.tile;
     if (summary && plot) {
@@ -413,14 +413,14 @@ export function attentionMessage(m: HostMessage): void {
         document.getElementById('view')?.setAttribute('data-ready', 'head');
       });
     }
-  } else if (m.type === 'headMatrix' && m.id === awaited) {
+  } else if (m.type === 'headMatrix' && m.id === awaitedHead) {
     shownMatrix = m.matrix;
     shownLabels = m.labels;
     drawShownHead();
-  } else if (m.type === 'error' && m.id === awaited) {
+  } else if (m.type === 'error' && (m.id === awaitedHead || m.id === awaitedHeadMap)) {
     // A head map that failed or was cancelled can be asked for again.
     const offer = document.querySelector<HTMLButtonElement>('#head-map-offer button');
-    if (offer) {
+    if (offer && m.id === awaitedHeadMap) {
       offer.disabled = false;
       offer.textContent = 'Map the heads';
     }

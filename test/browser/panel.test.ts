@@ -102,10 +102,16 @@ test('head distances left out for their cost are offered, asked of the host, and
     const asked = (await (await p.waitForFunction('window.sent.find((m) => m.type === "requestHeadMap")')).jsonValue()) as { id: number };
     assert.ok(isWebviewMessage(asked));
     assert.equal(await p.locator('#head-map-offer button').isDisabled(), true, 'one request at a time');
-    // Cancelled: the host says so, and the map can be asked for again.
-    await p.evaluate(`window.postMessage({ type: 'error', id: ${asked.id}, message: 'the run was cancelled' }, '*')`);
+    // A head asked for meanwhile has its own request: the map's answer is still heard.
+    await p.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary: skipped })}, '*')`);
+    const pending = (await (await p.waitForFunction('window.sent.filter((m) => m.type === "requestHeadMap").length === 1 && window.sent.find((m) => m.type === "requestHeadMap")')).jsonValue()) as { id: number };
+    await p.click('nav.tabs button[data-view="head"]');
+    await p.waitForFunction('window.sent.some((m) => m.type === "requestHead")');
+    await p.evaluate(`window.postMessage({ type: 'error', id: ${pending.id}, message: 'the head map failed: the run was cancelled' }, '*')`);
+    await p.waitForSelector('p.error');
+    assert.match(await p.locator('p.error').innerText(), /the head map failed/);
+    await p.click('nav.tabs button[data-view="overview"]');
     await p.waitForSelector('#head-map-offer button:not([disabled])');
-    assert.match(await p.locator('p.error').innerText(), /cancelled/);
     await p.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary: full })}, '*')`);
     await p.waitForSelector('#embedding .main-svg');
     assert.equal(await p.locator('#head-map-offer').count(), 0);
