@@ -1,4 +1,4 @@
-// What a head does, in words, from its statistics. The thresholds are documented in the README.
+// What a head does, in words, from its statistics. The thresholds are documented in docs/methods.md.
 import type { HeadStats } from './headStats';
 
 /** A head is labelled by a target that takes at least this share of its attention. */

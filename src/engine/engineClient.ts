@@ -29,14 +29,12 @@ export interface EngineClientOptions {
   onProcess?: (line: string) => void;
 }
 
-// Every capture copies the probabilities into new buffers (144 MiB for BERT-base at n = 512).
-// Fresh pages fault in one by one, which costs more than the copy: a third of the run's time
-// on the machines measured. glibc (other C libraries ignore its tunables) is told to serve
+// Every capture copies the probabilities into new buffers, and fresh pages fault in one by one,
+// which costs more than the copy. glibc (other C libraries ignore its tunables) is told to serve
 // buffers up to 32 MiB from its heap and to keep up to 1 GiB freed there, so the next capture
-// reuses the last one's pages, and to back its memory with 2 MiB pages where the kernel allows
-// (transparent huge pages): a virtualised machine pays for every 4 KiB page the process maps,
-// on each fault and each time the process wakes from a wait (measured: 10-20 ms per wake for a
-// GiB held in small pages, under 1 ms in large ones).
+// reuses the last one's pages, and to back its memory with 2 MiB pages where the kernel allows:
+// a virtualised machine pays for every 4 KiB page a process maps, on each fault and each wake
+// (docs/performance.md has the figures).
 const ENGINE_MALLOC_TUNABLES = ['glibc.malloc.mmap_threshold=' + 32 * 2 ** 20, 'glibc.malloc.trim_threshold=' + 2 ** 30, 'glibc.malloc.hugetlb=1'];
 
 /** The engine's environment: this process's, with the telemetry switch and the allocator's tunables added to the user's own. */
