@@ -18,7 +18,7 @@ import { headDistances } from '../src/analysis/headDistance';
 import { lshBuckets, lshPairs, unitRows } from '../src/analysis/lshBuckets';
 import { routing, routingPairs } from '../src/analysis/routingClusters';
 import { seededNormals } from '../src/analysis/seededRandom';
-import { randomAttention, randomCapture } from '../test/helpers/randomAttention';
+import { randomAttention, randomCapture } from '../src/analysis/syntheticAttention';
 import { createSession, intTensor } from '../src/model/ortSession';
 import { AttentionForm, FusedModelShape, fusedAttentionModel } from '../src/model/builder/fusedAttentionModels';
 import { onnxModel, rewrittenModelBytes } from '../src/model/onnxGraph';

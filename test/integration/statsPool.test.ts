@@ -10,7 +10,7 @@ import { randomBert } from '../../src/model/builder/randomBert';
 import { LoadedModel } from '../../src/model/capture';
 import { StatsPool } from '../../src/engine/statsPool';
 import { REPO } from '../helpers/paths';
-import { randomAttention, randomCapture } from '../helpers/randomAttention';
+import { randomAttention, randomCapture } from '../../src/analysis/syntheticAttention';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const WORKER = join(REPO, 'dist', 'statsWorker.js');

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
 import { analyzeCapture } from '../../src/analysis/attentionAnalysis';
 import { WireAnalysis, analysisFromWire, wireAnalysis } from '../../src/engine/engineProtocol';
-import { randomAttention, randomCapture } from '../helpers/randomAttention';
+import { randomAttention, randomCapture } from '../../src/analysis/syntheticAttention';
 
 test('an analysis sent packed, through the serializer the engine uses, comes back equal, with and without head distances', () => {
   const capture = randomCapture([randomAttention('wire 0', 3, 20), randomAttention('wire 1', 3, 20)]);

@@ -1,7 +1,7 @@
-// Random attention for tests and the bench: softmax rows of seeded normals, and a capture of such
+// Synthetic attention for the tests and the bench: softmax rows of seeded normals, and a capture of such
 // layers over tokens with [CLS], [SEP] and punctuation, so that every statistic has work to do.
-import type { AttentionCapture, LayerAttention } from '../../src/analysis/attentionCapture';
-import { seededNormals } from '../../src/analysis/seededRandom';
+import type { AttentionCapture, LayerAttention } from './attentionCapture';
+import { seededNormals } from './seededRandom';
 
 /** [heads][n][n] probabilities: each row a softmax of seeded normals at temperature 1/2. */
 export function randomAttention(seed: string, heads: number, n: number): LayerAttention {
