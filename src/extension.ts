@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { analysisCommands, restorePanel } from './editor/analysisCommands';
 import { ConfigScanCache, MEMORY_LANGUAGES, MemoryLensProvider, SHOW_MEMORY_COMMAND } from './editor/memoryLens';
 import { AttentionPanel } from './editor/attentionPanel';
-import { estimateSettings, executionProvider } from './editor/settings';
+import { estimateSettings } from './editor/settings';
+import { StatusBar } from './editor/statusBar';
 import type { WebviewState } from './protocol';
 import { siteEstimate } from './memory/memoryReport';
 import { MemoryPanel } from './editor/memoryPanel';
@@ -19,24 +20,16 @@ export function activate(context: vscode.ExtensionContext): void {
   const activateStarted = performance.now();
   // A log channel: VS Code stamps each line with its time and level.
   const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
+  const status = new StatusBar();
   const engine = new EngineClient({
     enginePath: join(context.extensionPath, 'dist', 'engine.js'),
     timeoutMs: RUN_TIMEOUT_MS,
     onProcess: (line) => log.info(line),
+    onHealth: (health, detail) => status.engine(health, detail),
   });
   const specimen = join(context.extensionPath, 'media', 'specimen');
   const scans = new ConfigScanCache();
-  // The status bar says where models run and what ran last; a click opens the log.
-  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 10);
-  const provider = executionProvider();
-  status.text = `$(pulse) Attention Lens: ${provider === 'auto' ? 'auto (CPU, or CUDA when installed)' : provider.toUpperCase()}`;
-  status.tooltip = 'Attention Lens: the execution provider that runs models. Click for the log.';
-  status.command = { title: 'Show Log', command: 'attentionLens.showLog' };
-  status.show();
-  const ran = (summary: string, ranOn: string): void => {
-    status.text = `$(pulse) Attention Lens: ${ranOn.toUpperCase()}`;
-    status.tooltip = `Last run on ${ranOn.toUpperCase()}: ${summary}. Click for the log.`;
-  };
+  const ran = (summary: string, ranOn: string): void => status.ran(summary, ranOn);
   const analysis = { engine, log, extensionUri: context.extensionUri, specimenFolder: specimen, recent: context.globalState, ran };
   const lens = new MemoryLensProvider(scans);
   const selector = MEMORY_LANGUAGES.map((language) => ({ language }));

@@ -27,7 +27,11 @@ export interface EngineClientOptions {
   maxOldSpaceMb?: number;
   /** hears when an engine process starts and ends (the editor's log) */
   onProcess?: (line: string) => void;
+  /** hears the engine's health: a process started, stopped on purpose, or crashed (with what happened) */
+  onHealth?: (health: EngineHealth, detail: string) => void;
 }
+
+export type EngineHealth = 'running' | 'stopped' | 'crashed';
 
 // Every capture copies the probabilities into new buffers, and fresh pages fault in one by one,
 // which costs more than the copy. glibc (other C libraries ignore its tunables) is told to serve
@@ -133,6 +137,7 @@ export class EngineClient {
       this.stderrTail = (this.stderrTail + s).slice(-STDERR_TAIL_CHARS);
     });
     this.opts.onProcess?.(`engine process ${child.pid} started`);
+    this.opts.onHealth?.('running', `engine process ${child.pid}`);
     child.on('message', (msg: EngineResponse) => this.settle(msg));
     child.on('exit', (code, signal) => this.exited(child, code, signal));
     child.on('error', (e) => this.failAll(new EngineError('crashed', `the engine process could not run: ${e.message}`), child));
@@ -176,7 +181,8 @@ export class EngineClient {
     if (this.child === child) this.child = undefined;
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     this.opts.onProcess?.(`engine process ${child.pid} ${how}${this.stopped.has(child) ? ' (stopped)' : ''}`);
-    if (this.stopped.has(child)) return;
+    if (this.stopped.has(child)) return this.opts.onHealth?.('stopped', `engine process ${child.pid} ${how}`);
+    this.opts.onHealth?.('crashed', `the engine process ${how}`);
     const oom = signal === 'SIGKILL' ? ' (the system may have run out of memory)' : '';
     const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
     this.failAll(new EngineError('crashed', `the engine process ${how}${oom} during the run${tail ? `: ${tail}` : ''}; the next run starts a fresh engine`), child);

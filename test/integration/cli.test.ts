@@ -125,8 +125,9 @@ test('bad texts and tokenizers: empty, too long, no tokenizer, a tokenizer of an
   refuses(['analyze', '--model', 'demo', '--text', 'x', '--ep', 'tpu'], /--ep must be one of auto, cpu, cuda/);
 });
 
-test('the engine killed during a run is reported, and the next run starts a fresh engine', async () => {
-  const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 60_000 });
+test('the engine killed during a run is reported (to the request and to who follows its health), and the next run starts a fresh engine', async () => {
+  const health: string[] = [];
+  const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 60_000, onHealth: (h, detail) => health.push(`${h}: ${detail}`) });
   const load = { model: TINY_BERT, executionProvider: 'cpu' as const };
   try {
     const run = engine.capture(load, { text: 'the quick brown fox' });
@@ -136,6 +137,8 @@ test('the engine killed during a run is reported, and the next run starts a fres
     const again = await engine.capture(load, { text: 'the quick brown fox' });
     assert.equal(again.tokens.length, 6);
     assert.notEqual(engine.pid, pid);
+    assert.deepEqual(health.map((h) => h.split(':')[0]), ['running', 'crashed', 'running']);
+    assert.match(health[1], /killed by SIGKILL/);
   } finally {
     engine.dispose();
   }

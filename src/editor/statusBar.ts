@@ -1,0 +1,55 @@
+// The status bar item: where models run (the execution provider setting, followed as it
+// changes), what ran last and on which provider, and when the engine process crashed. A click
+// opens the log.
+import * as vscode from 'vscode';
+import type { EngineHealth } from '../engine/engineClient';
+import { executionProvider } from './settings';
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 10);
+  private readonly watch: vscode.Disposable;
+  private lastRun?: { summary: string; provider: string };
+  private crash?: string;
+
+  constructor() {
+    this.item.command = { title: 'Show Log', command: 'attentionLens.showLog' };
+    this.watch = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('attentionLens.executionProvider')) {
+        this.lastRun = undefined;
+        this.draw();
+      }
+    });
+    this.draw();
+    this.item.show();
+  }
+
+  /** A run finished: its summary and the provider that ran it. */
+  ran(summary: string, provider: string): void {
+    this.lastRun = { summary, provider };
+    this.crash = undefined;
+    this.draw();
+  }
+
+  /** The engine's health: a crash is shown until the next run. */
+  engine(health: EngineHealth, detail: string): void {
+    if (health === 'crashed') this.crash = detail;
+    this.draw();
+  }
+
+  private draw(): void {
+    const setting = executionProvider();
+    const where = this.lastRun ? this.lastRun.provider.toUpperCase() : setting === 'auto' ? 'auto (CPU, or CUDA when installed)' : setting.toUpperCase();
+    this.item.text = `${this.crash ? '$(warning)' : '$(pulse)'} Attention Lens: ${where}`;
+    this.item.tooltip = this.crash
+      ? `The engine process crashed (${this.crash}); the next run starts a fresh one. Click for the log.`
+      : this.lastRun
+        ? `Last run on ${this.lastRun.provider.toUpperCase()}: ${this.lastRun.summary}. Click for the log.`
+        : 'Attention Lens: the execution provider that runs models. Click for the log.';
+    this.item.backgroundColor = this.crash ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+  }
+
+  dispose(): void {
+    this.watch.dispose();
+    this.item.dispose();
+  }
+}
