@@ -11,5 +11,7 @@ await Promise.all([
   build({ ...node, entryPoints: ['src/engine/statsWorker.ts'], outfile: 'dist/statsWorker.js' }),
   build({ ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' }),
   build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', minify: true, sourcemap: true, logLevel: 'warning', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' }),
+  // the standalone report's stand-in host, which answers the webview from the report's data
+  build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', minify: true, logLevel: 'warning', entryPoints: ['webview/reportHost.ts'], outfile: 'dist/reportHost.js' }),
 ]);
 execFileSync(process.execPath, ['dist/cli.js', 'specimen', '--out', 'media/specimen'], { stdio: 'inherit' });

@@ -63,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    if (command === 'analyze') await runAnalyze(analyzeOptions(rest, SPECIMEN_FOLDER), { enginePath: join(__dirname, 'engine.js'), webviewBundle: join(__dirname, 'webview.js'), css: join(packageRoot, 'media', 'attention.css') });
+    if (command === 'analyze') await runAnalyze(analyzeOptions(rest, SPECIMEN_FOLDER), { enginePath: join(__dirname, 'engine.js'), webviewBundle: join(__dirname, 'webview.js'), reportHost: join(__dirname, 'reportHost.js'), css: join(packageRoot, 'media', 'attention.css') });
     else if (command === 'memory') memoryCommand(rest);
     else if (command === 'specimen') writeSpecimen(rest);
     else throw new InputError(command ? `unknown command '${command}'\n${USAGE}` : USAGE);

@@ -41,15 +41,15 @@ function labFields(lab: LabResult): object {
 }
 
 /** The standalone HTML report, with every head's matrix when they fit. */
-export function writeReport(path: string, modelPath: string, capture: AttentionCapture, analysis: AttentionAnalysis, lab: LabResult | undefined, files: { webviewBundle: string; css: string }): void {
+export function writeReport(path: string, modelPath: string, capture: AttentionCapture, analysis: AttentionAnalysis, lab: LabResult | undefined, files: { webviewBundle: string; reportHost: string; css: string }): void {
   const floats = capture.layers.reduce((s, l) => s + l.probs.length, 0);
   const matrices =
     floats <= REPORT_MATRIX_FLOATS
       ? capture.layers.flatMap((l, li) => Array.from({ length: l.heads }, (_, h) => ({ ...headMatrix(capture, li, h)!, layer: li })))
       : undefined;
-  const bundle = readFileSync(files.webviewBundle, 'utf8');
+  const bundles = { webview: readFileSync(files.webviewBundle, 'utf8'), host: readFileSync(files.reportHost, 'utf8') };
   const css = readFileSync(files.css, 'utf8');
-  writeFileSync(path, reportHtml(captureSummary(modelPath, capture, analysis, lab), matrices, bundle, css));
+  writeFileSync(path, reportHtml(captureSummary(modelPath, capture, analysis, lab), matrices, bundles, css));
   process.stderr.write(`attention-lens: wrote the report ${path}${matrices ? '' : ` (matrices left out: ${floats} probabilities)`}\n`);
 }
 

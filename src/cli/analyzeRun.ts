@@ -7,7 +7,7 @@ import type { AnalyzeOptions } from './analyzeOptions';
 import { analysisFields, analysisReport, modelReport, writeReport } from './analyzeReport';
 
 /** Runs what the options ask for in the engine and writes its JSON report (and the HTML one). */
-export async function runAnalyze(o: AnalyzeOptions, files: { enginePath: string; webviewBundle: string; css: string }): Promise<void> {
+export async function runAnalyze(o: AnalyzeOptions, files: { enginePath: string; webviewBundle: string; reportHost: string; css: string }): Promise<void> {
   const { load, analysis: analysisOptions, mode, output } = o;
   const engine = new EngineClient({ enginePath: files.enginePath, timeoutMs: o.timeoutMs });
   const write = (report: object, summary: string): void => {
