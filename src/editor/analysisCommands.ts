@@ -148,6 +148,9 @@ async function askedInput(ctx: AnalysisContext, modelPath: string, selected?: st
 }
 
 /** In an untrusted workspace no model of the workspace runs: say why and offer to trust it. */
+/** The extension host's resident memory, for the log. */
+const hostMemory = (): string => `${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB resident`;
+
 /** A model may run when the workspace is trusted, or when it is the extension's own (the specimen). */
 const mayRun = (modelPath: string, ctx: AnalysisContext): boolean => vscode.workspace.isTrusted || vscode.Uri.file(modelPath).fsPath.startsWith(ctx.extensionUri.fsPath);
 
@@ -196,13 +199,14 @@ async function withEngine(
       ctx.engine.cancel();
     });
     const started = Date.now();
-    ctx.log.info(`${modelPath}: ${title}…`);
+    // the extension host's memory before and after: the capture stays in the engine
+    ctx.log.info(`${modelPath}: ${title}… (extension host ${hostMemory()})`);
     try {
       const done = await run(load, progress, cancelled.signal);
       if (!done) return false;
       const provider = done.shown.capture.executionProvider;
       const summary = `${done.summary}, ${Date.now() - started} ms`;
-      ctx.log.info(`${modelPath}: ${summary}, provider ${provider}`);
+      ctx.log.info(`${modelPath}: ${summary}, provider ${provider} (extension host ${hostMemory()})`);
       for (const w of done.shown.capture.warnings) ctx.log.warn(`${modelPath}: ${w}`);
       ctx.ran(summary, provider);
       remember(ctx, modelPath);

@@ -28,20 +28,23 @@ function tappedBranch(bytes: Uint8Array, taps: AttentionTap[], lifted: string[][
 }
 
 // Merged decoders nest one If; a graph nested deeper than this is not a model to analyse.
-const MAX_NESTED_IFS = 8;
+const MAX_NESTED_SUBGRAPHS = 8;
 
-export function ifTaps(
+/** The taps of the attention in the subgraphs of node `n` (the index-th of `model`), found with `sitesOf` one level deeper. */
+type SubgraphTaps = (
   model: OnnxModel,
   n: OnnxNode,
   index: number,
   sitesOf: (m: OnnxModel, depth: number) => AttentionSites,
   depth: number,
-): { taps: AttentionTap[]; fused: FusedAttention[] } {
+) => { taps: AttentionTap[]; fused: FusedAttention[] };
+
+export const ifTaps: SubgraphTaps = (model, n, index, sitesOf, depth) => {
   const thenBytes = n.attributes.get('then_branch')?.g;
   const elseBytes = n.attributes.get('else_branch')?.g;
   if (!thenBytes || !elseBytes) return { taps: [], fused: [] };
   const ifName = n.name || n.outputs[0];
-  if (depth >= MAX_NESTED_IFS) return { taps: [], fused: [{ name: ifName, opType: 'If', domain: 'ai.onnx', reason: `it is nested more than ${MAX_NESTED_IFS} deep in other If nodes` }] };
+  if (depth >= MAX_NESTED_SUBGRAPHS) return { taps: [], fused: [{ name: ifName, opType: 'If', domain: 'ai.onnx', reason: `it is nested more than ${MAX_NESTED_SUBGRAPHS} deep in other If nodes` }] };
   const thenSites = sitesOf(branchModel(model, thenBytes), depth + 1);
   const elseSites = sitesOf(branchModel(model, elseBytes), depth + 1);
   // a node of both branches is named once
@@ -69,23 +72,17 @@ export function ifTaps(
     site: { ...t.site, inBranch: ifName },
   }));
   return { taps, fused };
-}
+};
 
 /**
  * The attention in a Loop's or a Scan's body, lifted through new scan outputs of the body and
  * the node: [iterations, ...] of each tapped tensor, split into layers after the first run.
  */
-export function loopTaps(
-  model: OnnxModel,
-  n: OnnxNode,
-  index: number,
-  sitesOf: (m: OnnxModel, depth: number) => AttentionSites,
-  depth: number,
-): { taps: AttentionTap[]; fused: FusedAttention[] } {
+export const loopTaps: SubgraphTaps = (model, n, index, sitesOf, depth) => {
   const body = n.attributes.get('body')?.g;
   if (!body) return { taps: [], fused: [] };
   const loopName = n.name || n.outputs[0];
-  if (depth >= MAX_NESTED_IFS) return { taps: [], fused: [{ name: loopName, opType: n.opType, domain: 'ai.onnx', reason: `it is nested more than ${MAX_NESTED_IFS} deep in other subgraphs` }] };
+  if (depth >= MAX_NESTED_SUBGRAPHS) return { taps: [], fused: [{ name: loopName, opType: n.opType, domain: 'ai.onnx', reason: `it is nested more than ${MAX_NESTED_SUBGRAPHS} deep in other subgraphs` }] };
   const sites = sitesOf(branchModel(model, body), depth + 1);
   if (sites.taps.length === 0) return { taps: [], fused: sites.fused };
   const lifted = sites.taps.map((t) => [t.probsTensor, ...(t.queryTensor && t.keyTensor ? [t.queryTensor, t.keyTensor] : [])]);
@@ -111,4 +108,4 @@ export function loopTaps(
     site: { ...t.site, inLoop: loopName },
   }));
   return { taps, fused: sites.fused };
-}
+};
