@@ -1,8 +1,8 @@
 // attention-lens: the analysis without VS Code. Commands print JSON (a contract other tools read,
 // docs/cli-json.md); `analyze` runs models in the engine process, `memory` and `specimen` load
 // no ONNX Runtime at all.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeOptions } from './cli/analyzeOptions';
 import { runAnalyze } from './cli/analyzeRun';
@@ -34,7 +34,16 @@ function writeSpecimen(argv: string[]): void {
   const { values } = parseArgs({ args: argv, options: { out: { type: 'string' } } });
   if (!values.out) throw new InputError('--out DIR is required');
   const s = specimenModel();
-  mkdirSync(values.out, { recursive: true });
+  // the folder's parent must exist: a recursive mkdir under /proc or a file retries without end
+  const parent = statSync(dirname(resolve(values.out)), { throwIfNoEntry: false });
+  if (!parent?.isDirectory()) throw new InputError(`--out ${values.out}: the folder ${dirname(resolve(values.out))} does not exist`);
+  const out = statSync(values.out, { throwIfNoEntry: false });
+  if (out && !out.isDirectory()) throw new InputError(`--out ${values.out} is not a folder`);
+  try {
+    if (!out) mkdirSync(values.out);
+  } catch (e) {
+    throw new InputError(`cannot make the folder ${values.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   writeFileSync(join(values.out, 'model.onnx'), s.model);
   writeFileSync(join(values.out, 'vocab.txt'), s.vocab);
   writeFileSync(join(values.out, 'config.json'), s.config);

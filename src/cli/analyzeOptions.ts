@@ -1,6 +1,5 @@
 // The options of `attention-lens analyze`, parsed and checked into what to run: one text (and
 // the lab), a corpus, or segment recurrence, with what to write.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AnalysisOptions } from '../analysis/attentionAnalysis';
 import type { LabOptions } from '../analysis/efficientAttentionLab';
@@ -8,7 +7,8 @@ import type { CaptureOptions, LoadOptions } from '../model/capture';
 import { EXECUTION_PROVIDER_CHOICES, ExecutionProviderChoice } from '../model/executionProviders';
 import { InputError } from '../model/inputError';
 import type { RecurrenceOptions } from '../model/segmentRecurrence';
-import { headOption, numberList } from './optionValues';
+import { readUserText } from '../model/userFiles';
+import { headOption, numberList, outputPath } from './optionValues';
 
 export interface AnalyzeOptions {
   load: LoadOptions;
@@ -66,13 +66,7 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
   const sources = [values.text, values['text-file'], values.ids, values.corpus].filter((v) => v !== undefined).length;
   if (sources !== 1) throw new InputError('give exactly one of --text, --text-file, --ids or --corpus');
   let text = values.text;
-  if (values['text-file'] !== undefined) {
-    try {
-      text = readFileSync(values['text-file'], 'utf8');
-    } catch (e) {
-      throw new InputError(`cannot read --text-file ${values['text-file']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  }
+  if (values['text-file'] !== undefined) text = readUserText(values['text-file'], 'text');
   if (values['target-text'] !== undefined && values['target-ids'] !== undefined) throw new InputError('give one of --target-text and --target-ids');
   const target = { targetText: values['target-text'], targetIds: values['target-ids'] !== undefined ? numberList(values['target-ids'], 'target-ids') : undefined };
   const timeoutSeconds = Number(values.timeout);
@@ -111,7 +105,7 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
   const load = { model: values.model === 'demo' ? specimenFolder : values.model, executionProvider: ep, tokenizer: values.tokenizer };
   const layers = values.layers !== undefined ? numberList(values.layers, 'layers') : undefined;
   const ids = values.ids !== undefined ? numberList(values.ids, 'ids') : undefined;
-  const output = { json: values.json, includeAttention: values['include-attention'], html: values.html };
+  const output = { json: outputPath(values.json, 'json'), includeAttention: values['include-attention'], html: outputPath(values.html, 'html') };
   const base = { load, timeoutMs: timeoutSeconds * 1000, analysis: analysisOptions, output };
   if (segment !== undefined) {
     if (values.corpus !== undefined) throw new InputError('--segment works on one text: leave out --corpus');

@@ -1,12 +1,13 @@
 // The reports of `attention-lens analyze`: the JSON (field names are a contract,
 // docs/cli-json.md) and the standalone HTML report.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import { captureSummary, headMatrix } from '../analysis/captureViews';
 import type { LabResult } from '../analysis/efficientAttentionLab';
 import type { ModelInfo } from '../model/capture';
 import { REPORT_MATRIX_FLOATS, reportHtml } from '../reportHtml';
+import { writeAtomically } from './optionValues';
 
 /** The JSON report of `analyze`: field names are a contract. */
 export function analysisReport(info: ModelInfo, capture: AttentionCapture, analysis: AttentionAnalysis, includeAttention: boolean, lab?: LabResult): object {
@@ -49,7 +50,7 @@ export function writeReport(path: string, modelPath: string, capture: AttentionC
       : undefined;
   const bundles = { webview: readFileSync(files.webviewBundle, 'utf8'), host: readFileSync(files.reportHost, 'utf8') };
   const css = readFileSync(files.css, 'utf8');
-  writeFileSync(path, reportHtml(captureSummary(modelPath, capture, analysis, lab), matrices, bundles, css));
+  writeAtomically(path, reportHtml(captureSummary(modelPath, capture, analysis, lab), matrices, bundles, css));
   process.stderr.write(`attention-lens: wrote the report ${path}${matrices ? '' : ` (matrices left out: ${floats} probabilities)`}\n`);
 }
 

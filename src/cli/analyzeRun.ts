@@ -1,10 +1,10 @@
 // `attention-lens analyze` run in the engine: one text (and the lab), a corpus, or segment
 // recurrence, each written as its JSON report.
-import { writeFileSync } from 'node:fs';
 import { analyzedCorpus, corpusTexts } from '../engine/corpus';
 import { EngineClient } from '../engine/engineClient';
 import type { AnalyzeOptions } from './analyzeOptions';
 import { analysisFields, analysisReport, modelReport, writeReport } from './analyzeReport';
+import { writeAtomically } from './optionValues';
 
 /** Runs what the options ask for in the engine and writes its JSON report (and the HTML one). */
 export async function runAnalyze(o: AnalyzeOptions, files: { enginePath: string; webviewBundle: string; reportHost: string; css: string }): Promise<void> {
@@ -13,7 +13,7 @@ export async function runAnalyze(o: AnalyzeOptions, files: { enginePath: string;
   const write = (report: object, summary: string): void => {
     const json = JSON.stringify(report);
     if (output.json) {
-      writeFileSync(output.json, json + '\n');
+      writeAtomically(output.json, json + '\n');
       process.stdout.write(`${summary}; wrote ${output.json}\n`);
     } else process.stdout.write(json + '\n');
   };

@@ -1,13 +1,13 @@
 // `attention-lens memory`: the memory attention takes, estimated from a config file or from the
 // sizes given, for every method (docs/cli-json.md lists the fields).
-import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DTYPES, Dtype, EstimateError, MODES, Mode, memoryEstimate } from '../memory/attentionMemory';
 import { configSites, languageOfPath } from '../memory/configSites';
 import { memoryLensTitle } from '../memory/memoryReport';
 import { ModelDims, attentionShape, missingDims } from '../memory/modelDims';
 import { InputError } from '../model/inputError';
-import { positiveOption } from './optionValues';
+import { readUserText } from '../model/userFiles';
+import { outputPath, positiveOption, writeAtomically } from './optionValues';
 
 /** `attention-lens memory`: the estimate of a config or of sizes given, as JSON. */
 export function memoryCommand(argv: string[]): void {
@@ -28,6 +28,7 @@ export function memoryCommand(argv: string[]): void {
       json: { type: 'string' },
     },
   });
+  outputPath(values.json, 'json');
   const dtype = values.dtype as Dtype;
   if (!DTYPES.includes(dtype)) throw new InputError(`--dtype must be one of ${DTYPES.join(', ')}, not '${values.dtype}'`);
   const mode = values.mode as Mode;
@@ -37,12 +38,7 @@ export function memoryCommand(argv: string[]): void {
   if (values.config !== undefined) {
     const language = languageOfPath(values.config);
     if (!language) throw new InputError(`--config takes a .json, .yaml/.yml or .py file, not ${values.config}`);
-    let text: string;
-    try {
-      text = readFileSync(values.config, 'utf8');
-    } catch (e) {
-      throw new InputError(`cannot read --config ${values.config}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    const text = readUserText(values.config, 'config');
     const scan = configSites(text, language);
     if (scan.problems.length && !scan.sites.length) throw new InputError(`${values.config}: ${scan.problems[0]}`);
     const site = scan.sites.find((x) => x.missing.length === 0) ?? scan.sites[0];
@@ -78,7 +74,7 @@ export function memoryCommand(argv: string[]): void {
   }
   const report = JSON.stringify({ source, ...estimate });
   if (values.json) {
-    writeFileSync(values.json, report + '\n');
+    writeAtomically(values.json, report + '\n');
     process.stdout.write(`${memoryLensTitle(estimate)}; wrote ${values.json}\n`);
   } else {
     process.stdout.write(report + '\n');

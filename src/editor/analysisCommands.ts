@@ -8,6 +8,7 @@ import { corpusTexts } from '../engine/corpus';
 import { EngineClient, EngineError } from '../engine/engineClient';
 import type { LoadOptions } from '../model/capture';
 import type { CaptureSource } from '../protocol';
+import { isInside, realPath } from '../model/userFiles';
 import { AttentionPanel, Shown, panelRun } from './attentionPanel';
 import { defaultModelPath, executionProvider, labSettings } from './settings';
 
@@ -151,8 +152,12 @@ async function askedInput(ctx: AnalysisContext, modelPath: string, selected?: st
 /** The extension host's resident memory, for the log. */
 const hostMemory = (): string => `${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB resident`;
 
-/** A model may run when the workspace is trusted, or when it is the extension's own (the specimen). */
-const mayRun = (modelPath: string, ctx: AnalysisContext): boolean => vscode.workspace.isTrusted || vscode.Uri.file(modelPath).fsPath.startsWith(ctx.extensionUri.fsPath);
+/**
+ * A model may run when the workspace is trusted, or when it is the extension's own (the
+ * specimen): compared by real path, so that `<extension>/../workspace/model.onnx` or a link out
+ * of the extension's folder is not the extension's.
+ */
+const mayRun = (modelPath: string, ctx: AnalysisContext): boolean => vscode.workspace.isTrusted || isInside(realPath(ctx.extensionUri.fsPath), realPath(modelPath));
 
 async function trusted(modelPath: string, ctx: AnalysisContext): Promise<boolean> {
   if (mayRun(modelPath, ctx)) return true;

@@ -1,26 +1,28 @@
 // Corpus mode, shared by the CLI and the editor: the texts of a corpus file or folder, each run
 // separately in the engine, their statistics averaged as Clark et al. do.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import { AnalysisOptions, AttentionAnalysis, corpusAnalysis } from '../analysis/attentionAnalysis';
 import type { CaptureOptions, LoadOptions } from '../model/capture';
 import { InputError } from '../model/inputError';
+import { readUserText } from '../model/userFiles';
 import { EngineClient, EngineError } from './engineClient';
 
 /** Texts of a corpus: the non-empty lines of a file, or the .txt files of a folder. */
 export function corpusTexts(path: string): string[] {
-  let texts: string[];
+  let folder;
   try {
-    texts = statSync(path).isDirectory()
-      ? readdirSync(path)
-          .filter((f) => f.endsWith('.txt'))
-          .sort()
-          .map((f) => readFileSync(join(path, f), 'utf8'))
-      : readFileSync(path, 'utf8').split(/\r?\n/);
+    folder = statSync(path).isDirectory();
   } catch (e) {
     throw new InputError(`cannot read the corpus ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  let texts = folder
+    ? readdirSync(path)
+        .filter((f) => f.endsWith('.txt'))
+        .sort()
+        .map((f) => readUserText(join(path, f), 'corpus'))
+    : readUserText(path, 'corpus').split(/\r?\n/);
   texts = texts.map((t) => t.trim()).filter((t) => t !== '');
   if (texts.length === 0) throw new InputError(`the corpus ${path} holds no text (one text per line, or a folder of .txt files)`);
   return texts;

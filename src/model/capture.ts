@@ -1,7 +1,6 @@
 // A loaded, tapped model and the capture of its attention for one text: loading and probing
 // (its heads, an encoder-decoder's parts, a loop's iterations), token limits, and the runs that
 // give the probabilities (whole, one token at a time, an encoder then its decoder).
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { AttentionCapture, AttentionPart, LayerAttention } from '../analysis/attentionCapture';
 import { binaryBytes } from '../analysis/units';
@@ -20,6 +19,7 @@ import { likelyCause } from './runFailure';
 import { tappedSession } from './tappedSession';
 import { attentionPart, attentionRows, headVectors, packedHeadVectors } from './tensorLayout';
 import { TextTokenizer, TokenizedText } from './tokenizerTypes';
+import { readUserFile } from './userFiles';
 
 export interface LoadOptions {
   model: string;
@@ -143,7 +143,7 @@ export class LoadedModel {
   private static async loadGraph(files: ModelFiles, opts: LoadOptions, part?: 'encoder' | LoadedModel): Promise<LoadedModel> {
     const encoder = part instanceof LoadedModel ? part : undefined;
     const what = basename(files.modelPath);
-    const model = onnxModel(readFileSync(files.modelPath), what);
+    const model = onnxModel(readUserFile(files.modelPath, 'model'), what);
     const sites = attentionSites(model);
     const warnings: string[] = [];
     if (sites.taps.length === 0) {
@@ -185,7 +185,8 @@ export class LoadedModel {
 
     const config = modelConfig(files);
     const tokenizerPath = opts.tokenizer ?? files.tokenizerPath;
-    const tokenizer = tokenizerPath ? tokenizerAt(tokenizerPath, config) : undefined;
+    // a tokenizer found beside the model lies in its folder; one the user named may be anywhere
+    const tokenizer = tokenizerPath ? tokenizerAt(tokenizerPath, config, opts.tokenizer ? undefined : files.root) : undefined;
     const idsInput = plan.inputs.find((i) => i.role === 'ids');
     const vocabRows = embeddingRows(model, idsInput?.name) ?? configNumber(config, ['vocab_size']);
     if (tokenizer && vocabRows && tokenizer.vocabSize > vocabRows) {

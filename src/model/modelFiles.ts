@@ -1,16 +1,19 @@
 // Where a model's files are: an .onnx file or a Hugging Face / optimum model folder, with
 // its tokenizer and config beside it.
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { HfTokenizer } from './hfTokenizer';
 import { InputError } from './inputError';
 import { TextTokenizer } from './tokenizerTypes';
+import { checkedUserFile, readUserText } from './userFiles';
 import { WordPieceTokenizer } from './wordPiece';
 
 export interface ModelFiles {
   modelPath: string;
   /** folder searched for tokenizer and config (the model's, or its parent in optimum's onnx/ layout) */
   folders: string[];
+  /** the model's folder: what the files it reads must lie in (its parent in the onnx/ layout) */
+  root: string;
   tokenizerPath?: string;
   configPath?: string;
   /** onnxruntime-genai's genai_config.json, when the folder is in that layout */
@@ -56,7 +59,7 @@ function chosenModel(folder: string, shown: string): { modelPath: string; varian
   if (existsSync(genai)) {
     let file: unknown;
     try {
-      file = (JSON.parse(readFileSync(genai, 'utf8')) as { model?: { decoder?: { filename?: unknown } } }).model?.decoder?.filename;
+      file = (JSON.parse(readUserText(genai, 'config', folder)) as { model?: { decoder?: { filename?: unknown } } }).model?.decoder?.filename;
     } catch (e) {
       throw new InputError(`${shown}/genai_config.json is not valid JSON: ${(e as Error).message}`);
     }
@@ -113,12 +116,15 @@ export function modelFiles(path: string): ModelFiles {
   let decoderPath: string | undefined;
   if (statSync(full).isDirectory()) {
     ({ modelPath, variants, genaiConfigPath, notes, decoderPath } = chosenModel(full, path));
-  } else if (!full.endsWith('.onnx') && firstByte(full) === 0x7b) {
-    throw new InputError(`${basename(path)} is a JSON file, not an ONNX model: pass the .onnx file or its folder`);
-  } else if (/^decoder_model(_merged)?/.test(basename(full))) {
-    // a decoder named by itself runs with the encoder beside it
-    const encoder = onnxFilesIn(dirname(full)).find((p) => partAndPrecision(basename(p)).part === 'encoder_model' && partAndPrecision(basename(p)).rank === partAndPrecision(basename(full)).rank);
-    if (encoder) [modelPath, decoderPath] = [encoder, full];
+  } else {
+    // a FIFO or a device named as the model is refused before anything opens it
+    checkedUserFile(full, 'model');
+    if (!full.endsWith('.onnx') && firstByte(full) === 0x7b) throw new InputError(`${basename(path)} is a JSON file, not an ONNX model: pass the .onnx file or its folder`);
+    if (/^decoder_model(_merged)?/.test(basename(full))) {
+      // a decoder named by itself runs with the encoder beside it
+      const encoder = onnxFilesIn(dirname(full)).find((p) => partAndPrecision(basename(p)).part === 'encoder_model' && partAndPrecision(basename(p)).rank === partAndPrecision(basename(full)).rank);
+      if (encoder) [modelPath, decoderPath] = [encoder, full];
+    }
   }
   const dir = dirname(modelPath);
   const folders = basename(dir) === 'onnx' ? [dir, dirname(dir)] : [dir];
@@ -127,6 +133,7 @@ export function modelFiles(path: string): ModelFiles {
   return {
     modelPath,
     folders,
+    root: folders[folders.length - 1],
     tokenizerPath: firstIn('tokenizer.json') ?? firstIn('vocab.txt'),
     configPath: firstIn('config.json'),
     genaiConfigPath,
@@ -136,9 +143,10 @@ export function modelFiles(path: string): ModelFiles {
   };
 }
 
-function jsonObject(path: string): Record<string, unknown> {
+function jsonObject(path: string, root: string | undefined): Record<string, unknown> {
+  const text = readUserText(path, 'config', root);
   try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    const parsed: unknown = JSON.parse(text);
     return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch (e) {
     throw new InputError(`${path} is not valid JSON: ${(e as Error).message}`);
@@ -151,9 +159,9 @@ function jsonObject(path: string): Record<string, unknown> {
  * Hugging Face names; config.json's own keys win).
  */
 export function modelConfig(files: ModelFiles): Record<string, unknown> | undefined {
-  const config = files.configPath ? jsonObject(files.configPath) : undefined;
+  const config = files.configPath ? jsonObject(files.configPath, files.root) : undefined;
   if (!files.genaiConfigPath) return config;
-  const genai = (jsonObject(files.genaiConfigPath).model ?? {}) as Record<string, unknown>;
+  const genai = (jsonObject(files.genaiConfigPath, files.root).model ?? {}) as Record<string, unknown>;
   const decoder = (genai.decoder ?? {}) as Record<string, unknown>;
   const fromGenai: Record<string, unknown> = {
     model_type: genai.type,
@@ -172,16 +180,18 @@ export function modelConfig(files: ModelFiles): Record<string, unknown> | undefi
   return { ...fromGenai, ...config };
 }
 
-/** The tokenizer at path: tokenizer.json (with tokenizer_config.json beside it) or a WordPiece vocab.txt. */
-export function tokenizerAt(path: string, config?: Record<string, unknown>): TextTokenizer {
-  if (!existsSync(path)) throw new InputError(`no tokenizer at ${path}`);
-  const text = readFileSync(path, 'utf8');
+/**
+ * The tokenizer at path: tokenizer.json (with tokenizer_config.json beside it) or a WordPiece
+ * vocab.txt. One found beside a model must lie in the model's folder `root`; one named apart may be anywhere.
+ */
+export function tokenizerAt(path: string, config?: Record<string, unknown>, root?: string): TextTokenizer {
+  const text = readUserText(path, 'tokenizer', root);
   if (path.endsWith('.json')) {
     const cfgPath = join(dirname(path), 'tokenizer_config.json');
-    return new HfTokenizer(text, existsSync(cfgPath) ? readFileSync(cfgPath, 'utf8') : undefined);
+    return new HfTokenizer(text, existsSync(cfgPath) ? readUserText(cfgPath, 'config', root) : undefined);
   }
   // tokenizer_config.json and special_tokens_map.json beside the vocabulary say how it was used
-  const beside = (name: string): Record<string, unknown> => (existsSync(join(dirname(path), name)) ? jsonObject(join(dirname(path), name)) : {});
+  const beside = (name: string): Record<string, unknown> => (existsSync(join(dirname(path), name)) ? jsonObject(join(dirname(path), name), root) : {});
   const tokenizerConfig = beside('tokenizer_config.json');
   const map = beside('special_tokens_map.json');
   const lowerCase = (tokenizerConfig.do_lower_case ?? config?.do_lower_case) !== false;
