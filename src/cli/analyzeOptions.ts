@@ -70,7 +70,8 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
   if (values['target-text'] !== undefined && values['target-ids'] !== undefined) throw new InputError('give one of --target-text and --target-ids');
   const target = { targetText: values['target-text'], targetIds: values['target-ids'] !== undefined ? numberList(values['target-ids'], 'target-ids') : undefined };
   const timeoutSeconds = Number(values.timeout);
-  if (!(timeoutSeconds > 0)) throw new InputError(`--timeout takes a positive number of seconds, not '${values.timeout}'`);
+  // a timer beyond 2^31 ms fires at once: a day is the most a run may take
+  if (!(timeoutSeconds >= 1 && timeoutSeconds <= 86_400)) throw new InputError(`--timeout takes seconds from 1 to 86400 (a day), not '${values.timeout}'`);
   const maxOffset = values['max-offset'] === undefined ? undefined : numberList(values['max-offset'], 'max-offset')[0];
   const analysisOptions = { wordLevel: values['word-level'], maxOffset, headDistance: !values['no-head-distance'] };
   const one = (v: string | undefined, name: string): number | undefined => (v === undefined ? undefined : numberList(v, name)[0]);

@@ -3,9 +3,11 @@ import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../model/inputError';
 
+/** Comma-separated whole numbers of at least 0 (an empty item is not 0: it is refused). */
 export function numberList(s: string, what: string): number[] {
-  const values = s.split(',').map((x) => Number(x.trim()));
-  if (values.some((v) => !Number.isInteger(v) || v < 0)) throw new InputError(`--${what} takes comma-separated non-negative integers, not '${s}'`);
+  const items = s.split(',').map((x) => x.trim());
+  const values = items.map(Number);
+  if (items.some((x) => !/^\d+$/.test(x)) || values.some((v) => !Number.isSafeInteger(v))) throw new InputError(`--${what} takes comma-separated non-negative integers, not '${s}'`);
   return values;
 }
 

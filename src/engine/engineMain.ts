@@ -97,6 +97,12 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
   },
   analyze: async (p) => {
     const model = await loaded(p.load);
+    const asked = p.lab?.head;
+    const heads = asked && model.info.headsPerLayer[asked.layer];
+    if (asked && !(heads && asked.head < heads)) {
+      const { layers, headsPerLayer } = model.info;
+      throw new InputError(`there is no head ${asked.layer}:${asked.head}: the model has ${layers} attention layers (0-${layers - 1})${heads ? ` and layer ${asked.layer} has ${heads} heads (0-${heads - 1})` : ` of ${Math.max(...headsPerLayer)} heads at most`}`);
+    }
     const started = performance.now();
     const capture = await model.capture({
       ...p.capture,

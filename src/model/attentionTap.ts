@@ -67,6 +67,17 @@ export interface FusedAttention {
 export interface AttentionSites {
   taps: AttentionTap[];
   fused: FusedAttention[];
+  /** softmaxes over Q K^T that are not over the keys (another axis), left out with why */
+  skipped?: string[];
+}
+
+/** Whether a Softmax normalises over its input's last axis (the keys of Q K^T), by its axis and, where known, its rank. */
+function overLastAxis(n: OnnxNode, model: OnnxModel): boolean {
+  // before opset 13 the default axis was 1, over the flattened trailing axes
+  const axis = n.attributes.get('axis')?.i ?? ((model.opsets.get('') ?? 13) >= 13 ? -1 : 1);
+  if (axis === -1) return true;
+  const rank = (model.valueInfo.get(n.inputs[0]) ?? model.valueInfo.get(n.outputs[0]))?.dims?.length;
+  return rank !== undefined && axis === rank - 1;
 }
 
 // Elementwise steps allowed between the score MatMul and the softmax: scaling, masks,
@@ -111,10 +122,15 @@ export function attentionSites(model: OnnxModel, depth = 0): AttentionSites {
 
   const taps: AttentionTap[] = [];
   const fused: FusedAttention[] = [];
+  const skipped: string[] = [];
   model.nodes.forEach((n, index) => {
     if (n.opType === 'Softmax' && n.domain === '') {
       const mm = scoreMatMul(n);
       if (!mm) return;
+      if (!overLastAxis(n, model)) {
+        skipped.push(`softmax '${n.name || n.outputs[0]}' is over axis ${n.attributes.get('axis')?.i ?? 1} of its scores, not the keys' (the last): it is not analysed as attention`);
+        return;
+      }
       const transB = mm.opType === 'FusedMatMul' && mm.attributes.get('transB')?.i === 1;
       taps.push({
         name: layerNameOfNode(n.name, `attention ${taps.length}`),
@@ -137,7 +153,7 @@ export function attentionSites(model: OnnxModel, depth = 0): AttentionSites {
       else taps.push(found);
     }
   });
-  return { taps, fused };
+  return { taps, fused, skipped };
 }
 
 // ONNX's standard Attention (opset 23): output 3 returns the softmax when qk_matmul_output_mode

@@ -148,12 +148,13 @@ export class LoadedModel {
     const warnings: string[] = [];
     if (sites.taps.length === 0) {
       if (sites.fused.length) throw new InputError(`${what}: ${fusedAttentionMessage(sites.fused)}`);
+      if (sites.skipped?.length) throw new InputError(`${what} has no attention to capture: its ${sites.skipped[0]}`);
       throw new InputError(
         `${what} has no attention to capture: no Softmax in its graph is computed from a MatMul of queries and keys` +
           (model.hasLocalFunctions ? ' (the model keeps some operators in local functions, which are not searched: export it with functions inlined)' : ''),
       );
     }
-    warnings.push(...files.notes);
+    warnings.push(...files.notes, ...(sites.skipped ?? []));
     if (sites.fused.length) warnings.push(`some attention is fused and cannot be captured: ${fusedAttentionMessage(sites.fused)}`);
 
     const { taps, rewrite } = tapRewrite(model, sites.taps);
@@ -298,6 +299,10 @@ export class LoadedModel {
       }
       t = this.tokenizer.encode(text);
       if (t.ids.length === 0) throw new InputError(`the ${what}text gives no tokens`);
+      // a tokenizer.json may hold any id; one outside the embedding would be wrapped or read out of bounds
+      const vocab = this.info.vocabSize;
+      const bad = t.ids.findIndex((id) => !Number.isInteger(id) || id < 0 || (vocab !== null && id >= vocab));
+      if (bad >= 0) throw new InputError(`the tokenizer gives '${t.tokens[bad]}' the id ${t.ids[bad]}, outside the model's vocabulary (0-${vocab === null ? '?' : vocab - 1}): it is not this model's tokenizer`);
     }
     const max = this.info.maxPositions === null ? null : this.info.maxPositions - reserved;
     if (checkPositions && max !== null && t.ids.length > max) {

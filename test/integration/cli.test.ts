@@ -349,3 +349,20 @@ test('--help and -h print the usage and exit 0, for the CLI and for each command
   assert.equal(r.stderr, 'false', 'onnxruntime-node is not loaded');
   assert.ok(existsSync(join(out, 'model.onnx')));
 });
+
+test('options and graphs checked before any work: empty list items, a timeout beyond a day, a head that does not exist, a softmax not over the keys', () => {
+  refuses(['analyze', '--model', 'demo', '--ids', '1,,2'], /--ids takes comma-separated non-negative integers, not '1,,2'/);
+  refuses(['analyze', '--model', 'demo', '--text', 'a fox', '--layers', '0,'], /--layers takes comma-separated non-negative integers/);
+  refuses(['analyze', '--model', 'demo', '--text', 'a fox', '--timeout', '0.5'], /--timeout takes seconds from 1 to 86400/);
+  refuses(['analyze', '--model', 'demo', '--text', 'a fox', '--timeout', String(2 ** 31)], /--timeout takes seconds from 1 to 86400/);
+  refuses(['analyze', '--model', 'demo', '--text', 'a fox', '--lab', '--head', '9:9'], /there is no head 9:9: the model has 3 attention layers \(0-2\) of 4 heads at most/);
+  refuses(['analyze', '--model', 'demo', '--text', 'a fox', '--lab', '--head', '1:7'], /there is no head 1:7: the model has 3 attention layers \(0-2\) and layer 1 has 4 heads \(0-3\)/);
+  // scores normalised over the queries' axis: not attention
+  const g = new GraphBuilder('softmax over axis 0');
+  const x = g.input('hidden', ONNX_FLOAT, [1, 4, 8]);
+  g.node('Softmax', [g.node('MatMul', [x, g.node('Transpose', [x], { perm: [0, 2, 1] })])], { axis: 0 }, 'scores');
+  g.output('scores_output', ONNX_FLOAT, [1, 4, 4]);
+  const path = join(scratch, 'axis0.onnx');
+  writeFileSync(path, g.encode().model);
+  refuses(['analyze', '--model', path, '--ids', '1'], /axis0\.onnx has no attention to capture: its softmax 'scores' is over axis 0 of its scores, not the keys' \(the last\)/);
+});
