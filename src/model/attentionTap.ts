@@ -71,13 +71,16 @@ export interface AttentionSites {
   skipped?: string[];
 }
 
-/** Whether a Softmax normalises over its input's last axis (the keys of Q K^T), by its axis and, where known, its rank. */
+/**
+ * Whether a Softmax may normalise over its scores' last axis (the keys of Q K^T): by its axis and,
+ * where the graph states it, its rank. Axis 0 never is; an axis other than the last of a known rank is not.
+ */
 function overLastAxis(n: OnnxNode, model: OnnxModel): boolean {
-  // before opset 13 the default axis was 1, over the flattened trailing axes
+  // before opset 13 the default axis was 1
   const axis = n.attributes.get('axis')?.i ?? ((model.opsets.get('') ?? 13) >= 13 ? -1 : 1);
-  if (axis === -1) return true;
   const rank = (model.valueInfo.get(n.inputs[0]) ?? model.valueInfo.get(n.outputs[0]))?.dims?.length;
-  return rank !== undefined && axis === rank - 1;
+  if (rank === undefined) return axis !== 0;
+  return (axis < 0 ? axis + rank : axis) === rank - 1;
 }
 
 // Elementwise steps allowed between the score MatMul and the softmax: scaling, masks,
