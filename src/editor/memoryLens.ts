@@ -5,7 +5,7 @@ import type { TreeFragment } from '@lezer/common';
 import { ConfigLanguage, ConfigScan, configSites, fragmentsAfter, treeFragments } from '../memory/configSites';
 import { siteEstimate } from '../memory/memoryReport';
 import { DIM_KEYS } from '../memory/modelDims';
-import { affectsEstimates, estimateSettings } from './settings';
+import { affectsEstimates, configScanLimitChars, estimateSettings } from './settings';
 
 export const MEMORY_LANGUAGES: readonly string[] = ['json', 'jsonc', 'yaml', 'python'];
 export const SHOW_MEMORY_COMMAND = 'attentionLens.showMemory';
@@ -37,8 +37,12 @@ export class ConfigScanCache implements vscode.Disposable {
     if (cached?.version === doc.version) return cached.scan;
     const language = languageOf(doc);
     let scan: ConfigScan;
+    // a scan runs on the extension host: a file larger than the limit is left alone, and says so
+    const chars = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
+    const limit = configScanLimitChars();
     try {
-      scan = language ? configSites(doc.getText(), language, this.fragments.get(key)) : { sites: [], problems: [] };
+      if (language && chars > limit) scan = { sites: [], problems: [`this file is ${(chars / 2 ** 20).toFixed(1)} MiB, more than the ${(limit / 2 ** 20).toFixed(1)} MiB scanned for model configurations (attentionLens.configScanLimitKiB)`] };
+      else scan = language ? configSites(doc.getText(), language, this.fragments.get(key)) : { sites: [], problems: [] };
     } catch (e) {
       // A parser's own failure must not reach the editor: the file is reported as unreadable.
       scan = { sites: [], problems: [`the file could not be read (${(e as Error).message})`] };

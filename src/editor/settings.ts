@@ -10,6 +10,12 @@ export function executionProvider(): ExecutionProviderChoice {
   return section().get<ExecutionProviderChoice>('executionProvider', 'auto');
 }
 
+/** The largest document scanned for model configurations (characters, about bytes). */
+export function configScanLimitChars(): number {
+  const kib = section().get<number>('configScanLimitKiB', 2048);
+  return (Number.isInteger(kib) && kib > 0 ? kib : 2048) * 1024;
+}
+
 /** The bytes of captures the engine keeps for the panels. */
 export function captureCacheBytes(): number {
   const mib = section().get<number>('captureCacheMiB', 2048);

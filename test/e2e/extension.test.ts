@@ -39,6 +39,8 @@ function workspace(name: string): string {
   writeFileSync(join(dir, 'wide', 'config.json'), JSON.stringify({ model_type: 'bert', num_hidden_layers: 12, num_attention_heads: 12, hidden_size: 96, max_position_embeddings: 512, vocab_size: 271, do_lower_case: true }));
   // more than the 512 positions of the 144-head model: its capture at 512 holds 151 MB
   writeFileSync(join(dir, 'long.txt'), Array.from({ length: 20 }, () => 'the dog runs over the hill and the cat sleeps in the sun.').join(' '));
+  // a config beside 3 MB of data: more than the CodeLens scans
+  writeFileSync(join(dir, 'huge-config.json'), JSON.stringify({ hidden_size: 768, num_attention_heads: 12, num_hidden_layers: 12, table: Array(600_000).fill(0.5) }));
   writeFileSync(join(dir, 'corpus.txt'), Array.from({ length: 5000 }, (_, i) => `${i}: ${sentence} ${sentence} ${sentence}`).join('\n'));
   return dir;
 }
@@ -137,6 +139,16 @@ describe('in a trusted workspace', () => {
     assert.ok((await frame.locator('#memory-plot .main-svg').count()) > 0, 'the memory chart is drawn');
     assert.match(await frame.locator('table').innerText(), /dense/i);
     await vscode.screenshot('memory-panel');
+  });
+
+  e2eTest(vscode, 'a config file larger than the scan limit is left alone, and its CodeLens says so', async () => {
+    await vscode.page.keyboard.press('Escape');
+    await vscode.page.keyboard.press('Control+P');
+    await vscode.pick('huge-config.json');
+    const lens = vscode.page.locator('.codelens-decoration', { hasText: 'scanned for model configurations' }).first();
+    await lens.waitFor({ state: 'visible', timeout: 60_000 });
+    assert.match(await lens.innerText(), /this file is 2\.\d MiB, more than the 2\.0 MiB scanned for model configurations \(attentionLens\.configScanLimitKiB\)/);
+    await vscode.screenshot('config-too-large');
   });
 
   /** Analyze Model on a workspace folder without a tokenizer: token ids are asked for, then the layers. */
