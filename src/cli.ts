@@ -12,7 +12,7 @@ import { specimenModel } from './model/builder/specimenModel';
 import { InputError } from './model/inputError';
 
 const USAGE = `usage:
-  attention-lens analyze --model <path|demo> (--text T | --text-file F | --ids 1,2,3 | --corpus FILE|DIR)
+  attention-lens analyze --model <path|demo> (--text T | --text-file F | --ids 1,2,3 | --corpus FILE|DIR | --input-features F.npy)
                          [--target-text T | --target-ids 1,2,3]   (an encoder-decoder's decoder input)
                          [--ep auto|cpu|cuda] [--layers 0,5,11] [--tokenizer FILE] [--truncate]
                          [--word-level] [--max-offset R] [--no-head-distance] [--timeout SECONDS]

@@ -27,6 +27,7 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
       'text-file': { type: 'string' },
       ids: { type: 'string' },
       'target-text': { type: 'string' },
+      'input-features': { type: 'string' },
       'target-ids': { type: 'string' },
       corpus: { type: 'string' },
       ep: { type: 'string', default: 'auto' },
@@ -63,8 +64,8 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
   if (!values.model) throw new InputError('--model is required (a .onnx file, a model folder, or demo)');
   const ep = values.ep as ExecutionProviderChoice;
   if (!EXECUTION_PROVIDER_CHOICES.includes(ep)) throw new InputError(`--ep must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')}, not '${values.ep}'`);
-  const sources = [values.text, values['text-file'], values.ids, values.corpus].filter((v) => v !== undefined).length;
-  if (sources !== 1) throw new InputError('give exactly one of --text, --text-file, --ids or --corpus');
+  const sources = [values.text, values['text-file'], values.ids, values.corpus, values['input-features']].filter((v) => v !== undefined).length;
+  if (sources !== 1) throw new InputError('give exactly one of --text, --text-file, --ids, --corpus or --input-features');
   let text = values.text;
   if (values['text-file'] !== undefined) text = readUserText(values['text-file'], 'text');
   if (values['target-text'] !== undefined && values['target-ids'] !== undefined) throw new InputError('give one of --target-text and --target-ids');
@@ -115,5 +116,6 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
     return { ...base, mode: { kind: 'segments', run: { text, ids, segment, memory, compression } } };
   }
   if (values.corpus !== undefined) return { ...base, mode: { kind: 'corpus', corpus: values.corpus, capture: { layers, truncate: values.truncate, ...target } } };
-  return { ...base, mode: { kind: 'text', capture: { text, ids, layers, truncate: values.truncate, ...target }, lab } };
+  const inputFeatures = values['input-features'];
+  return { ...base, mode: { kind: 'text', capture: { text, ids, ...(inputFeatures !== undefined ? { inputFeatures } : {}), layers, truncate: values.truncate, ...target }, lab } };
 }

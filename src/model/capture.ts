@@ -11,7 +11,8 @@ import { Seq2SeqFeeds, modelFeeds } from './modelFeeds';
 import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
 import { InputPlan, PlannedInput, inputPlan } from './modelInputs';
 import { onnxModel } from './onnxGraph';
-import { OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, firstAxisEntry } from './ortSession';
+import { OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, firstAxisEntry, floatTensor, halfTensor, zeroTensor } from './ortSession';
+import { npyArray } from './npyArray';
 import { configNumber, embeddingRows, positionsLimit } from './positionLimits';
 import { checkedRewrite } from './rewriteCheck';
 import { RecurrenceOptions, RecurrenceRun, segmentRecurrence } from './segmentRecurrence';
@@ -76,6 +77,8 @@ export interface CaptureOptions {
   /** an encoder-decoder's decoder input: a text after its start token, or the ids themselves */
   targetText?: string;
   targetIds?: number[];
+  /** an audio encoder's log-mel features: a NumPy .npy file */
+  inputFeatures?: string;
   /** indices of the attention layers to capture; all when absent */
   layers?: number[];
   includeQueryKey?: boolean;
@@ -229,9 +232,12 @@ export class LoadedModel {
     // encoder-decoder's source (4 tokens) and target (2) differ, so that the shapes tell its parts apart.
     const probeLength = plan.mode.kind === 'fixed' ? Math.min(plan.mode.length, 4) : 4;
     const probeIds = (length: number): number[] => Array.from({ length }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
+    const allLayers = taps.map((_, i) => i);
     const probe = encoder
-      ? await loaded.whileBusy(async () => (await loaded.runOnce(probeIds(2), taps.map((_, i) => i), false, { encoderStates: await encoder.encoderStates(probeIds(4)) })).layers)
-      : (await loaded.capture({ ids: probeIds(probeLength), includeQueryKey: false, ...(plan.inputs.some((i) => i.role === 'targetIds') ? { targetIds: probeIds(2) } : {}) })).layers;
+      ? await loaded.whileBusy(async () => (await loaded.runOnce(probeIds(2), allLayers, false, { encoderStates: await encoder.encoderStates(probeIds(8)) })).layers)
+      : loaded.takesFeatures
+        ? await loaded.whileBusy(async () => (await loaded.runOnce([], allLayers, false, { features: loaded.probeFeatures() })).layers)
+        : (await loaded.capture({ ids: probeIds(probeLength), includeQueryKey: false, ...(plan.inputs.some((i) => i.role === 'targetIds') ? { targetIds: probeIds(2) } : {}) })).layers;
     info.headsPerLayer = probe.map((l) => l.heads);
     info.precision = loaded.precision;
     info.attention = taps.map((t, l) => {
@@ -327,7 +333,8 @@ export class LoadedModel {
   }
 
   private async captured(opts: CaptureOptions): Promise<AttentionCapture> {
-    const tok = this.tokenize(opts);
+    const features = this.takesFeatures ? this.requiredFeatures(opts) : undefined;
+    const tok = features ? { ids: [], tokens: [], offsets: [], special: [], warnings: [] } : this.tokenize(opts);
     const n = tok.ids.length;
     const own = this.taps.length;
     const total = own + (this.decoder?.taps.length ?? 0);
@@ -366,12 +373,18 @@ export class LoadedModel {
       const decoder = this.decoder;
       const mine = layerIndices.filter((l) => l < own);
       const theirs = layerIndices.filter((l) => l >= own).map((l) => l - own);
-      const encoded = await this.runOnce(tok.ids, mine, withQK);
+      const encoded = await this.runOnce(tok.ids, mine, withQK, features ? { features } : {});
       const states = encoded.outputs[this.encoderOutput];
+      // an audio encoder's positions are its output's rows: the frames after its convolutions
+      if (features) for (let p = 0; p < Number(states.dims[1]); p++) (tok.tokens.push(`${p}`), tok.offsets.push([0, 0]), tok.special.push(false));
       const decoded = await decoder.whileBusy(() => decoder.runOnce(target!.ids, theirs, withQK, { encoderStates: states }));
       captured = layerIndices.map((l) => (l < own ? encoded.layers[mine.indexOf(l)] : decoded.layers[theirs.indexOf(l - own)]));
     } else if (this.plan.mode.kind === 'stepwise') captured = await this.runStepwise(tok.ids, layerIndices, withQK);
-    else captured = (await this.runOnce(tok.ids, layerIndices, withQK, target ? { target: target.ids } : undefined)).layers;
+    else {
+      const run = await this.runOnce(tok.ids, layerIndices, withQK, { ...(target ? { target: target.ids } : {}), ...(features ? { features } : {}) });
+      captured = run.layers;
+      if (features) for (let p = 0; p < (captured[0]?.keys ?? 0); p++) (tok.tokens.push(`${p}`), tok.offsets.push([0, 0]), tok.special.push(false));
+    }
     return {
       tokens: tok.tokens,
       inputIds: tok.ids,
@@ -384,6 +397,16 @@ export class LoadedModel {
     };
   }
 
+  /** The features a capture of an audio encoder runs on, or the reason it cannot run without them. */
+  private requiredFeatures(opts: CaptureOptions): OrtTensor {
+    if (opts.inputFeatures === undefined) {
+      throw new InputError(
+        "the model's input input_features takes audio features (a Whisper-style encoder), not a text: give them with --input-features FILE.npy (the log-mel features its feature extractor computes, saved with numpy.save)",
+      );
+    }
+    return this.featuresOf(opts.inputFeatures);
+  }
+
   /** The encoder's output that its decoder reads. */
   private get encoderOutput(): string {
     return this.originalOutputs.find((o) => /last_hidden_state|encoder_out/.test(o)) ?? this.originalOutputs[0];
@@ -391,7 +414,28 @@ export class LoadedModel {
 
   /** An encoder's output for some ids: what its decoder's probe reads. */
   private encoderStates(ids: number[]): Promise<OrtTensor> {
-    return this.whileBusy(async () => (await this.runOnce(ids, [], false)).outputs[this.encoderOutput]);
+    return this.whileBusy(async () => (await this.runOnce(this.takesFeatures ? [] : ids, [], false, this.takesFeatures ? { features: this.probeFeatures() } : {})).outputs[this.encoderOutput]);
+  }
+
+  /** Whether the model's input is audio features rather than token ids (a Whisper encoder). */
+  private get takesFeatures(): boolean {
+    return this.plan.inputs.some((i) => i.role === 'features');
+  }
+
+  /** Silent features of the input's shape (16 frames where it names none): what the probe runs on. */
+  private probeFeatures(): OrtTensor {
+    const input = this.plan.inputs.find((i) => i.role === 'features')!;
+    return zeroTensor(input.type, input.shape.map((d, axis) => (typeof d === 'number' ? d : axis === 0 ? 1 : 16)));
+  }
+
+  /** The features of a .npy file as the model's input takes them: [1, mels, frames], its mels and (when fixed) its frames. */
+  private featuresOf(path: string): OrtTensor {
+    const input = this.plan.inputs.find((i) => i.role === 'features')!;
+    const { data, dims } = npyArray(readUserFile(path, 'features'), `the features file ${path}`);
+    const shaped = dims.length === 2 ? [1, ...dims] : dims;
+    const wrong = shaped.length !== 3 || shaped[0] !== 1 || input.shape.slice(1).some((d, i) => typeof d === 'number' && d !== shaped[i + 1]);
+    if (wrong) throw new InputError(`the features in ${path} have the shape [${dims.join(', ')}], but ${input.name} takes [${input.shape.join(', ')}] (batch 1): compute them with the model's own feature extractor`);
+    return input.type === 'float16' ? halfTensor(data, shaped) : floatTensor(data, shaped);
   }
 
   /**
@@ -520,8 +564,10 @@ export class LoadedModel {
     const layers = layerIndices.map((l) => {
       const tap = this.taps[l];
       const part = this.parts?.[l];
-      const [queries, keys] = part === 'cross' ? [target, source] : part === 'decoder' ? [target, target] : [ids.length, ids.length];
       const probs = out[tap.probsTensor];
+      // the positions of features are the encoder's own, read from its attention
+      const own = seq.features ? Number(probs.dims[probs.dims.length - 1]) : ids.length;
+      const [queries, keys] = part === 'cross' ? [target, source] : part === 'decoder' ? [target, target] : [own, own];
       this.precision = probs.type;
       const layer = attentionRows(tap.name, probs, queries, keys);
       if (part) layer.part = part;

@@ -10,6 +10,8 @@ import { OrtFeeds, OrtTensor, boolTensor, floatTensor, intTensor, zeroTensor } f
 export interface Seq2SeqFeeds {
   target?: number[];
   encoderStates?: OrtTensor;
+  /** an audio encoder's log-mel features [1, mels, frames] */
+  features?: OrtTensor;
 }
 
 /** Feeds for one run: `ids` at positions past.., padded to padTo with padId; the cache given or empty. */
@@ -56,6 +58,9 @@ export function modelFeeds(plan: InputPlan, padId: number, ids: number[], padTo:
         break;
       case 'encoderStates':
         feeds[input.name] = seq.encoderStates!;
+        break;
+      case 'features':
+        feeds[input.name] = seq.features!;
         break;
       case 'hidden':
       case 'weight':

@@ -18,6 +18,8 @@ export type InputRole =
   | 'cacheBranch'
   | 'writeIndex'
   | 'kvLength'
+  // an audio encoder's log-mel features (Whisper), given as a file
+  | 'features'
   // an encoder-decoder's: the decoder's ids and mask in a graph of both, the encoder's output and mask in a decoder's
   | 'targetIds'
   | 'targetMask'
@@ -79,6 +81,7 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
       role = 'cacheBranch';
     } else if (isFloat(m.type)) {
       if (/^(encoder_hidden_states|encoder_outputs)$/.test(name) && m.shape.length === 3) role = 'encoderStates';
+      else if (name === 'input_features' && m.shape.length === 3) role = 'features';
       else if (/past|cache/.test(name)) role = 'past';
       else if (m.shape.length === 3 && typeof m.shape[1] !== 'number') role = 'hidden';
       else if (m.shape.every((d) => typeof d === 'number')) role = 'weight';
@@ -94,12 +97,13 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
     if (role === 'ids') ids = planned;
     inputs.push(planned);
   }
-  // an audio or vision encoder: its input is not a text, and random features would not be one
-  const media = metadata.find((m) => /^(input_features|input_values|pixel_values)$/.test(m.name.toLowerCase()));
+  // a raw-audio or vision encoder: its input is not a text, and random values would not be one
+  const media = metadata.find((m) => /^(input_values|pixel_values)$/.test(m.name.toLowerCase()));
   if (!ids && media) {
-    const what = media.name.toLowerCase() === 'pixel_values' ? 'image pixels' : 'audio features (a Whisper-style encoder)';
-    throw new InputError(`the model's input ${media.name} takes ${what}, not token ids: Attention Lens analyses text models`);
+    const what = media.name.toLowerCase() === 'pixel_values' ? 'image pixels' : 'raw audio samples';
+    throw new InputError(`the model's input ${media.name} takes ${what}, not token ids: Attention Lens analyses text models, and audio encoders that take log-mel features (input_features)`);
   }
+  const features = inputs.find((i) => i.role === 'features');
   if (unknown.length) throw new InputError(`the model has inputs Attention Lens cannot fill: ${unknown.join('; ')}`);
   const embeds = inputs.find((i) => /inputs_embeds/.test(i.name.toLowerCase()));
   if (!ids && embeds) {
@@ -112,12 +116,13 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
   // of a fixed length: with no token ids, a 3-D float input is that.
   if (!ids && !inputs.some((i) => i.role === 'hidden')) for (const i of inputs) if (i.role === 'weight' && i.shape.length === 3) i.role = 'hidden';
   const hidden = inputs.find((i) => i.role === 'hidden');
-  if (!ids && !hidden) throw new InputError('the model has no token-id input (an int32/int64 input such as input_ids) and no hidden-state input');
-  const seqInput = ids ?? hidden!;
+  if (!ids && !hidden && !features) throw new InputError('the model has no token-id input (an int32/int64 input such as input_ids) and no hidden-state input');
+  const seqInput = ids ?? features ?? hidden!;
   const hasPast = inputs.some((i) => i.role === 'past');
   const seqDim = seqInput.shape[1];
   let mode: SequenceMode = { kind: 'whole' };
-  if (typeof seqDim === 'number') {
+  // features carry their own length (frames), whatever their dims say
+  if (typeof seqDim === 'number' && seqInput !== features) {
     if (seqDim === 1 && hasPast) mode = { kind: 'stepwise' };
     else if (seqDim >= 1) mode = { kind: 'fixed', length: seqDim };
   }

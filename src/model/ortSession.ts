@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice } from './executionProviders';
 import { InputError } from './inputError';
-import { floatOfHalf } from './onnxEncoding';
+import { float16Bits, floatOfHalf } from './onnxEncoding';
 
 export type OrtSession = ort.InferenceSession;
 export type OrtTensor = ort.Tensor;
@@ -65,6 +65,11 @@ export function intTensor(type: 'int32' | 'int64', values: readonly number[], di
 
 export function floatTensor(values: Float32Array, dims: number[]): ort.Tensor {
   return new ort.Tensor('float32', values, dims);
+}
+
+/** A float16 tensor of float32 values, rounded to nearest even. */
+export function halfTensor(values: Float32Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor('float16', float16Bits(values), dims);
 }
 
 export function boolTensor(values: readonly boolean[], dims: number[]): ort.Tensor {

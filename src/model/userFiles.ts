@@ -7,7 +7,7 @@ import { Stats, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from './inputError';
 
-export type UserFileKind = 'model' | 'weights' | 'tokenizer' | 'config' | 'text' | 'corpus';
+export type UserFileKind = 'model' | 'weights' | 'tokenizer' | 'config' | 'text' | 'corpus' | 'features';
 
 const MIB = 2 ** 20;
 /** The largest file of each kind read whole; models and weights are bounded by what they declare and by memory. */
@@ -18,9 +18,10 @@ export const USER_FILE_LIMIT_BYTES: Record<UserFileKind, number> = {
   config: 16 * MIB,
   text: 64 * MIB,
   corpus: 1024 * MIB,
+  features: 1024 * MIB,
 };
 
-const KIND_NAMES: Record<UserFileKind, string> = { model: 'model', weights: 'external weights', tokenizer: 'tokenizer', config: 'config', text: 'text file', corpus: 'corpus file' };
+const KIND_NAMES: Record<UserFileKind, string> = { model: 'model', weights: 'external weights', tokenizer: 'tokenizer', config: 'config', text: 'text file', corpus: 'corpus file', features: 'features file' };
 
 function what(st: Stats): string {
   if (st.isDirectory()) return 'a folder';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyzeCapture } from '../../src/analysis/attentionAnalysis';
-import { TINY_SEQ2SEQ_SHAPE, seq2seqModels } from '../../src/model/builder/seq2seqModels';
+import { AUDIO_MELS, TINY_SEQ2SEQ_SHAPE, audioEncoderModel, seq2seqModels } from '../../src/model/builder/seq2seqModels';
 import { LoadedModel } from '../../src/model/capture';
 import { futureMass, worstRowSumError } from '../helpers/attentionChecks';
 import { CLI, SPECIMEN } from '../helpers/paths';
@@ -170,4 +170,47 @@ test('encoder-decoder in the CLI: --target-text, the JSON names each layer\'s pa
   const noStart = folder('no-start', { 'onnx/encoder_model.onnx': models.encoder.model, 'onnx/decoder_model.onnx': models.decoder.model, 'vocab.txt': beside['vocab.txt'] });
   refused(['analyze', '--model', noStart, '--text', SOURCE], /names no decoder_start_token_id, so the decoder's first token is unknown: give the decoder's ids with --target-ids/);
   refused(['analyze', '--model', twoFiles, '--text', SOURCE, '--segment', '2'], /segment recurrence runs a decoder-only model through its cache; this is an encoder-decoder/);
+});
+
+/** A NumPy .npy file of float32 values (C order), as numpy.save writes it. */
+function npy(values: Float32Array, dims: number[]): Buffer {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims.join(', ')}${dims.length === 1 ? ',' : ''}), }`;
+  while ((10 + header.length + 1) % 64) header += ' ';
+  header += '\n';
+  const start = Buffer.alloc(10);
+  start.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  start.writeUInt16LE(header.length, 8);
+  return Buffer.concat([start, Buffer.from(header, 'latin1'), Buffer.from(values.buffer, values.byteOffset, values.byteLength)]);
+}
+
+test('a Whisper-like encoder-decoder runs on log-mel features (--input-features FILE.npy): its positions, the decoder on them, and cross-attention over them', async () => {
+  const audio = folder('audio', { 'onnx/encoder_model.onnx': audioEncoderModel().model, 'onnx/decoder_model.onnx': models.decoder.model, ...beside });
+  const frames = 20;
+  const features = (phase: number): string => {
+    const path = join(scratch, `features-${phase}.npy`);
+    writeFileSync(path, npy(Float32Array.from({ length: AUDIO_MELS * frames }, (_, i) => Math.sin(i * 0.37 + phase)), [AUDIO_MELS, frames]));
+    return path;
+  };
+  const m = await LoadedModel.load({ model: audio, executionProvider: 'cpu' });
+  assert.deepEqual(m.info.inputs.map((i) => [i.name, i.role]), [['input_features', 'features']]);
+  assert.deepEqual(m.info.attention.map((a) => a.part), ['encoder', 'encoder', 'decoder', 'cross', 'decoder', 'cross']);
+  await assert.rejects(m.capture({ text: 'the cat' }), /input_features takes audio features \(a Whisper-style encoder\), not a text: give them with --input-features FILE\.npy/);
+  const a = await m.capture({ inputFeatures: features(0), targetText: TARGET });
+  // two frames a position: 10 positions, labelled by their index
+  assert.deepEqual(a.tokens, Array.from({ length: 10 }, (_, i) => `${i}`));
+  assert.deepEqual(a.layers.map((l) => [l.part, l.queries, l.keys]).slice(0, 4), [['encoder', 10, 10], ['encoder', 10, 10], ['decoder', 11, 11], ['cross', 11, 10]]);
+  for (const l of a.layers) assert.ok(worstRowSumError(l) < 1e-5);
+  const b = await m.capture({ inputFeatures: features(1), targetText: TARGET });
+  assert.notDeepEqual(Array.from(b.layers[3].probs), Array.from(a.layers[3].probs), 'other audio, other cross-attention');
+  assert.deepEqual(Array.from(b.layers[2].probs), Array.from(a.layers[2].probs), "the first decoder layer's self-attention reads the target alone");
+  // features of another model's mels, and a file that is not .npy
+  const wrongMels = join(scratch, 'wrong-mels.npy');
+  writeFileSync(wrongMels, npy(new Float32Array(80 * 4), [80, 4]));
+  await assert.rejects(m.capture({ inputFeatures: wrongMels }), /the features in .*wrong-mels\.npy have the shape \[80, 4\], but input_features takes \[batch, 8, frames\] \(batch 1\)/);
+  await assert.rejects(m.capture({ inputFeatures: join(audio, 'config.json') }), /config\.json is not a NumPy \.npy file/);
+  await m.release();
+  // the CLI
+  const r = spawnSync(process.execPath, [CLI, 'analyze', '--model', audio, '--input-features', features(0), '--target-text', TARGET, '--ep', 'cpu'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).layers.map((l: { part: string; keys: number }) => [l.part, l.keys])[3], ['cross', 10]);
 });

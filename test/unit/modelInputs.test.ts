@@ -41,8 +41,10 @@ test('inputs that cannot be filled are named', () => {
   );
 });
 
-test('an audio encoder, an image encoder and a model fed embeddings are refused with the reason', () => {
-  assert.throws(() => inputPlan([{ name: 'input_features', type: 'float32', shape: ['batch', 80, 3000] }], ['last_hidden_state']), /input_features takes audio features \(a Whisper-style encoder\), not token ids/);
+test("a Whisper encoder's features are an input of their own; raw audio, an image encoder and a model fed embeddings are refused with the reason", () => {
+  const whisper = inputPlan([{ name: 'input_features', type: 'float32', shape: ['batch', 80, 3000] }], ['last_hidden_state']);
+  assert.deepEqual([whisper.inputs[0].role, whisper.mode.kind], ['features', 'whole'], 'its 3000 frames are not a fixed token length');
+  assert.throws(() => inputPlan([{ name: 'input_values', type: 'float32', shape: ['batch', 'samples'] }], ['last_hidden_state']), /input_values takes raw audio samples, not token ids/);
   assert.throws(() => inputPlan([{ name: 'pixel_values', type: 'float32', shape: ['batch', 3, 224, 224] }], ['logits']), /pixel_values takes image pixels, not token ids/);
   assert.throws(() => inputPlan([{ name: 'inputs_embeds', type: 'float32', shape: ['batch', 'sequence', 64] }], ['logits']), /only text input is inputs_embeds/);
 });

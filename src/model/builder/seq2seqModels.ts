@@ -70,10 +70,11 @@ function blocks(g: GraphBuilder, w: GraphBuilder, shape: Seq2SeqShape, seed: str
   };
 }
 
-function encoderInto(g: GraphBuilder, shape: Seq2SeqShape, seed: string, made: Set<string>, ids: string, mask: string): string {
+/** The encoder's layers on token ids, or (Whisper-like) on hidden states already made from audio features. */
+function encoderInto(g: GraphBuilder, shape: Seq2SeqShape, seed: string, made: Set<string>, ids: string, mask: string | undefined, states?: string): string {
   const b = blocks(g, g, shape, seed, made);
-  let x = b.embedded(ids, 'encoder');
-  const bias = b.keyMask(mask);
+  let x = states ?? b.embedded(ids, 'encoder');
+  const bias = mask ? b.keyMask(mask) : undefined;
   for (let l = 0; l < shape.encoderLayers; l++) {
     const p = `encoder.layers.${l}.self_attn`;
     x = b.attention(x, b.projected(x, `${p}.k_proj`), b.projected(x, `${p}.v_proj`), p, bias, `/encoder/layers.${l}/self_attn/Softmax`);
@@ -111,6 +112,27 @@ function decoderInto(g: GraphBuilder, w: GraphBuilder, shape: Seq2SeqShape, seed
 }
 
 const PRESENTS = (layers: number): string[] => Array.from({ length: layers }, (_, l) => ['decoder.key', 'decoder.value', 'encoder.key', 'encoder.value'].map((kv) => `present.${l}.${kv}`)).flat();
+
+export const AUDIO_MELS = 8;
+
+/**
+ * A Whisper-like audio encoder: log-mel features [batch, mels, frames] through a strided
+ * convolution (two frames a position) and learned positions into the same layers; its decoder is
+ * seq2seqModels' (the same hidden size).
+ */
+export function audioEncoderModel(shape: Seq2SeqShape = TINY_SEQ2SEQ_SHAPE, seed = 'seq2seq'): EncodedModel {
+  const hidden = shape.heads * shape.headDim;
+  const g = new GraphBuilder('audio encoder');
+  const features = g.input('input_features', ONNX_FLOAT, ['batch', AUDIO_MELS, 'frames']);
+  const kernel = g.floats('conv.weight', [hidden, AUDIO_MELS, 3], seededNormals(hidden * AUDIO_MELS * 3, `${seed} conv`).map((v) => v / Math.sqrt(3 * AUDIO_MELS)));
+  const conv = g.node('Conv', [features, kernel], { strides: [2], pads: [1, 1], kernel_shape: [3] });
+  const x = g.node('Transpose', [conv], { perm: [0, 2, 1] });
+  const length = g.node('Slice', [g.node('Shape', [x]), g.ints('one_a', [1], [1]), g.ints('two_a', [1], [2])]);
+  const positions = g.node('Slice', [g.floats('encoder.embed_positions', [shape.maxPositions, hidden], seededNormals(shape.maxPositions * hidden, `${seed} encoder.embed_positions`).map((v) => v * 0.5)), g.ints('zero_a', [1], [0]), length, g.ints('axis0_a', [1], [0])]);
+  encoderInto(g, shape, seed, new Set(), '', undefined, g.node('Add', [x, positions]));
+  g.output('last_hidden_state_output', ONNX_FLOAT, ['batch', 'encoder_sequence_length', hidden]);
+  return g.encode();
+}
 
 /** The encoder and the decoder files of one model (the decoder alone and merged), and the same weights as one graph. */
 export function seq2seqModels(shape: Seq2SeqShape = TINY_SEQ2SEQ_SHAPE, seed = 'seq2seq'): { encoder: EncodedModel; decoder: EncodedModel; merged: EncodedModel; single: EncodedModel } {
