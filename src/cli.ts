@@ -14,7 +14,7 @@ import { InputError } from './model/inputError';
 const USAGE = `usage:
   attention-lens analyze --model <path|demo> (--text T | --text-file F | --ids 1,2,3 | --corpus FILE|DIR | --input-features F.npy)
                          [--target-text T | --target-ids 1,2,3]   (an encoder-decoder's decoder input)
-                         [--ep auto|cpu|cuda] [--layers 0,5,11] [--tokenizer FILE] [--truncate]
+                         [--ep auto|cpu|webgpu|cuda] [--layers 0,5,11] [--tokenizer FILE] [--truncate]
                          [--word-level] [--max-offset R] [--no-head-distance] [--timeout SECONDS]
                          [--lab [--head L:H] [--budget SCORES] [--seed S] [--window W] [--stride L] [--block L]
                                 [--span Z | --coverage C] [--hashes H] [--chunk C] [--clusters K]

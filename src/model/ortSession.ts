@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProviderChoice } from './executionProviders';
+import type { ExecutionProvider, ExecutionProviderChoice } from './executionProviders';
 import { InputError } from './inputError';
 import { float16Bits, floatOfHalf } from './onnxEncoding';
 
@@ -12,7 +12,7 @@ export type OrtFeeds = Record<string, ort.Tensor>;
 
 export interface SessionWithProvider {
   session: ort.InferenceSession;
-  provider: 'cpu' | 'cuda';
+  provider: ExecutionProvider;
   /** why auto fell back to the CPU, when it did */
   fallbackReason?: string;
 }
@@ -29,7 +29,7 @@ export function cudaBinariesPresent(): boolean {
 const CUDA_HOW_TO =
   'install them with: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (needs CUDA 12 and cuDNN 9 on the machine)';
 
-function options(provider: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions {
+function options(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
@@ -40,9 +40,27 @@ function options(provider: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions 
   };
 }
 
+/** What keeps WebGPU from starting, in one line: Dawn's own messages run to many. */
+export function webgpuFailure(message: string): string {
+  // on Linux Dawn reaches the GPU through Vulkan: without its loader no adapter is ever found
+  const vulkanLoader = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib'].some((d) => existsSync(join(d, 'libvulkan.so.1')));
+  if (/libvulkan\.so/.test(message) || (process.platform === 'linux' && !vulkanLoader)) return "no Vulkan loader (libvulkan.so.1): install the Vulkan loader and the GPU's Vulkan driver";
+  if (/adapter/i.test(message)) return 'no WebGPU adapter (no GPU, or no driver for it)';
+  return message.split('\n')[0].slice(0, 300);
+}
+
 export async function createSession(source: string | Uint8Array, choice: ExecutionProviderChoice): Promise<SessionWithProvider> {
-  const create = (provider: 'cpu' | 'cuda'): Promise<ort.InferenceSession> =>
+  const create = (provider: ExecutionProvider): Promise<ort.InferenceSession> =>
     typeof source === 'string' ? ort.InferenceSession.create(source, options(provider)) : ort.InferenceSession.create(source, options(provider));
+  // WebGPU (bundled, through Dawn: Vulkan, D3D12 or Metal) only when asked for, until a GPU has
+  // checked its captures against the CPU's (npm run device-check)
+  if (choice === 'webgpu') {
+    try {
+      return { session: await create('webgpu'), provider: 'webgpu' };
+    } catch (e) {
+      throw new InputError(`the WebGPU execution provider could not start: ${webgpuFailure((e as Error).message)}`);
+    }
+  }
   if (choice === 'cuda' && !cudaBinariesPresent()) {
     throw new InputError(`the CUDA execution provider was asked for, but its binaries are not installed: ${CUDA_HOW_TO}`);
   }

@@ -366,3 +366,8 @@ test('options and graphs checked before any work: empty list items, a timeout be
   writeFileSync(path, g.encode().model);
   refuses(['analyze', '--model', path, '--ids', '1'], /axis0\.onnx has no attention to capture: its softmax 'scores' is over axis 0 of its scores, not the keys' \(the last\)/);
 });
+
+test('--ep webgpu names what keeps the bundled WebGPU provider from starting, in one line', () => {
+  refuses(['analyze', '--model', 'demo', '--text', 'a fox', '--ep', 'webgpu'], /the WebGPU execution provider could not start: (no Vulkan loader \(libvulkan\.so\.1\)|no WebGPU adapter)/);
+  refuses(['analyze', '--model', 'demo', '--text', 'a fox', '--ep', 'tpu'], /--ep must be one of auto, cpu, webgpu, cuda, not 'tpu'/);
+});
