@@ -250,7 +250,8 @@ export async function runAnalysis(
       const info = await ctx.engine.load(load);
       const layers = opts.askLayers ? await pickedLayers(info.layerNames) : opts.layers;
       if ((opts.askLayers && !layers) || signal.aborted) return undefined;
-      const source: CaptureSource = { model: info.path, ...input, layers, ...(opts.lab ? { lab: opts.lab } : {}) };
+      // the model as named (a folder pairs an encoder with its decoder): what a re-run loads again
+      const source: CaptureSource = { model: modelPath, ...input, layers, ...(opts.lab ? { lab: opts.lab } : {}) };
       const shown = await panelRun(ctx.engine, load, source);
       const { capture } = shown;
       const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
@@ -269,8 +270,8 @@ async function runCorpus(ctx: AnalysisContext, modelPath: string, corpusPath: st
     `analyzing the corpus ${basename(corpusPath)}`,
     async (load, progress, signal) => {
       const texts = corpusTexts(corpusPath);
-      const info = await ctx.engine.load(load);
-      const source: CaptureSource = { model: info.path, text: texts[0], corpus: corpusPath };
+      await ctx.engine.load(load);
+      const source: CaptureSource = { model: modelPath, text: texts[0], corpus: corpusPath };
       const onText = (done: number, total: number): void => progress.report({ message: `text ${done} of ${total}`, increment: 100 / total });
       const shown = await panelRun(ctx.engine, load, source, { texts, onText, signal });
       return { shown, summary: `corpus ${corpusPath}: ${texts.length} texts, ${shown.analysis.heads.length} heads` };

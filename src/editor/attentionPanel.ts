@@ -19,6 +19,8 @@ import { webviewHtml, webviewOptions } from './webviewHtml';
 /** What a panel shows: the source that made it, the capture (without its probabilities) and the id the engine keeps it under, its analysis and lab results. */
 export interface Shown {
   source: CaptureSource;
+  /** the ONNX file that ran (the source may name its folder) */
+  modelPath: string;
   capture: AttentionCapture;
   captureId?: string;
   analysis?: AttentionAnalysis;
@@ -43,11 +45,11 @@ export async function panelRun(
   const keep = { budgetBytes: captureCacheBytes() };
   if (!source.corpus) {
     const r = await engine.analyze({ load, capture: { ...capture, ...(source.ids ? { ids: source.ids } : { text: source.text }) }, analysis: PANEL_ANALYSIS, lab: source.lab, returnAttention: false, keep });
-    return { source, capture: r.capture, captureId: r.captureId, analysis: r.analysis, lab: r.lab };
+    return { source, modelPath: r.modelPath, capture: r.capture, captureId: r.captureId, analysis: r.analysis, lab: r.lab };
   }
   const texts = run.texts ?? corpusTexts(source.corpus);
   const r = await analyzedCorpus(engine, load, texts, { capture, analysis: PANEL_ANALYSIS, keepFirst: keep }, run.onText ?? (() => undefined), run.signal);
-  return { source, capture: r.first, captureId: r.firstCaptureId, analysis: r.analysis };
+  return { source, modelPath: r.modelPath, capture: r.first, captureId: r.firstCaptureId, analysis: r.analysis };
 }
 
 export class AttentionPanel {
@@ -105,7 +107,7 @@ export class AttentionPanel {
   }
 
   private summary(shown: Shown): CaptureSummary {
-    return { ...captureSummary(shown.source.model, shown.capture, shown.analysis, shown.lab), source: shown.source };
+    return { ...captureSummary(shown.modelPath, shown.capture, shown.analysis, shown.lab), source: shown.source };
   }
 
   private received(m: unknown): void {
@@ -133,7 +135,8 @@ export class AttentionPanel {
 
   /**
    * What the engine answers for the panel's capture. A capture the engine let go (evicted for
-   * newer ones, or an engine that restarted) is made again first, with a progress notification.
+   * newer ones, or an engine that restarted) is made again first, once for all the requests that
+   * found it gone, with a progress notification.
    */
   private async fromEngine<T>(id: number, ask: (captureId: string) => Promise<T>): Promise<T | undefined> {
     const shown = this.shown;
@@ -149,17 +152,24 @@ export class AttentionPanel {
         return undefined;
       }
     }
+    // the capture was replaced while the request travelled: the webview asks again for the new one
+    if (this.shown !== shown) return undefined;
     try {
-      const again = await this.runAgain(shown);
-      return again?.captureId ? await ask(again.captureId) : undefined;
+      this.rerun ??= this.runAgain(shown).finally(() => (this.rerun = undefined));
+      const captureId = await this.rerun;
+      if (captureId) return await ask(captureId);
+      this.post({ type: 'error', id, message: 'the capture was not made again: run the analysis again' });
     } catch (e) {
       this.post({ type: 'error', id, message: (e as Error).message });
-      return undefined;
     }
+    return undefined;
   }
 
-  /** The panel's source run again into the engine, with its progress and Cancel; the panel keeps the new capture. */
-  private async runAgain(shown: Shown): Promise<Shown | undefined> {
+  /** The re-run under way, which the requests that found the capture gone all wait for. */
+  private rerun?: Promise<string | undefined>;
+
+  /** The panel's source run again into the engine, with its progress and Cancel; the panel keeps the new capture's id. */
+  private async runAgain(shown: Shown): Promise<string | undefined> {
     const again = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: the engine no longer holds this capture: running it again', cancellable: true },
       (_progress, token) => {
@@ -167,10 +177,14 @@ export class AttentionPanel {
         return panelRun(this.engine, { model: shown.source.model, executionProvider: executionProvider() }, shown.source);
       },
     );
-    if (this.shown !== shown) return undefined; // another capture came meanwhile
+    // another capture came meanwhile, or the panel closed: this one is not needed
+    if (this.shown !== shown || this.disposed) {
+      if (again.captureId) this.engine.release(again.captureId);
+      return undefined;
+    }
     // the statistics shown stay as they were (a corpus's cover all its texts); only the id is new
     this.shown = { ...shown, captureId: again.captureId };
-    return this.shown;
+    return again.captureId;
   }
 
   /** The head distances the analysis left out for their cost, on the user's request, in the engine. */
@@ -196,7 +210,10 @@ export class AttentionPanel {
     void this.panel.webview.postMessage(msg);
   }
 
+  private disposed = false;
+
   dispose(): void {
+    this.disposed = true;
     if (this.shown?.captureId) this.engine.release(this.shown.captureId);
     AttentionPanel.current = undefined;
     this.panel.dispose();

@@ -34,6 +34,8 @@ export interface CorpusResult {
   first: AttentionCapture;
   /** the id under which the engine keeps the first capture, when asked to */
   firstCaptureId?: string;
+  /** the ONNX file that ran */
+  modelPath: string;
   executionProvider: string;
 }
 
@@ -53,6 +55,7 @@ export async function analyzedCorpus(
   const parts: AttentionAnalysis[] = [];
   let first: AttentionCapture | undefined;
   let firstCaptureId: string | undefined;
+  let modelPath = '';
   let executionProvider = '';
   for (const [k, text] of texts.entries()) {
     if (signal?.aborted) throw new EngineError('cancelled', 'the run was cancelled');
@@ -60,8 +63,9 @@ export async function analyzedCorpus(
     parts.push(r.analysis);
     first ??= r.capture;
     firstCaptureId ??= r.captureId;
+    modelPath = r.modelPath;
     executionProvider = r.capture.executionProvider;
     onText(k + 1, texts.length, r.capture.tokens.length);
   }
-  return { analysis: corpusAnalysis(parts), first: first!, ...(firstCaptureId ? { firstCaptureId } : {}), executionProvider };
+  return { analysis: corpusAnalysis(parts), first: first!, ...(firstCaptureId ? { firstCaptureId } : {}), modelPath, executionProvider };
 }

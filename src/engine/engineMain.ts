@@ -47,7 +47,8 @@ function filesState(folders: string[], tokenizer: string | undefined): string {
 
 function loaded(opts: LoadOptions): Promise<LoadedModel> {
   const files = modelFiles(opts.model);
-  const model = `${files.modelPath}\0${opts.executionProvider}\0${opts.tokenizer ?? ''}\0`;
+  // an encoder named alone and its folder (the encoder with its decoder) are two models
+  const model = `${files.modelPath}\0${files.decoderPath ?? ''}\0${opts.executionProvider}\0${opts.tokenizer ?? ''}\0`;
   const key = `${model}${filesState(files.folders, opts.tokenizer)}`;
   // the same model loaded before its files changed is not used again: its memory goes now
   for (const old of [...models.keys()].filter((k) => k.startsWith(model) && k !== key)) {
@@ -120,7 +121,7 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
     }
     const captureId = p.keep ? captures.put({ capture, causal: analysis.causal }, p.keep.budgetBytes) : undefined;
     const sent = p.returnAttention ? capture : { ...capture, layers: capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined })) };
-    return { capture: sent, analysis: wireAnalysis(analysis), lab, timings, ...(captureId ? { captureId } : {}) };
+    return { capture: sent, analysis: wireAnalysis(analysis), lab, timings, ...(captureId ? { captureId } : {}), modelPath: model.info.path };
   },
   head: (p) => {
     const { capture } = captures.get(p.capture);

@@ -63,7 +63,7 @@ export interface EngineMethods {
     /** keep: the engine keeps the capture (within budgetBytes of kept captures) and answers for it by id */
     params: { load: LoadOptions; capture: CaptureOptions; analysis: AnalysisOptions; lab?: LabOptions; returnAttention: boolean; keep?: { budgetBytes: number } };
     /** timings: the engine's capture and head statistics (a lab asked for runs after them) */
-    result: { capture: AttentionCapture; analysis: WireAnalysis; lab?: LabResult; timings: { captureMs: number; statisticsMs: number }; captureId?: string };
+    result: { capture: AttentionCapture; analysis: WireAnalysis; lab?: LabResult; timings: { captureMs: number; statisticsMs: number }; captureId?: string; modelPath: string };
   };
   /** one head of a kept capture ([queries][keys]), or between words with their labels */
   head: { params: { capture: string; layer: number; head: number; words?: boolean }; result: { matrix: HeadMatrix; labels?: { queries: string[]; keys: string[] } } };

@@ -170,83 +170,94 @@ export class LoadedModel {
     }
     if (created.fallbackReason) warnings.push(created.fallbackReason);
     const session = created.session;
-    const metadata = session.inputMetadata.map((m) => ({
-      name: m.name,
-      type: m.isTensor ? m.type : 'non-tensor',
-      shape: m.isTensor ? [...m.shape] : [],
-    }));
-    const plan = inputPlan(metadata, session.outputNames);
-    // the encoder's output, or its keys and values cached for the decoder's cross-attention
-    const encoderStates = plan.inputs.find((i) => i.role === 'encoderStates' || /\.encoder\.(key|value)/.test(i.name));
-    if (encoderStates && !encoder) {
-      throw new InputError(
-        `${what} is the decoder of an encoder-decoder model (its input ${encoderStates.name} takes the encoder's output), and no encoder_model.onnx of its precision is beside it: ` +
-          "random encoder states would not show the model's cross-attention. Put the encoder beside it, or name the model's folder",
-      );
-    }
-    const synthetic = plan.inputs.filter((i) => i.role === 'hidden' || i.role === 'weight').map((i) => i.name);
-    if (synthetic.length) warnings.push(`inputs ${synthetic.join(', ')} take no token ids: they were filled with seeded random values, so this attention is the block's on random input`);
+    // a model refused after its session started lets the session go: it would hold its weights
+    try {
+      const metadata = session.inputMetadata.map((m) => ({
+        name: m.name,
+        type: m.isTensor ? m.type : 'non-tensor',
+        shape: m.isTensor ? [...m.shape] : [],
+      }));
+      const plan = inputPlan(metadata, session.outputNames);
+      // the encoder's output, or its keys and values cached for the decoder's cross-attention
+      const encoderStates = plan.inputs.find((i) => i.role === 'encoderStates' || /\.encoder\.(key|value)/.test(i.name));
+      if (encoderStates && !encoder) {
+        throw new InputError(
+          `${what} is the decoder of an encoder-decoder model (its input ${encoderStates.name} takes the encoder's output), and no encoder_model.onnx of its precision is beside it: ` +
+            "random encoder states would not show the model's cross-attention. Put the encoder beside it, or name the model's folder",
+        );
+      }
+      const synthetic = plan.inputs.filter((i) => i.role === 'hidden' || i.role === 'weight').map((i) => i.name);
+      if (synthetic.length) warnings.push(`inputs ${synthetic.join(', ')} take no token ids: they were filled with seeded random values, so this attention is the block's on random input`);
 
-    const config = modelConfig(files);
-    const tokenizerPath = opts.tokenizer ?? files.tokenizerPath;
-    // a tokenizer found beside the model lies in its folder; one the user named may be anywhere
-    const tokenizer = tokenizerPath ? tokenizerAt(tokenizerPath, config, opts.tokenizer ? undefined : files.root) : undefined;
-    const idsInput = plan.inputs.find((i) => i.role === 'ids');
-    const vocabRows = embeddingRows(model, idsInput?.name) ?? configNumber(config, ['vocab_size']);
-    if (tokenizer && vocabRows && tokenizer.vocabSize > vocabRows) {
-      throw new InputError(
-        `the tokenizer (${basename(tokenizerPath!)}, ${tokenizer.vocabSize} entries) does not match the model: its embedding has ${vocabRows} rows, ` +
-          'so some token ids would fall outside it. Use the tokenizer the model was trained with.',
-      );
-    }
-    const { maxPositions, from: positionsFrom } = positionsLimit(model, plan, config, files);
+      const config = modelConfig(files);
+      const tokenizerPath = opts.tokenizer ?? files.tokenizerPath;
+      // a tokenizer found beside the model lies in its folder; one the user named may be anywhere
+      const tokenizer = tokenizerPath ? tokenizerAt(tokenizerPath, config, opts.tokenizer ? undefined : files.root) : undefined;
+      const idsInput = plan.inputs.find((i) => i.role === 'ids');
+      const vocabRows = embeddingRows(model, idsInput?.name) ?? configNumber(config, ['vocab_size']);
+      if (tokenizer && vocabRows && tokenizer.vocabSize > vocabRows) {
+        throw new InputError(
+          `the tokenizer (${basename(tokenizerPath!)}, ${tokenizer.vocabSize} entries) does not match the model: its embedding has ${vocabRows} rows, ` +
+            'so some token ids would fall outside it. Use the tokenizer the model was trained with.',
+        );
+      }
+      const { maxPositions, from: positionsFrom } = positionsLimit(model, plan, config, files);
 
-    const info: ModelInfo = {
-      path: files.modelPath,
-      layers: taps.length,
-      layerNames: taps.map((t) => t.name),
-      headsPerLayer: [],
-      executionProvider: created.provider,
-      inputs: plan.inputs.map((i) => ({ name: i.name, type: i.type, shape: [...i.shape], role: i.role })),
-      tokenizer: tokenizerPath ? basename(tokenizerPath) : null,
-      maxPositions: maxPositions ?? null,
-      maxPositionsFrom: maxPositions === undefined ? null : positionsFrom,
-      vocabSize: vocabRows ?? null,
-      sequenceMode: plan.mode.kind,
-      attention: [],
-      precision: 'float32',
-      variants: files.variants,
-      warnings,
-    };
-    const unfused = taps.filter((t) => t.site.unfused).map((t) => t.softmaxNode);
-    // The probe and the first capture each compare the rewrite with the original graph.
-    const rewriteCheck = unfused.length
-      ? { nodes: unfused, original: () => tappedSession(files, model, { extraOutputs: [] }, opts.executionProvider), runsLeft: 2 }
-      : undefined;
-    const startId = config?.decoder_start_token_id;
-    if (typeof startId === 'number' && Number.isInteger(startId) && startId >= 0) info.decoderStartId = startId;
-    const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)], rewriteCheck);
-    await loaded.whileBusy(() => loaded.countIterations(Array.from({ length: plan.mode.kind === 'fixed' ? plan.mode.length : 4 }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)))));
-    if (part === 'encoder') loaded.parts = taps.map(() => 'encoder');
-    // A short probe run learns each layer's heads from the shapes and proves the taps run; an
-    // encoder-decoder's source (4 tokens) and target (2) differ, so that the shapes tell its parts apart.
-    const probeLength = plan.mode.kind === 'fixed' ? Math.min(plan.mode.length, 4) : 4;
-    const probeIds = (length: number): number[] => Array.from({ length }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
-    const allLayers = taps.map((_, i) => i);
-    const probe = encoder
-      ? await loaded.whileBusy(async () => (await loaded.runOnce(probeIds(2), allLayers, false, { encoderStates: await encoder.encoderStates(probeIds(8)) })).layers)
-      : loaded.takesFeatures
-        ? await loaded.whileBusy(async () => (await loaded.runOnce([], allLayers, false, { features: loaded.probeFeatures() })).layers)
-        : (await loaded.capture({ ids: probeIds(probeLength), includeQueryKey: false, ...(plan.inputs.some((i) => i.role === 'targetIds') ? { targetIds: probeIds(2) } : {}) })).layers;
-    info.headsPerLayer = probe.map((l) => l.heads);
-    info.precision = loaded.precision;
-    info.attention = taps.map((t, l) => {
-      const heads = info.headsPerLayer[l];
-      const perKv = t.site.kvHeads ? heads / t.site.kvHeads : 0;
-      const layerPart = loaded.parts?.[l];
-      return { name: t.name, heads, ...t.site, ...(perKv >= 1 ? { kvGroupOfHead: Array.from({ length: heads }, (_, h) => Math.floor(h / perKv)) } : {}), ...(layerPart ? { part: layerPart } : {}) };
-    });
-    return loaded;
+      const info: ModelInfo = {
+        path: files.modelPath,
+        layers: taps.length,
+        layerNames: taps.map((t) => t.name),
+        headsPerLayer: [],
+        executionProvider: created.provider,
+        inputs: plan.inputs.map((i) => ({ name: i.name, type: i.type, shape: [...i.shape], role: i.role })),
+        tokenizer: tokenizerPath ? basename(tokenizerPath) : null,
+        maxPositions: maxPositions ?? null,
+        maxPositionsFrom: maxPositions === undefined ? null : positionsFrom,
+        vocabSize: vocabRows ?? null,
+        sequenceMode: plan.mode.kind,
+        attention: [],
+        precision: 'float32',
+        variants: files.variants,
+        warnings,
+      };
+      const unfused = taps.filter((t) => t.site.unfused).map((t) => t.softmaxNode);
+      // The probe and the first capture each compare the rewrite with the original graph.
+      const rewriteCheck = unfused.length
+        ? { nodes: unfused, original: () => tappedSession(files, model, { extraOutputs: [] }, opts.executionProvider), runsLeft: 2 }
+        : undefined;
+      const startId = config?.decoder_start_token_id;
+      if (typeof startId === 'number' && Number.isInteger(startId) && startId >= 0) info.decoderStartId = startId;
+      const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)], rewriteCheck);
+      await loaded.whileBusy(() => loaded.countIterations(Array.from({ length: plan.mode.kind === 'fixed' ? plan.mode.length : 4 }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)))));
+      if (part === 'encoder') loaded.parts = taps.map(() => 'encoder');
+      // A short probe run learns each layer's heads from the shapes and proves the taps run; an
+      // encoder-decoder's source (4 tokens) and target (2) differ, so that the shapes tell its parts apart.
+      const probeLength = plan.mode.kind === 'fixed' ? Math.min(plan.mode.length, 4) : 4;
+      const probeIds = (length: number): number[] => Array.from({ length }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
+      const allLayers = taps.map((_, i) => i);
+      const probe = encoder
+        ? await loaded.whileBusy(async () => (await loaded.runOnce(probeIds(2), allLayers, false, { encoderStates: await encoder.encoderStates(probeIds(8)) })).layers)
+        : loaded.takesFeatures
+          ? await loaded.whileBusy(async () => {
+            const features = loaded.probeFeatures();
+            const layers = (await loaded.runOnce([], allLayers, false, { features })).layers;
+            loaded.positionsPerFrame = (layers[0]?.keys ?? 1) / Number(features.dims[2]);
+            return layers;
+          })
+          : (await loaded.capture({ ids: probeIds(probeLength), includeQueryKey: false, ...(plan.inputs.some((i) => i.role === 'targetIds') ? { targetIds: probeIds(2) } : {}) })).layers;
+      info.headsPerLayer = probe.map((l) => l.heads);
+      info.precision = loaded.precision;
+      info.attention = taps.map((t, l) => {
+        const heads = info.headsPerLayer[l];
+        const perKv = t.site.kvHeads ? heads / t.site.kvHeads : 0;
+        const layerPart = loaded.parts?.[l];
+        return { name: t.name, heads, ...t.site, ...(perKv >= 1 ? { kvGroupOfHead: Array.from({ length: heads }, (_, h) => Math.floor(h / perKv)) } : {}), ...(layerPart ? { part: layerPart } : {}) };
+      });
+      return loaded;
+    } catch (e) {
+      await session.release().catch(() => undefined);
+      throw e;
+    }
   }
 
   // A model the engine lets go of (files changed, too many open) may still be running a capture:
@@ -256,15 +267,16 @@ export class LoadedModel {
 
   /** Frees ONNX Runtime's session, now or when the captures under way end. */
   async release(): Promise<void> {
-    await this.decoder?.release();
     if (this.state === 'open') this.state = 'releasing';
     if (this.busy === 0) await this.releasedSession();
   }
 
+  // an encoder-decoder's decoder goes with its encoder, once no capture uses either
   private async releasedSession(): Promise<void> {
     if (this.state !== 'releasing') return;
     this.state = 'released';
     await this.session.release();
+    await this.decoder?.release();
   }
 
   private async whileBusy<T>(work: () => Promise<T>): Promise<T> {
@@ -346,7 +358,9 @@ export class LoadedModel {
     }
     const target = this.decoder || this.plan.inputs.some((i) => i.role === 'targetIds') ? this.targetTokens(opts) : undefined;
     if (!target && (opts.targetText !== undefined || opts.targetIds)) throw new InputError(`${basename(this.info.path)} is not an encoder-decoder: it takes no target text`);
-    const longest = Math.max(n, target?.ids.length ?? 0);
+    // an audio encoder's positions, from its features' frames as the probe found them
+    const sourcePositions = features ? Math.ceil(Number(features.dims[2]) * this.positionsPerFrame) : n;
+    const longest = Math.max(sourcePositions, target?.ids.length ?? 0);
     if (this.plan.mode.kind === 'fixed') {
       const length = this.plan.mode.length;
       if (n > length) throw new InputError(`the text is ${n} tokens long but the model takes exactly ${length}`);
@@ -417,6 +431,9 @@ export class LoadedModel {
     return this.whileBusy(async () => (await this.runOnce(this.takesFeatures ? [] : ids, [], false, this.takesFeatures ? { features: this.probeFeatures() } : {})).outputs[this.encoderOutput]);
   }
 
+  /** An audio encoder's positions per frame of its features (its convolutions' stride), from the probe. */
+  private positionsPerFrame = 1;
+
   /** Whether the model's input is audio features rather than token ids (a Whisper encoder). */
   private get takesFeatures(): boolean {
     return this.plan.inputs.some((i) => i.role === 'features');
@@ -444,14 +461,16 @@ export class LoadedModel {
    */
   private targetTokens(opts: CaptureOptions): TokenizedText & { warnings: string[] } {
     const fromIds = opts.targetIds !== undefined;
-    if (fromIds) return this.tokenize({ ids: opts.targetIds, truncate: opts.truncate }, true, 'target ');
+    // the target is the decoder's: its vocabulary and its positions
+    const decoder = this.decoder ?? this;
+    if (fromIds) return decoder.tokenize({ ids: opts.targetIds, truncate: opts.truncate }, true, 'target ');
     const start = this.info.decoderStartId;
     if (start === undefined) {
       throw new InputError("the model's config.json names no decoder_start_token_id, so the decoder's first token is unknown: give the decoder's ids with --target-ids");
     }
     const head = { ids: [start], tokens: [this.tokenizer?.idToToken(start) ?? String(start)], offsets: [[0, 0]] as [number, number][], special: [true], warnings: [] };
     if (!opts.targetText?.trim()) return head;
-    const t = this.tokenize({ text: opts.targetText, truncate: opts.truncate }, true, 'target ', 1);
+    const t = decoder.tokenize({ text: opts.targetText, truncate: opts.truncate }, true, 'target ', 1);
     return { ids: [...head.ids, ...t.ids], tokens: [...head.tokens, ...t.tokens], offsets: [...head.offsets, ...t.offsets], special: [...head.special, ...t.special], warnings: t.warnings };
   }
 
@@ -555,11 +574,13 @@ export class LoadedModel {
     const source = seq.encoderStates ? Number(seq.encoderStates.dims[1]) : ids.length;
     const target = seq.target?.length ?? ids.length;
     const feeds = this.feeds(ids, padTo, 0, new Map(), seq);
+    // a fixed-length source is padded: its tensors hold padTo keys, of which the first are real
+    const sourceHeld = seq.encoderStates ? source : padTo;
     const out = await this.run(feeds, this.fetchNames(layerIndices, withQK));
     if (this.rewriteCheck) await this.checkRewrite(feeds, out);
     // the probe's source and target lengths differ: each layer's shape says which attention it is
     if (!this.parts && (seq.target || seq.encoderStates) && layerIndices.length === this.taps.length) {
-      this.parts = this.taps.map((t) => attentionPart(t.name, out[t.probsTensor], source, target, !!seq.target));
+      this.parts = this.taps.map((t) => attentionPart(t.name, out[t.probsTensor], sourceHeld, target, !!seq.target));
     }
     const layers = layerIndices.map((l) => {
       const tap = this.taps[l];

@@ -100,12 +100,12 @@ export function zeroTensor(type: string, dims: number[]): ort.Tensor {
   return type === 'float16' ? new ort.Tensor('float16', new Uint16Array(count), dims) : new ort.Tensor('float32', new Float32Array(count), dims);
 }
 
-/** Entry i of a tensor's first axis (one iteration of a Loop's stacked output), as a view. */
+/** Entry i of a tensor's first axis (one iteration of a Loop's stacked output), copied: a capture keeping one iteration does not keep them all. */
 export function firstAxisEntry(t: ort.Tensor, i: number): ort.Tensor {
   const dims = t.dims.map(Number);
   const per = dims.slice(1).reduce((a, b) => a * b, 1);
   const data = t.data as Float32Array | Uint16Array | Float64Array;
-  return new ort.Tensor(t.type as 'float32', data.subarray(i * per, (i + 1) * per) as Float32Array, dims.slice(1));
+  return new ort.Tensor(t.type as 'float32', data.slice(i * per, (i + 1) * per) as Float32Array, dims.slice(1));
 }
 
 /** A tensor's values as float32, converting float16 and float64. */

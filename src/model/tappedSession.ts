@@ -13,6 +13,8 @@ import { checkedUserFile, readUserFile } from './userFiles';
 // holds below protobuf's 2 GiB limit; larger models are written beside the original for the
 // moment the session is created, then removed.
 const INLINE_LIMIT_BYTES = 1.9 * 1024 ** 3;
+// each session's copy its own file: two loads at once must not remove each other's
+let besideCount = 0;
 
 export async function tappedSession(
   files: ModelFiles,
@@ -53,7 +55,7 @@ export async function tappedSession(
     }
     return createSession(rewrittenModelBytes(model, { ...rewrite, inlineData }), choice);
   }
-  const beside = join(dir, `.attention-lens-${process.pid}-${basename(files.modelPath)}`);
+  const beside = join(dir, `.attention-lens-${process.pid}-${besideCount++}-${basename(files.modelPath)}`);
   writeFileSync(beside, rewrittenModelBytes(model, rewrite));
   try {
     return await createSession(beside, choice);

@@ -42,11 +42,14 @@ export const isInside = (folder: string, path: string): boolean => {
  * or in the blobs/ of the Hugging Face cache repository whose snapshot the folder is.
  */
 function allowedTarget(root: string, real: string): boolean {
-  const realRoot = realpathSync(root);
+  const realRoot = realPath(root);
   if (isInside(realRoot, real)) return true;
-  // <repo>/snapshots/<revision>[/onnx]: its links lead into <repo>/blobs
-  for (let dir = root; dirname(dir) !== dir; dir = dirname(dir)) {
-    if (basename(dirname(dir)) === 'snapshots') return isInside(realpathSync(join(dirname(dirname(dir)), 'blobs')), real);
+  // <repo>/snapshots/<revision>[/onnx]: its links lead into <repo>/blobs, which must be that
+  // folder itself (a blobs/ that is a link could lead anywhere)
+  for (let dir = realRoot; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (basename(dirname(dir)) !== 'snapshots') continue;
+    const blobs = join(dirname(dirname(dir)), 'blobs');
+    return realPath(blobs) === blobs && isInside(blobs, real);
   }
   return false;
 }

@@ -84,4 +84,13 @@ test("a model's weights or tokenizer that lead outside its folder are refused; t
   const m = await load(snapshot);
   assert.equal((await m.capture({ text: 'the fox' })).layers.length, 3);
   await m.release();
+  // a blobs/ that is itself a link leads anywhere: its files are refused
+  const evil = join(scratch, 'models--org--evil');
+  mkdirSync(join(evil, 'snapshots', 'r'), { recursive: true });
+  mkdirSync(join(scratch, 'outside-blobs'));
+  writeFileSync(join(scratch, 'outside-blobs', 'c3'), readFileSync(join(source, 'vocab.txt')));
+  symlinkSync(join(scratch, 'outside-blobs'), join(evil, 'blobs'));
+  copyFileSync(join(SPECIMEN, 'model.onnx'), join(evil, 'snapshots', 'r', 'model.onnx'));
+  symlinkSync(join('..', '..', 'blobs', 'c3'), join(evil, 'snapshots', 'r', 'vocab.txt'));
+  await assert.rejects(load(join(evil, 'snapshots', 'r')), /the tokenizer .*vocab\.txt leads outside the model's folder/);
 });
