@@ -2,7 +2,7 @@
 // head embedding beside it, spans by layer, relative-offset profiles, and methods compared.
 import Plotly from 'plotly.js-dist';
 import type { CaptureSummary, HeadSummary } from '../src/protocol';
-import { heatColorscale, plotLayout } from './theme';
+import { NO_DATA_COLOR, heatColorscale, plotLayout } from './theme';
 
 type Stat = 'entropyNats' | 'toCls' | 'toSep' | 'toPunct' | 'toPrev' | 'toNext' | 'toSelf' | 'toFirst' | 'sinkMass' | 'span90' | 'meanDistance';
 
@@ -78,14 +78,29 @@ export function crossHeadsNote(s: CaptureSummary): string {
 }
 
 /** The overview grid; clicking a cell calls onHead. */
+/**
+ * The range a statistic's colours span: fixed where the quantity has one (shares and recalls 0-1,
+ * entropy 0 to the largest uniform entropy, distances 0 to n - 1), so that a narrow spread of
+ * values does not look like a wide one.
+ */
+function statisticRange(s: CaptureSummary, stat: string): [number, number] {
+  const heads = s.analysis!.heads;
+  if (stat === 'entropyNats') return [0, Math.max(...heads.map((h) => h.uniformEntropyNats))];
+  if (stat === 'span90' || stat === 'meanDistance') return [0, Math.max(1, s.tokens.length - 1, (s.target?.tokens.length ?? 0) - 1)];
+  return [0, 1];
+}
+
 export async function drawOverview(root: HTMLElement, s: CaptureSummary, stat: string, onHead: (layer: number, head: number) => void): Promise<void> {
   const g = grid(s, statisticOf(s, stat));
   const text = grid(s, describe).z;
+  const [zmin, zmax] = statisticRange(s, stat);
   await Plotly.react(
     root,
-    [{ type: 'heatmap', z: g.z, x: Array.from({ length: g.heads }, (_, h) => h), y: g.layers, text, hovertemplate: '%{text}<extra></extra>', colorscale: heatColorscale(), colorbar: { title: { text: overviewStatistics(s).find((x) => x.key === stat)?.label ?? stat } } }],
+    [{ type: 'heatmap', z: g.z, zmin, zmax, x: Array.from({ length: g.heads }, (_, h) => h), y: g.layers, text, hovertemplate: '%{text}<extra></extra>', colorscale: heatColorscale(), colorbar: { title: { text: overviewStatistics(s).find((x) => x.key === stat)?.label ?? stat } } }],
     {
       ...plotLayout(),
+      // heads a layer lacks, and statistics a head has none of (cross-attention's offsets)
+      plot_bgcolor: NO_DATA_COLOR,
       xaxis: { title: { text: 'head' }, dtick: integerStep(g.heads, root.clientWidth) },
       yaxis: {
         title: { text: 'layer' },

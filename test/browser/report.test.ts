@@ -174,6 +174,10 @@ test('tiny-bert-mlm: every view in the light and the dark theme', async () => {
       await page.waitForSelector('#view[data-ready="overview"]', { timeout: 30000 });
       const background = await page.evaluate(`getComputedStyle(document.body).backgroundColor`);
       assert.equal(background, colorScheme === 'dark' ? 'rgb(31, 31, 31)' : 'rgb(255, 255, 255)');
+      // the colour map's low end is not the background: the lowest cells stay visible in both themes
+      const low = (await page.evaluate(`document.getElementById('overview-grid').data[0].colorscale[0][1]`)) as string;
+      assert.equal(low, '#440154');
+      assert.deepEqual(await page.evaluate(`[document.getElementById('overview-grid').data[0].zmin, document.getElementById('overview-grid').data[0].zmax > 0]`), [0, true], 'entropy from 0 to the uniform entropy');
       for (const view of ['overview', 'head', 'spans', 'relative', 'methods', 'buckets']) {
         await page.click(`nav.tabs button[data-view="${view}"]`);
         await page.waitForSelector(`#view[data-ready="${view}"]`, { timeout: 30000 });
