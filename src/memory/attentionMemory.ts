@@ -23,6 +23,8 @@ export interface AttentionShape {
   mode: Mode;
   /** decoders attend to earlier positions only */
   causal: boolean;
+  /** every layer attends to at most this many earlier positions: the cache keeps as many */
+  slidingWindow?: number;
 }
 
 export interface DenseEstimate {
@@ -37,7 +39,7 @@ export interface DenseEstimate {
   activationBytesPerLayer: number;
   /** its 5 a s^2 b term: attention scores, softmax output and dropout mask */
   activationAttentionBytesPerLayer: number;
-  /** 2 L n_kv d n b elements of the key/value cache */
+  /** 2 L n_kv d n b elements of a decoder's key/value cache (n at most its sliding window); 0 for an encoder, which keeps none */
   kvCacheBytes: number;
   /** multiply-adds x 2 of Q K^T and A V */
   flopsPerLayer: number;
@@ -122,7 +124,7 @@ export function denseEstimate(s: AttentionShape): DenseEstimate {
     attentionBytesAllLayers: L * attention * bytes,
     activationBytesPerLayer: n * b * H * (34 + (5 * h * n) / H),
     activationAttentionBytesPerLayer: 5 * h * n * n * b,
-    kvCacheBytes: 2 * L * kvHeads * d * n * b * bytes,
+    kvCacheBytes: s.causal ? 2 * L * kvHeads * d * Math.min(n, s.slidingWindow ?? n) * b * bytes : 0,
     flopsPerLayer: 4 * b * h * n * n * d,
   };
 }

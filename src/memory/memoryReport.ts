@@ -87,7 +87,7 @@ export function memoryMarkdown(e: MemoryEstimate): string {
     '| --- | ---: | ---: | ---: | ---: | --- |',
     ...memoryRows(e).map((r) => `| ${r.label} | ${count(r.scoresPerLayer)} | ${bothUnits(r.bytesAllLayers)} | ${flops(r.flopsPerLayer)} | ${count(r.longestDependency)} | ${r.params} |`),
     '',
-    `Keys ${count(d.keysFloatsPerLayer)} floats/layer; KV cache ${bothUnits(d.kvCacheBytes)}; ` +
+    `Keys ${count(d.keysFloatsPerLayer)} floats/layer; ${s.causal ? `KV cache ${bothUnits(d.kvCacheBytes)}${s.slidingWindow && s.slidingWindow < s.seq ? ` (a sliding window of ${s.slidingWindow} positions)` : ''}` : 'no KV cache (an encoder)'}; ` +
       `training activations (Korthikanti et al., 16-bit) ${bothUnits(d.activationBytesPerLayer)}/layer, of which attention ${bothUnits(d.activationAttentionBytesPerLayer)}.`,
   ];
   return lines.join('\n');

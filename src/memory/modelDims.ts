@@ -8,11 +8,13 @@ export interface ModelDims {
   headDim?: number;
   hidden?: number;
   maxPositions?: number;
+  /** a decoder whose every layer attends to the last `slidingWindow` positions (Mistral, Phi-3): its cache holds as many */
+  slidingWindow?: number;
   /** a decoder: attention to earlier positions only */
   causal: boolean;
 }
 
-type DimKey = Exclude<keyof ModelDims, 'causal'>;
+type DimKey = Exclude<keyof ModelDims, 'causal' | 'slidingWindow'>;
 
 // The names each dimension goes by; the first one present wins.
 export const DIM_KEYS: Record<DimKey, readonly string[]> = {
@@ -44,6 +46,11 @@ export function dimsFromValues(values: ReadonlyMap<string, unknown>): ModelDims 
     }
   }
   if (dims.kvHeads === undefined && lower.get('multi_query') === true) dims.kvHeads = 1;
+  // a window on every layer (sliding_window, unless use_sliding_window says no); configs that
+  // alternate windowed and global layers (layer_types, Gemma's pattern) are not read as one
+  const window = lower.get('sliding_window');
+  const alternating = lower.has('layer_types') || lower.has('sliding_window_pattern') || /^gemma(2|3)/i.test(String(lower.get('model_type') ?? ''));
+  if (typeof window === 'number' && Number.isInteger(window) && window > 0 && lower.get('use_sliding_window') !== false && !alternating) dims.slidingWindow = window;
   const modelType = lower.get('model_type');
   const architectures = lower.get('architectures');
   dims.causal =
@@ -95,6 +102,7 @@ export function attentionShape(d: ModelDims, settings: EstimateSettings): { shap
       dtype: settings.dtype,
       mode: settings.mode,
       causal: d.causal,
+      ...(d.slidingWindow ? { slidingWindow: d.slidingWindow } : {}),
     },
   };
 }

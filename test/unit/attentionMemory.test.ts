@@ -8,6 +8,8 @@ import {
 } from '../../src/memory/attentionMemory';
 import { binaryBytes, decimalBytes } from '../../src/analysis/units';
 import { bandScores, fixedScores, stridedScores } from '../../src/analysis/patternCounts';
+import { memoryMarkdown } from '../../src/memory/memoryReport';
+import { attentionShape, dimsFromValues } from '../../src/memory/modelDims';
 
 const bertBase = (seq: number, extra: Partial<AttentionShape> = {}): AttentionShape => ({
   layers: 12,
@@ -108,4 +110,25 @@ test('bad sizes are refused with a message; absurd ones are estimated, not loope
   assert.equal(huge.dense.attentionFloatsPerLayer, 12e18);
   assert.match(binaryBytes(huge.dense.attentionBytesAllLayers), /EiB$/);
   assert.ok(Number.isFinite(huge.methods.fixed.bytesAllLayers));
+});
+
+test("a decoder's KV cache holds its sliding window at most; an encoder keeps none", () => {
+  const estimate = (config: Record<string, unknown>, seq: number) => {
+    const shaped = attentionShape(dimsFromValues(new Map(Object.entries(config))), { seq, batch: 1, dtype: 'bf16', mode: 'inference' });
+    assert.ok('shape' in shaped);
+    return { shape: shaped.shape, dense: denseEstimate(shaped.shape) };
+  };
+  // Mistral-7B-v0.1: 32 layers, 8 KV heads of 128, a 4096-position window on every layer
+  const mistral = { model_type: 'mistral', num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, hidden_size: 4096, sliding_window: 4096, max_position_embeddings: 32768 };
+  assert.equal(binaryBytes(estimate(mistral, 32768).dense.kvCacheBytes), '512 MiB');
+  assert.equal(estimate(mistral, 1024).dense.kvCacheBytes, 2 * 32 * 8 * 128 * 1024 * 2, 'below the window the cache grows with n');
+  assert.equal(binaryBytes(estimate({ ...mistral, use_sliding_window: false }, 32768).dense.kvCacheBytes), '4 GiB', 'use_sliding_window: false');
+  // layers that alternate windowed and global attention are not taken for one window
+  assert.equal(estimate({ ...mistral, model_type: 'gemma2' }, 32768).shape.slidingWindow, undefined);
+  // an encoder
+  const bert = { model_type: 'bert', num_hidden_layers: 12, num_attention_heads: 12, hidden_size: 768 };
+  const e = estimate(bert, 512);
+  assert.equal(e.dense.kvCacheBytes, 0);
+  assert.match(memoryMarkdown(memoryEstimate(e.shape)), /no KV cache \(an encoder\)/);
+  assert.match(memoryMarkdown(memoryEstimate(estimate(mistral, 32768).shape)), /KV cache 512 MiB .*\(a sliding window of 4096 positions\)/);
 });
