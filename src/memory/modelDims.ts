@@ -18,12 +18,13 @@ type DimKey = Exclude<keyof ModelDims, 'causal' | 'slidingWindow'>;
 
 // The names each dimension goes by; the first one present wins.
 export const DIM_KEYS: Record<DimKey, readonly string[]> = {
-  layers: ['num_hidden_layers', 'n_layers', 'n_layer', 'num_layers', 'num_encoder_layers'],
-  heads: ['num_attention_heads', 'n_heads', 'n_head', 'num_heads', 'nhead'],
+  // an encoder-decoder's (BART, Marian, Whisper) are read for its encoder: its decoder and cross-attention are not counted yet
+  layers: ['num_hidden_layers', 'n_layers', 'n_layer', 'num_layers', 'num_encoder_layers', 'encoder_layers'],
+  heads: ['num_attention_heads', 'n_heads', 'n_head', 'num_heads', 'nhead', 'encoder_attention_heads'],
   kvHeads: ['num_key_value_heads', 'num_kv_heads', 'n_kv_heads'],
   headDim: ['head_dim', 'd_kv', 'kv_channels'],
   hidden: ['hidden_size', 'd_model', 'n_embd', 'dim', 'embed_dim'],
-  maxPositions: ['max_position_embeddings', 'n_positions', 'n_ctx', 'max_seq_len', 'max_seq_length', 'seq_length', 'block_size'],
+  maxPositions: ['max_position_embeddings', 'n_positions', 'n_ctx', 'max_seq_len', 'max_seq_length', 'seq_length', 'block_size', 'max_source_positions'],
 };
 
 const KNOWN_KEYS = new Set(Object.values(DIM_KEYS).flat());

@@ -132,3 +132,11 @@ test("a decoder's KV cache holds its sliding window at most; an encoder keeps no
   assert.match(memoryMarkdown(memoryEstimate(e.shape)), /no KV cache \(an encoder\)/);
   assert.match(memoryMarkdown(memoryEstimate(estimate(mistral, 32768).shape)), /KV cache 512 MiB .*\(a sliding window of 4096 positions\)/);
 });
+
+test("an encoder-decoder config of BART's or Whisper's keys gives its encoder's estimate instead of a refusal", () => {
+  // whisper-tiny: 4 encoder layers of 6 heads, d_model 384, 1500 source positions
+  const whisper = { model_type: 'whisper', d_model: 384, encoder_layers: 4, encoder_attention_heads: 6, decoder_layers: 4, decoder_attention_heads: 6, max_source_positions: 1500, max_target_positions: 448 };
+  const shaped = attentionShape(dimsFromValues(new Map(Object.entries(whisper))), { batch: 1, dtype: 'fp32', mode: 'inference' });
+  assert.ok('shape' in shaped, JSON.stringify(shaped));
+  assert.deepEqual([shaped.shape.layers, shaped.shape.heads, shaped.shape.headDim, shaped.shape.seq], [4, 6, 64, 1500]);
+});
