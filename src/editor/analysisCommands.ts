@@ -41,7 +41,9 @@ async function pickedModel(ctx: AnalysisContext): Promise<string | undefined> {
   const onnx = await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 50);
   const tokenizers = await vscode.workspace.findFiles('**/{tokenizer.json,vocab.txt}', '**/node_modules/**', 50);
   const tokenizerFolders = new Set(tokenizers.map((u) => dirname(u.fsPath)));
-  const modelFolders = [...new Set(onnx.map((u) => dirname(u.fsPath)))].filter((f) => tokenizerFolders.has(f));
+  // a model's folder: the .onnx file's, or its parent in optimum's onnx/ layout
+  const folderOf = (file: string): string => (basename(dirname(file)) === 'onnx' ? dirname(dirname(file)) : dirname(file));
+  const modelFolders = [...new Set(onnx.map((u) => folderOf(u.fsPath)))].filter((f) => tokenizerFolders.has(f));
   const configured = defaultModelPath();
   const recent = ctx.recent.get<string[]>(RECENT_KEY, []).filter((p) => p !== configured);
   const items = [

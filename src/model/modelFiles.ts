@@ -120,10 +120,14 @@ export function modelFiles(path: string): ModelFiles {
     // a FIFO or a device named as the model is refused before anything opens it
     checkedUserFile(full, 'model');
     if (!full.endsWith('.onnx') && firstByte(full) === 0x7b) throw new InputError(`${basename(path)} is a JSON file, not an ONNX model: pass the .onnx file or its folder`);
-    if (/^decoder_model(_merged)?/.test(basename(full))) {
-      // a decoder named by itself runs with the encoder beside it
-      const encoder = onnxFilesIn(dirname(full)).find((p) => partAndPrecision(basename(p)).part === 'encoder_model' && partAndPrecision(basename(p)).rank === partAndPrecision(basename(full)).rank);
+    // an encoder-decoder's file named by itself runs with its other half beside it, of its precision
+    const named = partAndPrecision(basename(full));
+    const beside = (part: string): string | undefined => onnxFilesIn(dirname(full)).find((p) => partAndPrecision(basename(p)).part === part && partAndPrecision(basename(p)).rank === named.rank);
+    if (/^decoder_model(_merged)?$/.test(named.part)) {
+      const encoder = beside('encoder_model');
       if (encoder) [modelPath, decoderPath] = [encoder, full];
+    } else if (named.part === 'encoder_model') {
+      decoderPath = beside('decoder_model_merged') ?? beside('decoder_model');
     }
   }
   const dir = dirname(modelPath);

@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestContext, after, before, describe, test } from 'node:test';
 import { TINY_DECODER_SHAPE, mergedDecoder } from '../../src/model/builder/mergedDecoder';
+import { seq2seqModels } from '../../src/model/builder/seq2seqModels';
 import { randomBert } from '../../src/model/builder/randomBert';
 import { overviewCell } from '../helpers/overviewCell';
 import { GENAI_GQA, ORT_TESTDATA, REPO, SPECIMEN } from '../helpers/paths';
@@ -28,6 +29,13 @@ function workspace(name: string): string {
   for (const f of ['decoder.onnx', 'genai_config.json']) copyFileSync(join(GENAI_GQA, f), join(dir, 'genai', f));
   mkdirSync(join(dir, 'merged', 'onnx'), { recursive: true });
   writeFileSync(join(dir, 'merged', 'onnx', 'decoder_model_merged.onnx'), mergedDecoder(TINY_DECODER_SHAPE, true).model);
+  // an encoder-decoder in optimum's layout (encoder, merged decoder), with its vocabulary
+  const seq2seq = seq2seqModels();
+  mkdirSync(join(dir, 'seq2seq', 'onnx'), { recursive: true });
+  writeFileSync(join(dir, 'seq2seq', 'onnx', 'encoder_model.onnx'), seq2seq.encoder.model);
+  writeFileSync(join(dir, 'seq2seq', 'onnx', 'decoder_model_merged.onnx'), seq2seq.merged.model);
+  writeFileSync(join(dir, 'seq2seq', 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', 'le', 'chat', 'est', 'assis', '.'].join('\n'));
+  writeFileSync(join(dir, 'seq2seq', 'config.json'), JSON.stringify({ model_type: 'marian', decoder_start_token_id: 2, max_position_embeddings: 32 }));
   // a model whose tokenizer arrives after a first run
   mkdirSync(join(dir, 'later'), { recursive: true });
   copyFileSync(join(SPECIMEN, 'model.onnx'), join(dir, 'later', 'model.onnx'));
@@ -170,6 +178,24 @@ describe('in a trusted workspace', () => {
   e2eTest(vscode, 'Analyze Model on a merged-decoder folder opens the panel on the attention inside its If', async () => {
     assert.match(await analyzeWithIds('merged'), /merged\/onnx\/decoder_model_merged\.onnx · 8 tokens · 2 layers, 4 heads/);
     await vscode.screenshot('merged-decoder-overview');
+  });
+
+  e2eTest(vscode, 'Analyze Model on an encoder-decoder folder asks for the target text and draws the cross-attention target x source', async () => {
+    await vscode.runCommand('Attention Lens: Analyze Model');
+    await vscode.pick('seq2seq', MODEL_PICK);
+    const type = async (title: string, text: string): Promise<void> => {
+      await vscode.page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 60_000 });
+      const input = vscode.page.locator('.quick-input-widget input').first();
+      await input.fill(text);
+      await input.press('Enter');
+    };
+    await type('text to analyze', 'the cat sat on the mat.');
+    await type('is an encoder-decoder: the target text', 'le chat est assis.');
+    await vscode.acceptInput('layers to capture');
+    const frame = await vscode.webviewFrame('#view[data-ready]');
+    await frame.locator('header', { hasText: 'encoder_model.onnx' }).waitFor({ timeout: 60_000 });
+    assert.match(await frame.locator('header').innerText(), /encoder_model\.onnx · 9 source and 8 target tokens · 6 layers, 12 heads/);
+    await vscode.screenshot('seq2seq-overview');
   });
 
   e2eTest(vscode, 'a tokenizer added beside a model after a first run is used on the next', async () => {

@@ -47,6 +47,7 @@ test('folder layouts: the full-precision model is chosen and the other files are
   assert.equal(relative(seq2seq, both.modelPath), 'onnx/encoder_model.onnx');
   assert.equal(relative(seq2seq, both.decoderPath!), 'onnx/decoder_model_merged.onnx', 'the merged decoder runs the whole target without a cache');
   assert.deepEqual(modelFiles(join(seq2seq, 'onnx/decoder_model.onnx')).decoderPath, join(seq2seq, 'onnx/decoder_model.onnx'), 'a decoder named alone runs with its encoder');
+  assert.equal(modelFiles(join(seq2seq, 'onnx/encoder_model.onnx')).decoderPath, join(seq2seq, 'onnx/decoder_model_merged.onnx'), 'an encoder named alone runs with its decoder');
   const encoderOnly = folder('encoder-only', ['onnx/encoder_model.onnx', 'onnx/encoder_model_quantized.onnx']);
   assert.match(modelFiles(encoderOnly).notes.join(' '), /onnx\/encoder_model.onnx is the encoder of an encoder-decoder model whose decoder \(decoder_model.onnx or decoder_model_merged.onnx\) is not in the folder/);
   const genai = folder('genai', ['decoder.onnx']);
