@@ -228,7 +228,12 @@ export class LoadedModel {
       const startId = config?.decoder_start_token_id;
       if (typeof startId === 'number' && Number.isInteger(startId) && startId >= 0) info.decoderStartId = startId;
       const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)], rewriteCheck);
-      await loaded.whileBusy(() => loaded.countIterations(Array.from({ length: plan.mode.kind === 'fixed' ? plan.mode.length : 4 }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)))));
+      // a loop's iterations are counted on what the probe runs: ids, an encoder's output for a decoder, or features
+      const countedOn = Array.from({ length: plan.mode.kind === 'fixed' ? plan.mode.length : 4 }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
+      if (taps.some((t) => t.iterations)) {
+        const seq = encoder ? { encoderStates: await encoder.encoderStates(countedOn) } : loaded.takesFeatures ? { features: loaded.probeFeatures() } : {};
+        await loaded.whileBusy(() => loaded.countIterations(loaded.takesFeatures ? [] : countedOn, seq));
+      }
       if (part === 'encoder') loaded.parts = taps.map(() => 'encoder');
       // A short probe run learns each layer's heads from the shapes and proves the taps run; an
       // encoder-decoder's source (4 tokens) and target (2) differ, so that the shapes tell its parts apart.
@@ -526,10 +531,11 @@ export class LoadedModel {
    * iteration a layer. A layer applied again with shared weights (ALBERT, Universal Transformers)
    * runs as many times on every input.
    */
-  private async countIterations(ids: number[]): Promise<void> {
+  private async countIterations(ids: number[], seq: Seq2SeqFeeds): Promise<void> {
     const stacked = this.taps.filter((t) => t.iterations);
     if (stacked.length === 0) return;
-    const out = await this.run(this.feeds(ids, ids.length, 0, new Map(), this.plan.inputs.some((i) => i.role === 'targetIds') ? { target: ids.slice(0, 2) } : {}), stacked.map((t) => t.probsTensor));
+    const feeds = this.feeds(ids, ids.length, 0, new Map(), { ...seq, ...(this.plan.inputs.some((i) => i.role === 'targetIds') ? { target: ids.slice(0, 2) } : {}) });
+    const out = await this.run(feeds, stacked.map((t) => t.probsTensor));
     const expanded = this.taps.flatMap((t) => {
       if (!t.iterations) return [t];
       const of = Number(out[t.probsTensor].dims[0]);
