@@ -1,8 +1,8 @@
 // The standalone report's stand-in for the extension host, bundled: it answers the webview's
 // requests from the report's data with the very functions the engine answers them with, so that
 // a head, a tile or the words of a head come out of the report as they come out of the editor.
-import { AttentionCapture, layerTokens } from '../src/analysis/attentionCapture';
-import { headMatrix, headTile, wordLevelHead } from '../src/analysis/captureViews';
+import type { AttentionCapture } from '../src/analysis/attentionCapture';
+import { askedHead, headTile } from '../src/analysis/captureViews';
 import type { CaptureSummary, HostMessage, WebviewMessage, WebviewState } from '../src/protocol';
 import type { HostApi } from './hostApi';
 
@@ -49,11 +49,8 @@ function answer(m: WebviewMessage, data: ReportData, capture: AttentionCapture |
     const tile = headTile(capture, m.layer, m.head, m.q0, m.q1, m.k0, m.k1, m.maxCells);
     return tile ? { type: 'headTile', id: m.id, tile } : { type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` };
   }
-  const matrix = headMatrix(capture, m.layer, m.head);
-  if (!matrix) return { type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` };
-  if (!m.words) return { type: 'headMatrix', id: m.id, matrix };
-  const sides = layerTokens(capture, capture.layers[m.layer].part);
-  return { type: 'headMatrix', id: m.id, ...wordLevelHead(sides.queries, sides.keys, matrix) };
+  const head = askedHead(capture, m.layer, m.head, !!m.words);
+  return head ? { type: 'headMatrix', id: m.id, ...head } : { type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` };
 }
 
 const data = window.attentionLensReport;

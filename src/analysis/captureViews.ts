@@ -1,6 +1,6 @@
 // What a view of a capture receives: summaries first, one head's matrix when asked.
 import type { AttentionAnalysis } from './attentionAnalysis';
-import type { AttentionCapture, Side } from './attentionCapture';
+import { AttentionCapture, Side, layerTokens } from './attentionCapture';
 import { attentionTile } from './attentionTiles';
 import { HEAD_DISTANCE_NS_PER_WORK } from './headDistance';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
@@ -66,4 +66,12 @@ export function wordLevelHead(queries: Side, keys: Side, m: { layer: number; hea
   const keyWord = keys === queries ? queryWord : wordsOf(keys);
   const l = wordLevelLayer({ name: '', heads: 1, queries: m.queries, keys: m.keys, probs: m.probs }, queryWord, keyWord);
   return { matrix: { layer: m.layer, head: m.head, queries: l.queries, keys: l.keys, probs: l.probs }, labels: { queries: wordLabels(queries.tokens, queryWord), keys: wordLabels(keys.tokens, keyWord) } };
+}
+
+/** One head as a view asks for it: pieces, or words (of the two texts of an encoder-decoder's layers) with their labels; undefined when out of range. */
+export function askedHead(capture: AttentionCapture, layer: number, head: number, words: boolean) {
+  const matrix = headMatrix(capture, layer, head);
+  if (!matrix || !words) return matrix && { matrix };
+  const sides = layerTokens(capture, capture.layers[layer].part);
+  return wordLevelHead(sides.queries, sides.keys, matrix);
 }

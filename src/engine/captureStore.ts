@@ -55,8 +55,4 @@ export class CaptureStore {
     for (const e of this.kept.values()) sum += e.bytes;
     return sum;
   }
-
-  get size(): number {
-    return this.kept.size;
-  }
 }

@@ -14,8 +14,7 @@ import { recurrenceHeads, softmaxKlNats } from '../analysis/recurrence';
 import { EngineMethod, EngineMethods, EngineRequest, EngineResponse, RecurrenceReport, wireAnalysis } from './engineProtocol';
 import { StatsPool } from './statsPool';
 import { CaptureGoneError, CaptureStore } from './captureStore';
-import { headMatrix, headTile, wordLevelHead } from '../analysis/captureViews';
-import { layerTokens } from '../analysis/attentionCapture';
+import { askedHead, headTile } from '../analysis/captureViews';
 
 // Sessions are kept per model, provider choice and the state of the files beside the model
 // (external weights, tokenizer, config: a tokenizer added or a config edited after a first run
@@ -124,12 +123,9 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
     return { capture: sent, analysis: wireAnalysis(analysis), lab, timings, ...(captureId ? { captureId } : {}), modelPath: model.info.path };
   },
   head: (p) => {
-    const { capture } = captures.get(p.capture);
-    const matrix = headMatrix(capture, p.layer, p.head);
-    if (!matrix) throw new InputError(`no head ${p.head} in layer ${p.layer}`);
-    if (!p.words) return { matrix };
-    const sides = layerTokens(capture, capture.layers[p.layer].part);
-    return wordLevelHead(sides.queries, sides.keys, matrix);
+    const head = askedHead(captures.get(p.capture).capture, p.layer, p.head, !!p.words);
+    if (!head) throw new InputError(`no head ${p.head} in layer ${p.layer}`);
+    return head;
   },
   tile: (p) => {
     const tile = headTile(captures.get(p.capture).capture, p.layer, p.head, p.q0, p.q1, p.k0, p.k1, p.maxCells);

@@ -228,8 +228,9 @@ export class LoadedModel {
       const startId = config?.decoder_start_token_id;
       if (typeof startId === 'number' && Number.isInteger(startId) && startId >= 0) info.decoderStartId = startId;
       const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)], rewriteCheck);
+      const probeIds = (length: number): number[] => Array.from({ length }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
       // a loop's iterations are counted on what the probe runs: ids, an encoder's output for a decoder, or features
-      const countedOn = Array.from({ length: plan.mode.kind === 'fixed' ? plan.mode.length : 4 }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
+      const countedOn = probeIds(plan.mode.kind === 'fixed' ? plan.mode.length : 4);
       if (taps.some((t) => t.iterations)) {
         const seq = encoder ? { encoderStates: await encoder.encoderStates(countedOn) } : loaded.takesFeatures ? { features: loaded.probeFeatures() } : {};
         await loaded.whileBusy(() => loaded.countIterations(loaded.takesFeatures ? [] : countedOn, seq));
@@ -238,7 +239,6 @@ export class LoadedModel {
       // A short probe run learns each layer's heads from the shapes and proves the taps run; an
       // encoder-decoder's source (4 tokens) and target (2) differ, so that the shapes tell its parts apart.
       const probeLength = plan.mode.kind === 'fixed' ? Math.min(plan.mode.length, 4) : 4;
-      const probeIds = (length: number): number[] => Array.from({ length }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
       const allLayers = taps.map((_, i) => i);
       const probe = encoder
         ? await loaded.whileBusy(async () => (await loaded.runOnce(probeIds(2), allLayers, false, { encoderStates: await encoder.encoderStates(probeIds(8)) })).layers)
@@ -387,6 +387,7 @@ export class LoadedModel {
     }
     const withQK = !!opts.includeQueryKey;
     let captured: LayerAttention[];
+    let featurePositions = 0;
     if (this.decoder) {
       // the encoder's layers, then the decoder's on the encoder's output, in the order asked
       const decoder = this.decoder;
@@ -394,15 +395,19 @@ export class LoadedModel {
       const theirs = layerIndices.filter((l) => l >= own).map((l) => l - own);
       const encoded = await this.runOnce(tok.ids, mine, withQK, features ? { features } : {});
       const states = encoded.outputs[this.encoderOutput];
-      // an audio encoder's positions are its output's rows: the frames after its convolutions
-      if (features) for (let p = 0; p < Number(states.dims[1]); p++) (tok.tokens.push(`${p}`), tok.offsets.push([0, 0]), tok.special.push(false));
+      featurePositions = Number(states.dims[1]);
       const decoded = await decoder.whileBusy(() => decoder.runOnce(target!.ids, theirs, withQK, { encoderStates: states }));
       captured = layerIndices.map((l) => (l < own ? encoded.layers[mine.indexOf(l)] : decoded.layers[theirs.indexOf(l - own)]));
     } else if (this.plan.mode.kind === 'stepwise') captured = await this.runStepwise(tok.ids, layerIndices, withQK);
     else {
       const run = await this.runOnce(tok.ids, layerIndices, withQK, { ...(target ? { target: target.ids } : {}), ...(features ? { features } : {}) });
       captured = run.layers;
-      if (features) for (let p = 0; p < (captured[0]?.keys ?? 0); p++) (tok.tokens.push(`${p}`), tok.offsets.push([0, 0]), tok.special.push(false));
+      featurePositions = captured.find((l) => !l.part || l.part === 'encoder')?.keys ?? 0;
+    }
+    // an audio encoder's positions are its output's rows (the frames after its convolutions), labelled by index
+    if (features) {
+      tok.tokens = Array.from({ length: featurePositions }, (_, p) => `${p}`);
+      tok.offsets = tok.tokens.map(() => [0, 0]);
     }
     return {
       tokens: tok.tokens,

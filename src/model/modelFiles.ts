@@ -122,7 +122,8 @@ export function modelFiles(path: string): ModelFiles {
     if (!full.endsWith('.onnx') && firstByte(full) === 0x7b) throw new InputError(`${basename(path)} is a JSON file, not an ONNX model: pass the .onnx file or its folder`);
     // an encoder-decoder's file named by itself runs with its other half beside it, of its precision
     const named = partAndPrecision(basename(full));
-    const beside = (part: string): string | undefined => onnxFilesIn(dirname(full)).find((p) => partAndPrecision(basename(p)).part === part && partAndPrecision(basename(p)).rank === named.rank);
+    const siblings = onnxFilesIn(dirname(full)).map((path) => ({ path, ...partAndPrecision(basename(path)) }));
+    const beside = (part: string): string | undefined => siblings.find((f) => f.part === part && f.rank === named.rank)?.path;
     if (/^decoder_model(_merged)?$/.test(named.part)) {
       const encoder = beside('encoder_model');
       if (encoder) [modelPath, decoderPath] = [encoder, full];
