@@ -14,7 +14,7 @@ import { LoadedModel } from '../src/model/capture';
 import { binaryBytes } from '../src/analysis/units';
 import { analysisPlan, analyzeCapture } from '../src/analysis/attentionAnalysis';
 import { StatsPool } from '../src/engine/statsPool';
-import { headDistances } from '../src/analysis/headDistance';
+import { distanceJob, headDistanceWork, headDistances } from '../src/analysis/headDistance';
 import { lshBuckets, lshPairs, unitRows } from '../src/analysis/lshBuckets';
 import { routing, routingPairs } from '../src/analysis/routingClusters';
 import { seededNormals } from '../src/analysis/seededRandom';
@@ -96,6 +96,18 @@ function estimateSites(scan: ConfigScan): void {
   }
 }
 
+/** The median time of `runs` runs of `work` (awaited) after one to warm up. */
+async function medianMs(runs: number, work: () => unknown): Promise<number> {
+  await work();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await work();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
 function medianOf(runs: number, work: (i: number) => void): number {
   for (let i = 0; i < 5; i++) work(i);
   const times: number[] = [];
@@ -150,11 +162,18 @@ async function benchHeadStats(): Promise<void> {
     }
     console.log(line);
   }
+  console.log("Head distances (Jensen-Shannon, every pair of 144 heads, bidirectional; target: at most 2 s at n = 512 on the engine's threads), median of 3 runs after one");
+  for (const n of [128, 512]) {
+    const layerList = Array.from({ length: 12 }, (_, i) => randomAttention(`distances 12x${n} ${i}`, 12, n));
+    const work = headDistanceWork(144, n, n, false);
+    const oneMs = await medianMs(3, () => headDistances(layerList, false));
+    const pooledMs = await medianMs(3, () => pool.headDistances(distanceJob(layerList, false)));
+    const target = n === 512 ? (pooledMs <= 2000 ? ', within the target' : ', OVER the target') : '';
+    console.log(
+      `  n = ${n}: one core ${oneMs.toFixed(0)} ms (${((oneMs * 1e6) / work).toFixed(2)} ns per pair of heads x row element); the engine's ${pool.threads} threads ${pooledMs.toFixed(0)} ms (${(oneMs / pooledMs).toFixed(2)}x)${target}`,
+    );
+  }
   pool.dispose();
-  const layerList = Array.from({ length: 12 }, () => randomAttention('attention 12x128', 12, 128));
-  const t0 = performance.now();
-  headDistances(layerList, false);
-  console.log(`  head distances (Jensen-Shannon, 144 heads, all pairs) at n = 128: ${(performance.now() - t0).toFixed(0)} ms`);
 }
 
 /** LSH (4 rounds, both modes) and routing (k = sqrt n, 10 iterations) on random queries and keys, d = 64. */

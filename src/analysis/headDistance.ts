@@ -1,18 +1,18 @@
 // How alike two heads attend (Clark et al.): Jensen-Shannon divergence of their rows, summed
-// over queries, and a deterministic 2-D embedding of all heads by classical MDS.
+// over queries, and a deterministic 2-D embedding of all heads by classical MDS. The divergences
+// run in a WebAssembly kernel (divergenceKernel.ts) a block of queries at a time, the blocks'
+// sums added in order, so that other threads can take blocks (the engine's statsPool.ts) and
+// give the same numbers.
 import type { LayerAttention } from './attentionCapture';
-import { tableLog } from './tableLog';
-
-// Clark et al.'s smoothing for the divergence: 0.999 A + 0.001 / n.
-const JSD_KEEP = 0.999;
+import { blockDivergences } from './divergenceKernel';
 
 /** What headDistances costs, in row elements visited over all pairs of heads of `queries` x `keys` rows. */
 export function headDistanceWork(heads: number, queries: number, keys: number, causal: boolean): number {
   return ((heads * (heads - 1)) / 2) * (causal ? (queries * (queries + 1)) / 2 : queries * keys);
 }
 
-/** Its pace on one core of the machine it was measured on (npm run bench: 144 heads at n = 128), for time estimates. */
-export const HEAD_DISTANCE_NS_PER_WORK = 7;
+/** Its pace on one core of the machine it was measured on (npm run bench: 144 heads at n = 512), for time estimates. */
+export const HEAD_DISTANCE_NS_PER_WORK = 1.3;
 
 /**
  * Distances between heads, [heads][heads] in (layer, head) order, and a 2-D embedding. Heads are
@@ -70,6 +70,12 @@ export function headGroups(layers: readonly LayerAttention[], causal: boolean): 
 
 /** The head distances of a capture's layers and their embedding. */
 export function headMap(layers: readonly LayerAttention[], causal: boolean): HeadMap {
+  const groups = headGroups(layers, causal);
+  return groupedHeadMap(layers, groups, groups.map((g) => headDistances(g.layers.map((i) => layers[i]), g.causal).jsd));
+}
+
+/** The map of a capture's layers from each group's distances (headDistances' jsd, computed here or on other threads). */
+export function groupedHeadMap(layers: readonly LayerAttention[], groups: readonly HeadGroup[], within: readonly Float64Array[]): HeadMap {
   const firstHead: number[] = [];
   let count = 0;
   for (const l of layers) {
@@ -77,11 +83,10 @@ export function headMap(layers: readonly LayerAttention[], causal: boolean): Hea
     count += l.heads;
   }
   const jsd = new Float64Array(count * count).fill(NaN);
-  for (const g of headGroups(layers, causal)) {
-    const { heads, jsd: within } = headDistances(g.layers.map((i) => layers[i]), g.causal);
-    const at = heads.map((h) => firstHead[g.layers[h.layer]] + h.head);
-    for (let a = 0; a < heads.length; a++) for (let b = 0; b < heads.length; b++) jsd[at[a] * count + at[b]] = within[a * heads.length + b];
-  }
+  groups.forEach((g, k) => {
+    const at = g.layers.flatMap((i) => Array.from({ length: layers[i].heads }, (_, h) => firstHead[i] + h));
+    for (let a = 0; a < at.length; a++) for (let b = 0; b < at.length; b++) jsd[at[a] * count + at[b]] = within[k][a * at.length + b];
+  });
   return headMapOf(jsd, count);
 }
 
@@ -90,53 +95,58 @@ export interface HeadRef {
   head: number;
 }
 
+/**
+ * One group's work for the kernel (divergenceKernel.ts): each head's [queries][keys]
+ * probabilities, in (layer, head) order, and the blocks of queries whose sums are added up in
+ * order. The blocks depend on the shape alone, so that the distances are the same to the bit
+ * whichever thread computes which block.
+ */
+export interface DistanceJob {
+  heads: Float32Array[];
+  queries: number;
+  keys: number;
+  causal: boolean;
+  blocks: { q0: number; rows: number }[];
+}
+
+// Blocks of at most this many bytes of probabilities (all heads), and at least this many blocks
+// (for sharing out between threads) where there are queries enough.
+const BLOCK_BYTES = 1 << 22;
+const MIN_BLOCKS = 64;
+
+export function distanceJob(layers: readonly LayerAttention[], causal: boolean): DistanceJob {
+  const queries = layers[0]?.queries ?? 0;
+  const keys = layers[0]?.keys ?? 0;
+  const heads = layers.flatMap((l) => Array.from({ length: l.heads }, (_, h) => l.probs.subarray(h * queries * keys, (h + 1) * queries * keys)));
+  const rows = Math.max(1, Math.min(Math.ceil(queries / MIN_BLOCKS), Math.floor(BLOCK_BYTES / (4 * Math.max(1, heads.length * keys)))));
+  const blocks = Array.from({ length: Math.ceil(queries / rows) }, (_, k) => ({ q0: k * rows, rows: Math.min(rows, queries - k * rows) }));
+  return { heads, queries, keys, causal, blocks };
+}
+
+/** The divergences of every pair of the job's heads (in the kernel's order) over block k's queries, on this thread. */
+export function jobBlockDivergences(job: DistanceJob, k: number): Float64Array {
+  const { q0, rows } = job.blocks[k];
+  return blockDivergences(job.heads.length, (h) => job.heads[h].subarray(q0 * job.keys, (q0 + rows) * job.keys), q0, rows, job.keys, job.causal);
+}
+
+/** The distance matrix [count][count] (row-major, zero diagonal) of the pairs' divergences in the kernel's order. */
+export function pairMatrix(pairs: Float64Array, count: number): Float64Array {
+  const jsd = new Float64Array(count * count);
+  let k = 0;
+  for (let a = 0; a < count; a++) for (let b = a + 1; b < count; b++) jsd[a * count + b] = jsd[b * count + a] = pairs[k++];
+  return jsd;
+}
+
 /** JSD between every pair of heads of layers of one shape, [heads][heads] row-major, heads in (layer, head) order. */
 export function headDistances(layers: readonly LayerAttention[], causal: boolean): { heads: HeadRef[]; jsd: Float64Array } {
-  const heads: HeadRef[] = [];
-  layers.forEach((l, layer) => {
-    for (let head = 0; head < l.heads; head++) heads.push({ layer, head });
+  const heads = layers.flatMap((l, layer) => Array.from({ length: l.heads }, (_, head) => ({ layer, head })));
+  const job = distanceJob(layers, causal);
+  const sums = new Float64Array((heads.length * (heads.length - 1)) / 2);
+  job.blocks.forEach((_, k) => {
+    const block = jobBlockDivergences(job, k);
+    for (let p = 0; p < sums.length; p++) sums[p] += block[p];
   });
-  const count = heads.length;
-  const Q = layers[0]?.queries ?? 0;
-  const n = layers[0]?.keys ?? 0;
-  // Smoothed rows and each row's entropy, once per head.
-  const smoothed = heads.map(({ layer, head }) => {
-    const src = layers[layer].probs;
-    const out = new Float32Array(Q * n);
-    const entropy = new Float64Array(Q);
-    for (let i = 0; i < Q; i++) {
-      const keys = causal ? i + 1 : n;
-      const eps = (1 - JSD_KEEP) / keys;
-      let h = 0;
-      for (let j = 0; j < keys; j++) {
-        out[i * n + j] = JSD_KEEP * src[(head * Q + i) * n + j] + eps;
-        const p = out[i * n + j]; // the stored (float32) value, so that a head is at distance 0 from itself
-        h -= p * tableLog(p);
-      }
-      entropy[i] = h;
-    }
-    return { p: out, entropy };
-  });
-  const jsd = new Float64Array(count * count);
-  for (let a = 0; a < count; a++) {
-    for (let b = a + 1; b < count; b++) {
-      const P = smoothed[a];
-      const R = smoothed[b];
-      let total = 0;
-      for (let i = 0; i < Q; i++) {
-        const keys = causal ? i + 1 : n;
-        const row = i * n;
-        let hm = 0;
-        for (let j = 0; j < keys; j++) {
-          const m = 0.5 * (P.p[row + j] + R.p[row + j]);
-          hm -= m * tableLog(m);
-        }
-        total += hm - 0.5 * (P.entropy[i] + R.entropy[i]);
-      }
-      jsd[a * count + b] = jsd[b * count + a] = total;
-    }
-  }
-  return { heads, jsd };
+  return { heads, jsd: pairMatrix(sums, heads.length) };
 }
 
 /**

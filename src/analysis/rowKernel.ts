@@ -1,7 +1,8 @@
 // The inner loop of the head statistics as a WebAssembly function. In JavaScript V8 checks the
 // bounds of every typed-array index (eight per key here); WebAssembly's loads need no checks,
 // which makes this loop about three times faster. The module is assembled here, byte by byte,
-// from a dozen opcodes, so no compiler is needed to build it and nothing is read from disk.
+// from a dozen opcodes (wasmAssembly.ts), so no compiler is needed to build it and nothing is
+// read from disk.
 //
 //   row(p, n, table, om, pre) -> entropy of the row
 // reads n float32 weights a_j at byte address p and, for each key j:
@@ -13,48 +14,13 @@
 //   gather(p, idx, count) -> the sum of the weights at p of the count keys listed (int32) at idx
 // (the attention of a row to [CLS], [SEP] or punctuation).
 import { CELL_SHIFT } from './smoothedEntropy';
-
-const I32 = 0x7f;
-const F64 = 0x7c;
-
-function uleb(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v) byte |= 0x80;
-    out.push(byte);
-  } while (v);
-  return out;
-}
-
-function sleb(v: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && !(byte & 0x40)) || (v === -1 && byte & 0x40)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
+import {
+  ADD_F64, ADD_I32, AND_I32, BLOCK, END as END_OP, F64, GE_U, I32, IF, LOOP, MUL_F64, PROMOTE, REINTERPRET, SHL, SHR_U, WasmMemory,
+  br, brIf, get, i32, instantiate, loadF32, loadF64, loadI32, reserve, set, storeF64, wasmModule,
+} from './wasmAssembly';
 
 // locals: the five parameters, then end, c0, c1 (i32) and a0, a1, h0, h1, cum (f64)
 const [P, N, TABLE, OM, PRE, END, C0, C1, A0, A1, H0, H1, CUM] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-const get = (l: number): number[] => [0x20, l];
-const set = (l: number): number[] => [0x21, l];
-const i32 = (v: number): number[] => [0x41, ...sleb(v)];
-const loadF32 = (off: number): number[] => [0x2a, 2, ...uleb(off)];
-const loadI32 = (off: number): number[] => [0x28, 2, ...uleb(off)];
-const loadF64 = (off: number): number[] => [0x2b, 3, ...uleb(off)];
-const storeF64 = (off: number): number[] => [0x39, 3, ...uleb(off)];
-const [ADD_I32, AND_I32, SHL, SHR_U, GE_U, ADD_F64, MUL_F64, PROMOTE, REINTERPRET] = [[0x6a], [0x71], [0x74], [0x76], [0x4f], [0xa0], [0xa2], [0xbb], [0xbe]];
-const [BLOCK, LOOP, IF, END_OP] = [[0x02, 0x40], [0x03, 0x40], [0x04, 0x40], [0x0b]];
-const br = (depth: number): number[] => [0x0c, depth];
-const brIf = (depth: number): number[] => [0x0d, depth];
 
 /** One key at byte offset `off` of p: its weight into `a`, its table cell into `c`, its entropy term onto `h`. */
 const key = (off: number, a: number, c: number, h: number): number[] => [
@@ -90,8 +56,6 @@ const body = [
   ...END_OP,
 ];
 
-const code = [...vec([[3, I32], [5, F64]]), ...body];
-
 // gather: locals p, idx, count, then end (i32) and sum (f64)
 const [G_P, G_IDX, G_COUNT, G_END, G_SUM] = [0, 1, 2, 3, 4];
 const gatherBody = [
@@ -104,34 +68,28 @@ const gatherBody = [
   ...get(G_SUM),
   ...END_OP,
 ];
-const gatherCode = [...vec([[1, I32], [1, F64]]), ...gatherBody];
-const MODULE_BYTES = new Uint8Array([
-  ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-  ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([[F64]])], [0x60, ...vec([[I32], [I32], [I32]]), ...vec([[F64]])]])),
-  ...section(3, vec([[0], [1]])),
-  ...section(5, vec([[0x00, 1]])),
-  ...section(7, vec([[...name('row'), 0x00, 0], [...name('gather'), 0x00, 1], [...name('memory'), 0x02, 0]])),
-  ...section(10, vec([[...uleb(code.length), ...code], [...uleb(gatherCode.length), ...gatherCode]])),
-]);
+const MODULE_BYTES = wasmModule(
+  [
+    { params: [I32, I32, I32, I32, I32], results: [F64] },
+    { params: [I32, I32, I32], results: [F64] },
+  ],
+  {
+    row: { type: 0, locals: [[3, I32], [5, F64]], body },
+    gather: { type: 1, locals: [[1, I32], [1, F64]], body: gatherBody },
+  },
+);
 
 export interface RowKernel {
   row(p: number, n: number, table: number, om: number, pre: number): number;
   gather(p: number, idx: number, count: number): number;
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
-}
-
-// WebAssembly's types come with the DOM library, which the host code is built without.
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
+  memory: WasmMemory;
 }
 
 let kernel: RowKernel | undefined;
 
 /** The kernel of this thread (compiled on first use; a few hundred bytes). */
 export function rowKernel(): RowKernel {
-  const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-  return (kernel ??= new wasm.Instance(new wasm.Module(MODULE_BYTES)).exports as RowKernel);
+  return (kernel ??= instantiate<RowKernel>(MODULE_BYTES));
 }
 
 /** The kernel's memory laid out for heads of n keys: the entropy table, the offset mass, one row's prefix, a list of keys and a block of rows. */
@@ -151,7 +109,6 @@ export interface RowSpace {
 
 // Rows are copied in blocks of about this size, so the memory stays small at any n.
 const BLOCK_BYTES = 1 << 20;
-const PAGE_BYTES = 65536;
 let tableInMemory: Float64Array | undefined;
 
 /** The kernel's memory for this table, n and a list of `keys` keys; views made here last until the next call. */
@@ -164,7 +121,7 @@ export function rowSpace(table: Float64Array, n: number, keys: number): RowSpace
   const blockAt = keysAt + 8 * Math.ceil(keys / 2);
   const blockRows = Math.max(1, Math.floor(BLOCK_BYTES / (4 * n)));
   const bytes = blockAt + 4 * n * blockRows;
-  if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES));
+  reserve(memory, bytes);
   if (tableInMemory !== table) {
     new Float64Array(memory.buffer, tableAt, table.length).set(table);
     tableInMemory = table;

@@ -1,5 +1,6 @@
-// The engine's statistics shared out to worker threads: the same numbers as on one thread, the
-// probabilities back in place afterwards, layers that share a buffer kept here, a dead worker named.
+// The engine's statistics and head distances shared out to worker threads: the same numbers as on
+// one thread, the probabilities back in place afterwards, layers that share a buffer kept here, a
+// dead worker named.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,9 @@ import { LoadedModel } from '../../src/model/capture';
 import { StatsPool } from '../../src/engine/statsPool';
 import { REPO } from '../helpers/paths';
 import { randomAttention, randomCapture } from '../../src/analysis/syntheticAttention';
+import { headMap } from '../../src/analysis/headDistance';
+import type { LayerAttention } from '../../src/analysis/attentionCapture';
+import { assertSameDistances, referenceDistances } from '../helpers/referenceDistances';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const WORKER = join(REPO, 'dist', 'statsWorker.js');
@@ -81,6 +85,41 @@ test('a worker thread that dies fails the analysis with the layer it held', asyn
   const pool = new StatsPool(dying, 2);
   try {
     await assert.rejects(pool.layerStats(analysisPlan(capture)), /a statistics worker thread exited with code 3; layer 'layer \d' was lost with it/);
+  } finally {
+    pool.dispose();
+  }
+});
+
+test("head distances on the pool's threads: blocks of queries in workers, the numbers of one thread to the bit, the JavaScript loop's within 1e-9", async () => {
+  // 24 heads at n = 300: enough work to share out; an encoder-decoder's parts, one of them causal
+  const n = 300;
+  const encoder = Array.from({ length: 4 }, (_, i): LayerAttention => ({ ...randomAttention(`enc ${i}`, 6, n), part: 'encoder' }));
+  const decoder = Array.from({ length: 2 }, (_, i): LayerAttention => ({ ...randomAttention(`dec ${i}`, 12, n), part: 'decoder' }));
+  const layers = [...encoder, ...decoder];
+  const copies = layers.map((l) => l.probs.slice());
+  const pool = new StatsPool(WORKER, 3);
+  try {
+    for (const causal of [false, true]) {
+      const shared = await pool.headMap(layers, causal);
+      assert.deepEqual(shared, headMap(layers, causal));
+      const encoderJsd = shared.jsd.slice(0, 24).flatMap((row) => row.slice(0, 24));
+      assertSameDistances(encoderJsd, referenceDistances(encoder, causal), `encoder, ${causal ? 'causal' : 'bidirectional'}`);
+      assert.ok(shared.jsd[0].slice(24).every((d) => d === null || Number.isNaN(d)), 'no distances between the parts');
+    }
+    layers.forEach((l, i) => assert.deepEqual(l.probs, copies[i], 'the probabilities stay in place'));
+  } finally {
+    pool.dispose();
+  }
+});
+
+test('a worker thread that dies fails the head distances with the queries it held', async () => {
+  const dying = join(REPO, 'test-output', 'dyingStatsWorker.js');
+  mkdirSync(join(REPO, 'test-output'), { recursive: true });
+  writeFileSync(dying, 'process.exit(3);\n');
+  const layers = Array.from({ length: 4 }, (_, i) => randomAttention(`layer ${i}`, 6, 300));
+  const pool = new StatsPool(dying, 2);
+  try {
+    await assert.rejects(pool.headMap(layers, false), /a statistics worker thread exited with code 3; the head distances of queries \d+-\d+ were lost with it/);
   } finally {
     pool.dispose();
   }
