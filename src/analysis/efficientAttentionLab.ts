@@ -4,7 +4,8 @@
 import type { AttentionCapture, HeadVectors } from './attentionCapture';
 import { isCausal, offsetMassOf, tokenRoles } from './headStats';
 import { lshBuckets, lshPairs, unitRows } from './lshBuckets';
-import { bandScores, fixedScores, fixedSummaryColumns, stridedScores } from './patternCounts';
+import { BUDGET_METHODS, BudgetContext, HeadForBudget, curveBudgets, headAtBudget, methodSettings, recallOver } from './methodBudget';
+import { fixedSummaryColumns } from './patternCounts';
 import { routing, routingPairs } from './routingClusters';
 import {
   HeadAttention,
@@ -31,7 +32,7 @@ export interface LabOptions {
   ramp?: number;
   hashes?: number;
   chunk?: number;
-  /** routing clusters (default round(sqrt n)), k-means iterations (default 10), optional local window */
+  /** routing clusters (default: the fewest within the budget, about sqrt n), k-means iterations (default 10), optional local window */
   clusters?: number;
   iterations?: number;
   routingWindow?: number;
@@ -64,18 +65,40 @@ export interface HeadBuckets {
   /** LSH bucket of every token in every round (shared-QK: the keys' buckets) */
   lsh: number[][];
   lshBucketSizes: number[][];
-  /** nearest routing cluster of every token's key */
+  /** nearest routing centroid of every token's key (for display) */
   routing: number[];
+  /** keys nearest each centroid: the raw assignment, before balancing */
+  routingNearestSizes: number[];
+  /** keys each cluster takes once balanced (its top ceil(n / k) by similarity, as the paper does) */
   routingClusterSizes: number[];
   /** dense attention mass the method does not compute */
   lshMassOutside: number;
   routingMassOutside: number;
 }
 
+/** A method at the equal budget, over heads: its mean recall and the scores it computed per head. */
+export interface BudgetedMethod {
+  params: Record<string, number>;
+  meanRecall: number;
+  /** mean and largest over heads of the scores computed per head */
+  scoresComputed: number;
+  maxScoresComputed: number;
+  /** false: the method cannot meet the budget at this n (shown at its cheapest setting, never ranked) */
+  withinBudget: boolean;
+}
+
+/** Mean recall of each method at budgets from n to n^2 / 4, over a sample of heads; null where it cannot meet the budget. */
+export interface BudgetCurves {
+  budgets: number[];
+  heads: { layer: number; head: number }[];
+  methods: Record<string, { meanRecall: (number | null)[]; scoresComputed: (number | null)[] }>;
+}
+
 export interface LabResult {
   causal: boolean;
   heads: HeadMethods[];
-  equalBudget: { budget: number; methods: Record<string, { params: Record<string, number>; scoresComputed: number; meanRecall: number }> };
+  equalBudget: { budget: number; methods: Record<string, BudgetedMethod>; /** the methods within the budget, best mean recall first */ ranking: string[] };
+  budgetCurves: BudgetCurves;
   buckets?: HeadBuckets;
   notes: string[];
 }
@@ -83,38 +106,23 @@ export interface LabResult {
 export const LAB_NOTES = [
   'LSH shared-QK hashes the keys for both sides and attends within sorted chunks and the chunk before, as the paper; separate Q/K lets a query attend the keys of its own bucket (the set the chunks approximate).',
   'Routing clusters queries and keys together by spherical k-means (seeded farthest-point start, batch updates instead of the paper\'s online ones), then each centroid takes its top n/k queries and keys.',
-  'Adaptive span: recall counts every pair the soft mask lets through; its z is the smallest span whose mask keeps the coverage.',
+  'Adaptive span: recall counts every pair the soft mask lets through; its z is the smallest span whose mask keeps the coverage, and its ramp R is part of what it computes.',
+  'At equal budget every method is tuned so that each head computes at most the budget (separate-QK LSH by its bucket count, head by head); a method whose cheapest setting computes more cannot meet the budget at this n: it is shown at that setting and not ranked.',
 ];
-
-/** Recall over the pairs a method reaches; its scores are the work it does (pairs met twice count twice). */
-function computedRecall(a: HeadAttention, computed: { pairs: Uint8Array; scores: number }): PatternResult {
-  return { recall: patternRecall(a, (i, j) => computed.pairs[i * a.n + j] === 1).recall, scoresComputed: computed.scores };
-}
 
 function result(method: string, params: MethodRecall['params'], r: PatternResult): MethodRecall {
   return { method, params, recall: r.recall, scoresComputed: r.scoresComputed, bytes: r.scoresComputed * FLOAT_BYTES };
 }
 
-// A parameter in [lo, hi] whose count of scores comes closest to the budget (counts rise with it).
-function closestParameter(lo: number, hi: number, count: (p: number) => number, budget: number, rising = true): number {
-  let best = lo;
-  for (let a = lo, b = hi; a <= b; ) {
-    const mid = (a + b) >> 1;
-    const c = count(mid);
-    if (Math.abs(c - budget) < Math.abs(count(best) - budget)) best = mid;
-    if (c < budget === rising) a = mid + 1;
-    else b = mid - 1;
-  }
-  return best;
-}
+// Adaptive span's ramp (Sukhbaatar et al. use R = 32); below n = 4R it is scaled to n / 4, or the
+// ramp alone would reach every key of a short text.
+const SPAN_RAMP = 32;
 
-function lshScores(n: number, chunk: number, hashes: number): number {
-  const m = Math.ceil(n / chunk);
-  const last = n - (m - 1) * chunk;
-  // each chunk against itself and the one before; the last chunk may be short
-  const perRound = m === 1 ? n * n : chunk * chunk + (m - 2) * 2 * chunk * chunk + last * (last + chunk);
-  return hashes * perRound;
-}
+// The recall-vs-budget curves: budgets, and heads sampled evenly over the model. Each point tunes
+// and runs every method on each head, k-means and hashing included, and their cost grows with n^2
+// (routing within n scores per head is n clusters): fewer heads at long n.
+const CURVE_POINTS = 8;
+const curveHeads = (n: number): number => Math.max(4, Math.min(12, Math.round(12 * (128 / n) ** 2)));
 
 export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions = {}): LabResult {
   // The methods stand in for self-attention over one sequence: an encoder-decoder's encoder.
@@ -127,11 +135,10 @@ export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions 
   const stride = opts.stride ?? Math.max(2, sqrtN);
   const block = opts.block ?? Math.max(2, sqrtN);
   const summary = opts.summary ?? fixedSummaryColumns(block);
-  const ramp = opts.ramp ?? 32;
+  const ramp = opts.ramp ?? Math.max(1, Math.min(SPAN_RAMP, Math.floor(n / 4)));
   const hashes = opts.hashes ?? 4;
   const chunk = Math.max(1, Math.min(n, opts.chunk ?? Math.max(4, Math.round(n / 16))));
   const buckets = Math.max(2, 2 * Math.round(n / chunk / 2));
-  const clusters = opts.clusters ?? sqrtN;
   const iterations = opts.iterations ?? 10;
   const seed = opts.seed ?? 1;
   const global = opts.globalTokens ? roles : undefined;
@@ -139,21 +146,15 @@ export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions 
   const offsetMass = new Float64Array(Math.max(1, 2 * n - 1));
   const notes = [...LAB_NOTES];
   if (capture !== whole) notes.push("an encoder-decoder: the methods are compared on the encoder's self-attention; the decoder's self-attention and its cross-attention are left out");
-
-  // Parameters at the equal budget, the same for every head (counts depend on n only).
-  const eq = {
-    local: closestParameter(0, n - 1, (w) => bandScores(n, w, causal), budget),
-    // strided counts fall and then rise with l (local part l, strided part n / l): the falling branch
-    strided: closestParameter(1, sqrtN, (l) => stridedScores(n, l, causal), budget, false),
-    fixed: closestParameter(1, n, (l) => fixedScores(n, l, fixedSummaryColumns(l), causal), budget),
-    adaptiveSpan: closestParameter(0, n, (z) => bandScores(n, Math.min(n - 1, z + ramp - 1), causal), budget),
-    lsh: closestParameter(1, n, (c) => lshScores(n, c, hashes), budget),
-    routing: closestParameter(1, n, (k) => k * Math.ceil(n / k) ** 2, budget, false),
-  };
-  const equalSums: Record<string, number> = Object.fromEntries(Object.keys(eq).map((k) => [k, 0]));
-  const equalScores: Record<string, number> = {};
+  if (opts.ramp === undefined && ramp < SPAN_RAMP) notes.push(`adaptive span's ramp R is ${ramp} (n / 4) instead of ${SPAN_RAMP}: at n = ${n} a ramp of ${SPAN_RAMP} would reach every key`);
+  const ctx: BudgetContext = { n, causal, ramp, hashes, buckets, iterations, seed };
+  // k-means is most of the lab's time: by default the table's routing is the equal budget's, run once
+  const clusters = opts.clusters ?? methodSettings(ctx, budget).routing.params.clusters;
 
   const heads: HeadMethods[] = [];
+  const budgeted: HeadForBudget[] = [];
+  const headRefs: { layer: number; head: number }[] = [];
+  const defaultRouting: { clusters: number; routing: ReturnType<typeof routing> }[] = [];
   let shown: HeadBuckets | undefined;
   capture.layers.forEach((l, li) => {
     for (let h = 0; h < l.heads; h++) {
@@ -168,73 +169,94 @@ export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions 
       ];
       const q = kvHead(l.query, h, l.heads);
       const k = kvHead(l.key, h, l.heads);
-      let lshShared: Int32Array[] | undefined;
-      let route: ReturnType<typeof routing> | undefined;
+      const head: HeadForBudget = { attention: a, byDistance };
       if (q !== undefined && k !== undefined && l.query && l.key) {
         const dims = l.key.dims;
         const qRows = unitRows(l.query, q);
         const kRows = unitRows(l.key, k);
-        lshShared = lshBuckets(kRows, n, dims, buckets, hashes, seed);
+        const lshShared = lshBuckets(kRows, n, dims, buckets, hashes, seed);
         const lshQ = lshBuckets(qRows, n, dims, buckets, hashes, seed);
-        methods.push(result('lsh', { hashes, buckets, chunk, sharedQK: true }, computedRecall(a, lshPairs(lshShared, lshShared, n, chunk, true))));
-        methods.push(result('lshSeparate', { hashes, buckets, sharedQK: false }, computedRecall(a, lshPairs(lshQ, lshShared, n, chunk, false))));
-        route = routing(qRows, kRows, n, dims, { clusters, iterations, seed });
+        const separate = recallOver(a, lshPairs(lshQ, lshShared, n, chunk, false));
+        head.vectors = { queries: qRows, keys: kRows, dims, sharedBuckets: lshShared, separate: { buckets, scores: separate.scoresComputed } };
+        methods.push(result('lsh', { hashes, buckets, chunk, sharedQK: true }, recallOver(a, lshPairs(lshShared, lshShared, n, chunk, true))));
+        methods.push(result('lshSeparate', { hashes, buckets, sharedQK: false }, separate));
+        const route = routing(qRows, kRows, n, dims, { clusters, iterations, seed });
+        defaultRouting[budgeted.length] = { clusters, routing: route };
         methods.push(
-          result('routing', { clusters: route.queryMembers.length, iterations, ...(opts.routingWindow !== undefined ? { window: opts.routingWindow } : {}) }, computedRecall(a, routingPairs(route, n, opts.routingWindow))),
+          result('routing', { clusters: route.queryMembers.length, iterations, ...(opts.routingWindow !== undefined ? { window: opts.routingWindow } : {}) }, recallOver(a, routingPairs(route, n, opts.routingWindow))),
         );
-        const atBudget = {
-          lsh: computedRecall(a, lshPairs(lshShared, lshShared, n, eq.lsh, true)),
-          routing: computedRecall(a, routingPairs(eq.routing === clusters ? route : routing(qRows, kRows, n, dims, { clusters: eq.routing, iterations, seed }), n)),
-        };
-        for (const [m, r] of Object.entries(atBudget)) {
-          equalSums[m] += r.recall;
-          equalScores[m] = r.scoresComputed;
+        if (opts.head && opts.head.layer === capture.layerIndices[li] && opts.head.head === h) {
+          const recallOf = (m: string): number => methods.find((x) => x.method === m)!.recall;
+          shown = {
+            layer: opts.head.layer,
+            head: h,
+            lsh: lshShared.map((r) => Array.from(r)),
+            lshBucketSizes: lshShared.map((r) => sizes(r, buckets)),
+            routing: Array.from(route.keyCluster),
+            routingNearestSizes: sizes(route.keyCluster, route.queryMembers.length),
+            routingClusterSizes: route.keyMembers.map((m) => m.length),
+            lshMassOutside: 1 - recallOf('lsh'),
+            routingMassOutside: 1 - recallOf('routing'),
+          };
         }
       }
-      const fixedAt = [
-        ['local', patternRecall(a, localPattern(eq.local))],
-        ['strided', patternRecall(a, stridedPattern(eq.strided))],
-        ['fixed', patternRecall(a, fixedPattern(eq.fixed, fixedSummaryColumns(eq.fixed)))],
-        ['adaptiveSpan', adaptiveSpan(byDistance, n, causal, ramp, { span: eq.adaptiveSpan })],
-      ] as const;
-      for (const [m, r] of fixedAt) {
-        equalSums[m] += r.recall;
-        equalScores[m] = r.scoresComputed;
-      }
       heads.push({ layer: capture.layerIndices[li], head: h, methods });
-      if (opts.head && opts.head.layer === capture.layerIndices[li] && opts.head.head === h && lshShared && route) {
-        const lshRecall = methods.find((m) => m.method === 'lsh')!.recall;
-        const routingRecall = methods.find((m) => m.method === 'routing')!.recall;
-        shown = {
-          layer: opts.head.layer,
-          head: h,
-          lsh: lshShared.map((r) => Array.from(r)),
-          lshBucketSizes: lshShared.map((r) => sizes(r, buckets)),
-          routing: Array.from(route.keyCluster),
-          routingClusterSizes: sizes(route.keyCluster, route.queryMembers.length),
-          lshMassOutside: 1 - lshRecall,
-          routingMassOutside: 1 - routingRecall,
-        };
-      }
+      budgeted.push(head);
+      headRefs.push({ layer: capture.layerIndices[li], head: h });
     }
   });
   if (capture.layers.some((l) => !l.query || !l.key)) notes.push('queries and keys were not captured: LSH and routing are left out');
-  const count = heads.length;
-  const params: Record<string, Record<string, number>> = {
-    local: { window: eq.local },
-    strided: { stride: eq.strided },
-    fixed: { block: eq.fixed, summary: fixedSummaryColumns(eq.fixed) },
-    adaptiveSpan: { span: eq.adaptiveSpan, ramp },
-    lsh: { chunk: eq.lsh, hashes },
-    routing: { clusters: eq.routing },
-  };
-  const equalBudget: LabResult['equalBudget'] = { budget, methods: {} };
-  for (const m of Object.keys(eq)) {
-    if (equalScores[m] === undefined) continue;
-    equalBudget.methods[m] = { params: params[m], scoresComputed: equalScores[m], meanRecall: count ? equalSums[m] / count : 0 };
-  }
+
+  const equal = methodsAtBudget(ctx, budgeted, budget, defaultRouting);
+  const ranking = Object.entries(equal)
+    .filter(([, m]) => m.withinBudget)
+    .sort((x, y) => y[1].meanRecall - x[1].meanRecall)
+    .map(([name]) => name);
+  const budgets = curveBudgets(n, CURVE_POINTS);
+  const sample = sampledHeads(budgeted.length, curveHeads(n));
+  const curves: BudgetCurves = { budgets, heads: sample.map((i) => headRefs[i]), methods: {} };
+  budgets.forEach((b, at) => {
+    const point = methodsAtBudget(ctx, sample.map((i) => budgeted[i]), b, sample.map((i) => defaultRouting[i]));
+    for (const [name, m] of Object.entries(point)) {
+      const curve = (curves.methods[name] ??= { meanRecall: budgets.map(() => null), scoresComputed: budgets.map(() => null) });
+      if (!m.withinBudget) continue;
+      curve.meanRecall[at] = m.meanRecall;
+      curve.scoresComputed[at] = m.scoresComputed;
+    }
+  });
+  if (sample.length < budgeted.length) notes.push(`the recall-vs-budget curves average ${sample.length} of the ${budgeted.length} heads, spread evenly over the layers`);
   if (opts.head && !shown) notes.push(`no buckets for head ${opts.head.layer}:${opts.head.head}: not captured, or its queries and keys were not`);
-  return { causal, heads, equalBudget, buckets: shown, notes };
+  return { causal, heads, equalBudget: { budget, methods: equal, ranking }, budgetCurves: curves, buckets: shown, notes };
+}
+
+/** Each method tuned to the budget on these heads: mean recall, scores per head, and whether every head is within the budget. */
+function methodsAtBudget(ctx: BudgetContext, heads: HeadForBudget[], budget: number, routed: ({ clusters: number; routing: ReturnType<typeof routing> } | undefined)[]): Record<string, BudgetedMethod> {
+  const settings = methodSettings(ctx, budget);
+  const sums: Record<string, { recall: number; scores: number; max: number; within: boolean; params: Record<string, number>; count: number }> = {};
+  heads.forEach((head, i) => {
+    for (const [name, r] of Object.entries(headAtBudget(ctx, head, settings, budget, routed[i]))) {
+      const s = (sums[name] ??= { recall: 0, scores: 0, max: 0, within: true, params: r.params, count: 0 });
+      s.recall += r.recall;
+      s.scores += r.scoresComputed;
+      s.max = Math.max(s.max, r.scoresComputed);
+      s.within &&= r.withinBudget;
+      s.count++;
+      // separate-QK LSH is set per head: the largest bucket count any head needed
+      if (name === 'lshSeparate' && r.params.buckets > s.params.buckets) s.params = r.params;
+    }
+  });
+  const out: Record<string, BudgetedMethod> = {};
+  for (const name of BUDGET_METHODS) {
+    const s = sums[name];
+    if (s) out[name] = { params: s.params, meanRecall: s.recall / s.count, scoresComputed: s.scores / s.count, maxScoresComputed: s.max, withinBudget: s.within };
+  }
+  return out;
+}
+
+/** At most `most` of `count` indices, spread evenly from the first to the last. */
+function sampledHeads(count: number, most: number): number[] {
+  if (count <= most) return Array.from({ length: count }, (_, i) => i);
+  return Array.from({ length: most }, (_, i) => Math.round((i * (count - 1)) / (most - 1)));
 }
 
 /** The capture's self-attention over its source tokens: all of it, or an encoder-decoder's encoder layers. */

@@ -1,6 +1,7 @@
 // Reformer's angular LSH on a head's own queries and keys (Kitaev et al. 2020): seeded random
 // rotations R [d, buckets/2], bucket(x) = argmax([xR; -xR]) of the unit vector, n_hashes rounds.
 import type { HeadVectors } from './attentionCapture';
+import { rowDot } from './rowDot';
 import { seededNormals } from './seededRandom';
 
 export interface LshOptions {
@@ -29,26 +30,22 @@ export function unitRows(v: HeadVectors, h: number): Float32Array {
 export function lshBuckets(rows: Float32Array, positions: number, dims: number, buckets: number, hashes: number, seed: number): Int32Array[] {
   const half = buckets >> 1;
   const out: Int32Array[] = [];
+  const columns = new Float32Array(half * dims); // the rotation's columns as rows, for rowDot
   for (let r = 0; r < hashes; r++) {
     const rotation = seededNormals(dims * half, seed * 1000003 + r); // [dims][half]
+    for (let k = 0; k < dims; k++) for (let b = 0; b < half; b++) columns[b * dims + k] = rotation[k * half + b];
     const ids = new Int32Array(positions);
-    const projected = new Float64Array(half);
     for (let p = 0; p < positions; p++) {
-      projected.fill(0);
-      for (let k = 0; k < dims; k++) {
-        const x = rows[p * dims + k];
-        if (x === 0) continue;
-        for (let b = 0; b < half; b++) projected[b] += x * rotation[k * half + b];
-      }
       let best = 0;
       let bestValue = -Infinity;
       for (let b = 0; b < half; b++) {
-        if (projected[b] > bestValue) {
-          bestValue = projected[b];
+        const projected = rowDot(rows, p, columns, b, dims);
+        if (projected > bestValue) {
+          bestValue = projected;
           best = b;
         }
-        if (-projected[b] > bestValue) {
-          bestValue = -projected[b];
+        if (-projected > bestValue) {
+          bestValue = -projected;
           best = b + half;
         }
       }

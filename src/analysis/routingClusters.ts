@@ -3,6 +3,7 @@
 // number of iterations; the paper's online updates are replaced by batch ones), then balanced
 // clusters: each centroid takes its top-(n/k) nearest queries and keys, and a query attends to
 // the keys of every cluster it is in.
+import { rowDot as dot } from './rowDot';
 import { seededUniform } from './seededRandom';
 
 export interface RoutingOptions {
@@ -19,12 +20,6 @@ export interface Routing {
   /** the balanced membership: members[c] = query and key positions the cluster takes */
   queryMembers: Int32Array[];
   keyMembers: Int32Array[];
-}
-
-function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, dims: number): number {
-  let s = 0;
-  for (let k = 0; k < dims; k++) s += a[ai * dims + k] * b[bi * dims + k];
-  return s;
 }
 
 /** Spherical k-means over the rows of `points` ([count][dims], unit rows). */

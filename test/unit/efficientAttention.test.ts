@@ -97,3 +97,80 @@ test('memory share and reach from decoding steps; KL of identical outputs is 0',
   assert.equal(softmaxKlNats(Float32Array.from([1, 2, 3]), Float32Array.from([1, 2, 3])), 0);
   assert.ok(softmaxKlNats(Float32Array.from([1, 2, 3]), Float32Array.from([3, 2, 1])) > 0.5);
 });
+
+/** A capture of random heads, causal or not, with random queries and keys (d = 16). */
+async function randomLabCapture(n: number, heads: number, causal: boolean) {
+  const { randomAttention, randomCapture } = await import('../../src/analysis/syntheticAttention');
+  const layer = randomAttention(`lab ${n} ${causal}`, heads, n);
+  if (causal) {
+    for (let r = 0; r < heads * n; r++) {
+      const i = r % n;
+      const row = layer.probs.subarray(r * n, (r + 1) * n);
+      row.fill(0, i + 1);
+      const sum = row.reduce((s, x) => s + x, 0);
+      for (let j = 0; j <= i; j++) row[j] /= sum;
+    }
+  }
+  const dims = 16;
+  layer.query = { heads, positions: n, dims, data: seededNormals(heads * n * dims, `q ${n}`) };
+  layer.key = { heads, positions: n, dims, data: seededNormals(heads * n * dims, `k ${n}`) };
+  return randomCapture([layer]);
+}
+
+test('at equal budget every ranked method computes at most the budget on every head; the others are not ranked', async () => {
+  const { efficientAttentionLab } = await import('../../src/analysis/efficientAttentionLab');
+  for (const [n, heads] of [[23, 3], [64, 2], [128, 2], [512, 1]] as const) {
+    for (const causal of n === 512 ? [true] : [false, true]) {
+      const lab = efficientAttentionLab(await randomLabCapture(n, heads, causal));
+      const eq = lab.equalBudget;
+      assert.equal(eq.budget, Math.round(n * Math.sqrt(n)));
+      // every method of the per-head table is compared
+      assert.deepEqual(Object.keys(eq.methods).sort(), [...new Set(lab.heads.flatMap((h) => h.methods.map((m) => m.method)))].sort());
+      for (const [name, m] of Object.entries(eq.methods)) {
+        assert.equal(eq.ranking.includes(name), m.withinBudget, `${name} at n = ${n}`);
+        if (m.withinBudget) assert.ok(m.maxScoresComputed <= eq.budget, `${name} at n = ${n}: ${m.maxScoresComputed} scores > ${eq.budget}`);
+        else assert.ok(m.maxScoresComputed > eq.budget, `${name} at n = ${n} said over budget at ${m.maxScoresComputed}`);
+      }
+      for (let k = 1; k < eq.ranking.length; k++) assert.ok(eq.methods[eq.ranking[k - 1]].meanRecall >= eq.methods[eq.ranking[k]].meanRecall);
+      // the curves: budgets from n to n^2 / 4, a point only where the method is within that budget
+      const c = lab.budgetCurves;
+      assert.equal(c.budgets[0], n);
+      assert.equal(c.budgets.at(-1), Math.floor((n * n) / 4));
+      for (const [name, v] of Object.entries(c.methods)) {
+        v.scoresComputed.forEach((s, i) => {
+          assert.equal(s === null, v.meanRecall[i] === null);
+          if (s !== null) assert.ok(s <= c.budgets[i], `${name} at budget ${c.budgets[i]}: ${s}`);
+        });
+      }
+      // local attention always fits (a window of 0 is n scores); at n^2 / 4 it reaches a quarter of the pairs or more
+      assert.ok(c.methods.local.meanRecall.every((r) => r !== null));
+    }
+  }
+});
+
+test("adaptive span's ramp is part of its cost: below n = 128 it is n / 4, and over budget it is not ranked at full recall", async () => {
+  const { efficientAttentionLab } = await import('../../src/analysis/efficientAttentionLab');
+  const lab = efficientAttentionLab(await randomLabCapture(23, 2, false));
+  assert.ok(lab.heads.every((h) => h.methods.find((m) => m.method === 'adaptiveSpan')!.params.ramp === 5));
+  assert.ok(lab.notes.some((x) => /ramp R is 5 \(n \/ 4\) instead of 32/.test(x)));
+  const span = lab.equalBudget.methods.adaptiveSpan;
+  // z = 0 with R = 5 still reaches 4 keys each way: 187 scores against a budget of 110
+  assert.equal(span.scoresComputed, 187);
+  assert.equal(span.withinBudget, false);
+  assert.ok(!lab.equalBudget.ranking.includes('adaptiveSpan'));
+  // with a budget that covers it, it is ranked
+  assert.ok(efficientAttentionLab(await randomLabCapture(23, 2, false), { budget: 200 }).equalBudget.ranking.includes('adaptiveSpan'));
+  // a ramp given is kept, and said nothing about
+  const given = efficientAttentionLab(await randomLabCapture(23, 2, false), { ramp: 32 });
+  assert.ok(!given.notes.some((x) => /ramp R is \d/.test(x)));
+});
+
+test('routing clusters are balanced: each takes ceil(n / k) keys; the raw nearest-centroid sizes are reported apart', async () => {
+  const { efficientAttentionLab } = await import('../../src/analysis/efficientAttentionLab');
+  const n = 24;
+  const lab = efficientAttentionLab(await randomLabCapture(n, 1, false), { clusters: 5, head: { layer: 0, head: 0 } });
+  const b = lab.buckets!;
+  assert.deepEqual(b.routingClusterSizes, [5, 5, 5, 5, 5]);
+  assert.equal(b.routingNearestSizes.reduce((s, x) => s + x, 0), n);
+  assert.equal(b.routing.length, n);
+});
