@@ -12,12 +12,13 @@ import { specimenModel } from './model/builder/specimenModel';
 import { InputError } from './model/inputError';
 
 const USAGE = `usage:
-  attention-lens analyze --model <path|demo> (--text T | --text-file F | --ids 1,2,3 | --corpus FILE|DIR | --input-features F.npy)
+  attention-lens analyze --model <path|demo> (--text T | --text-file F | --ids 1,2,3 | --corpus FILE|DIR | --input-features F.npy
+                                             | --induction-probe [LEN] [--seed S])   (LEN random tokens shown twice, 50 by default)
                          [--target-text T | --target-ids 1,2,3]   (an encoder-decoder's decoder input)
                          [--ep auto|cpu|webgpu|cuda] [--layers 0,5,11] [--tokenizer FILE] [--truncate]
                          [--word-level] [--max-offset R] [--no-head-distance] [--timeout SECONDS]
                          [--lab [--head L:H] [--budget SCORES] [--seed S] [--window W] [--stride L] [--block L]
-                                [--span Z | --coverage C] [--hashes H] [--chunk C] [--clusters K]
+                                [--span Z | --coverage C] [--ramp R] [--hashes H] [--chunk C] [--clusters K]
                                 [--routing-window W] [--global-tokens]]
                          [--segment S [--memory M] [--compress-rate C [--compressed-memory N]]]
                          [--json OUT] [--include-attention] [--html REPORT.html]

@@ -3,9 +3,11 @@
 // go host -> webview; requests go webview -> host and get a response with the same id. Every
 // message from the webview is checked with isWebviewMessage before use.
 import type { AttentionPart, Side } from './analysis/attentionCapture';
+import type { AttentionRollout } from './analysis/attentionRollout';
 import type { AttentionTile } from './analysis/attentionTiles';
-import type { HeadBuckets, LabOptions } from './analysis/efficientAttentionLab';
+import type { BudgetCurves, BudgetedMethod, HeadBuckets, LabOptions } from './analysis/efficientAttentionLab';
 import type { HeadStats } from './analysis/headStats';
+import type { ProbeOptions, RepeatedTokensProbe } from './analysis/inductionProbe';
 
 export interface LayerSummary {
   /** the layer's index in the model (captures may hold chosen layers only) */
@@ -26,6 +28,8 @@ export interface AnalysisSummary {
   headDistance?: { embedding: [number, number][] };
   /** head distances left out for their cost: about this long to compute on request */
   headDistanceSkipped?: { seconds: number };
+  /** attention rollout and flow of each self-attention stack: [outputs][inputs] over the tokens */
+  rollout?: AttentionRollout;
   /** texts the statistics average: more than one in corpus mode */
   texts: number;
 }
@@ -34,7 +38,8 @@ export type BucketSummary = HeadBuckets;
 
 export interface LabSummary {
   heads: { layer: number; head: number; methods: { method: string; recall: number; scoresComputed: number }[] }[];
-  equalBudget: { budget: number; methods: Record<string, { meanRecall: number; scoresComputed: number }> };
+  equalBudget: { budget: number; methods: Record<string, BudgetedMethod>; ranking: string[] };
+  budgetCurves: BudgetCurves;
   buckets?: BucketSummary;
   notes: string[];
 }
@@ -48,6 +53,8 @@ export interface CaptureSummary {
   offsets: [number, number][];
   /** an encoder-decoder's decoder tokens: the queries of its decoder layers, the keys of its self-attention */
   target?: Side;
+  /** the induction probe, when the tokens are its random ids shown twice */
+  probe?: RepeatedTokensProbe;
   layers: LayerSummary[];
   warnings: string[];
   analysis?: AnalysisSummary;
@@ -62,6 +69,8 @@ export interface CaptureSource {
   text: string;
   /** token ids given instead of a text, for a model without a tokenizer */
   ids?: number[];
+  /** the induction probe instead of a text */
+  probe?: ProbeOptions;
   /** an encoder-decoder's target text */
   targetText?: string;
   layers?: number[];
@@ -141,6 +150,8 @@ export interface WebviewState {
   /** a sparse pattern shaded over the head's heatmap, and its parameter */
   overlay?: string;
   overlayParameter?: number;
+  /** the output token clicked in each stack of the rollout view */
+  rolloutOutputs?: number[];
   source?: CaptureSource;
   memoryShape?: Record<string, number | string | boolean>;
 }

@@ -2,9 +2,9 @@
 // head embedding beside it, spans by layer, relative-offset profiles, and methods compared.
 import Plotly from 'plotly.js-dist';
 import type { CaptureSummary, HeadSummary } from '../src/protocol';
-import { NO_DATA_COLOR, heatColorscale, plotLayout } from './theme';
+import { NO_DATA_COLOR, heatColorscale, plotLayout, themeColor } from './theme';
 
-type Stat = 'entropyNats' | 'toCls' | 'toSep' | 'toPunct' | 'toPrev' | 'toNext' | 'toSelf' | 'toFirst' | 'sinkMass' | 'span90' | 'meanDistance';
+type Stat = 'entropyNats' | 'toCls' | 'toSep' | 'toPunct' | 'toPrev' | 'toNext' | 'toSelf' | 'toFirst' | 'sinkMass' | 'span90' | 'meanDistance' | 'induction' | 'toPrevOccurrence';
 
 /** The statistics the overview can colour by: the head analysis's, and each lab method's recall. */
 export function overviewStatistics(s: CaptureSummary): { key: string; label: string }[] {
@@ -30,6 +30,8 @@ const STATISTICS: { key: Stat; label: string }[] = [
   { key: 'sinkMass', label: 'mass left to a sink' },
   { key: 'span90', label: 'span 90%' },
   { key: 'meanDistance', label: 'mean distance' },
+  { key: 'induction', label: 'induction (prefix matching)' },
+  { key: 'toPrevOccurrence', label: 'to previous occurrence (duplicate token)' },
 ];
 
 const config = { displaylogo: false, responsive: true };
@@ -63,6 +65,7 @@ const describe = (h: HeadSummary): string =>
     : `prev ${fixed(h.toPrev, 2)} · next ${fixed(h.toNext, 2)} · self ${fixed(h.toSelf, 2)} · first ${h.toFirst.toFixed(2)}`) +
   // below a percent it is the rounding of float16 rows, not a sink
   `${h.sinkMass > 0.01 ? ` · sink ${h.sinkMass.toFixed(3)}` : ''}` +
+  (h.induction === null ? '' : `<br>induction ${h.induction.toFixed(2)} · to previous occurrence ${fixed(h.toPrevOccurrence, 2)}`) +
   (h.span50 === null ? '' : `<br>span 50/90/99% ${h.span50}/${h.span90}/${h.span99} · mean distance ${fixed(h.meanDistance, 1)}`);
 
 /** Which attention of an encoder-decoder a layer is, in words; empty for a model of one stack. */
@@ -182,29 +185,103 @@ export function drawRelative(root: HTMLElement, s: CaptureSummary): Promise<void
   );
 }
 
-export async function drawMethods(root: HTMLElement, detail: HTMLElement, s: CaptureSummary): Promise<void> {
+// One colour per method, the same in the bars and the curves (Plotly's default sequence, which
+// reads on light and dark backgrounds alike).
+const METHOD_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
+
+const paramsText = (p: Record<string, number>): string => Object.entries(p).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`).join(', ');
+
+/**
+ * The methods at equal budget (mean recall, ranked; those that cannot meet the budget hatched
+ * after them, never ranked; the scores each computed beside, against the budget line), recall
+ * against budget, and every method's recall on every head.
+ */
+export async function drawMethods(bars: HTMLElement, curves: HTMLElement, detail: HTMLElement, s: CaptureSummary): Promise<void> {
   const lab = s.lab!;
-  const names = Object.keys(lab.equalBudget.methods);
+  const eq = lab.equalBudget;
+  const all = [...new Set(lab.heads.flatMap((h) => h.methods.map((m) => m.method)))];
+  const colorOf = (m: string): string => METHOD_COLORS[all.indexOf(m) % METHOD_COLORS.length];
+  const names = [...eq.ranking, ...Object.keys(eq.methods).filter((m) => !eq.ranking.includes(m))];
+  const at = names.map((m) => eq.methods[m]);
+  const over = (m: (typeof at)[number]): boolean => !m.withinBudget;
   await Plotly.react(
-    root,
-    [{ type: 'bar', x: names, y: names.map((m) => lab.equalBudget.methods[m].meanRecall), hovertemplate: '%{x}: mean recall %{y:.3f}<extra></extra>' }],
-    { ...plotLayout(), yaxis: { title: { text: `mean recall at ${lab.equalBudget.budget} scores per head` }, range: [0, 1] } },
+    bars,
+    [
+      {
+        type: 'bar',
+        name: 'mean recall',
+        x: names,
+        y: at.map((m) => m.meanRecall),
+        text: at.map((m) => (over(m) ? 'over budget' : `#${eq.ranking.indexOf(names[at.indexOf(m)]) + 1}`)),
+        textposition: 'outside',
+        customdata: at.map((m) =>
+          `${paramsText(m.params)}<br>${Math.round(m.scoresComputed).toLocaleString('en')} scores per head on average, ${m.maxScoresComputed.toLocaleString('en')} at most` +
+          (over(m) ? '<br>cannot meet the budget at this n: shown at its cheapest setting, not ranked' : ''),
+        ),
+        hovertemplate: '%{x}: mean recall %{y:.3f}<br>%{customdata}<extra></extra>',
+        marker: { color: names.map(colorOf), pattern: { shape: at.map((m) => (over(m) ? '/' : '')), fillmode: 'overlay', solidity: 0.5 } },
+      },
+      {
+        type: 'scatter',
+        mode: 'markers',
+        name: 'scores computed per head',
+        x: names,
+        y: at.map((m) => m.scoresComputed),
+        yaxis: 'y2',
+        marker: { symbol: 'diamond', size: 11, color: themeColor('--vscode-editor-foreground', '#333'), line: { width: 0 } },
+        hovertemplate: '%{x}: %{y:,.0f} scores per head<extra></extra>',
+      },
+    ],
+    {
+      ...plotLayout(),
+      margin: { l: 70, r: 70, t: 70, b: 60 },
+      title: { text: `Equal budget: at most ${eq.budget.toLocaleString('en')} scores per head (n = ${s.tokens.length}); hatched: cannot meet it`, font: { size: 13 }, y: 0.98 },
+      showlegend: true,
+      legend: { orientation: 'h', x: 0, y: 1, yanchor: 'bottom' },
+      yaxis: { title: { text: 'mean recall over heads' }, range: [0, 1.1] },
+      yaxis2: { title: { text: 'scores computed per head' }, overlaying: 'y', side: 'right', showgrid: false, rangemode: 'tozero' },
+      shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y2', y0: eq.budget, y1: eq.budget, line: { dash: 'dash', width: 1, color: themeColor('--vscode-editor-foreground', '#333') } }],
+      annotations: [{ xref: 'paper', x: 0, xanchor: 'left', yref: 'y2', y: eq.budget, yanchor: 'bottom', text: `budget ${eq.budget.toLocaleString('en')}`, showarrow: false }],
+    },
     config,
   );
-  const methods = [...new Set(lab.heads.flatMap((h) => h.methods.map((m) => m.method)))];
+  const c = lab.budgetCurves;
+  await Plotly.react(
+    curves,
+    Object.entries(c.methods).map(([m, v]) => ({
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: m,
+      x: c.budgets,
+      y: v.meanRecall,
+      customdata: v.scoresComputed,
+      connectgaps: false,
+      line: { color: colorOf(m) },
+      hovertemplate: `${m} at budget %{x:,}: mean recall %{y:.3f}, %{customdata:,.0f} scores per head<extra></extra>`,
+    })),
+    {
+      ...plotLayout(),
+      margin: { l: 70, r: 20, t: 40, b: 60 },
+      title: { text: `Recall against budget (${c.heads.length} of ${lab.heads.length} heads; a gap: the method cannot meet that budget)`, font: { size: 13 } },
+      xaxis: { title: { text: 'budget: scores per head' }, type: 'log' },
+      yaxis: { title: { text: 'mean recall' }, range: [0, 1.02] },
+      shapes: [{ type: 'line', x0: eq.budget, x1: eq.budget, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dot', width: 1, color: themeColor('--vscode-editor-foreground', '#333') } }],
+    },
+    config,
+  );
   await Plotly.react(
     detail,
     [{
       type: 'heatmap',
-      z: methods.map((m) => lab.heads.map((h) => h.methods.find((x) => x.method === m)?.recall ?? null)),
+      z: all.map((m) => lab.heads.map((h) => h.methods.find((x) => x.method === m)?.recall ?? null)),
       x: lab.heads.map((h) => `${h.layer}.${h.head}`),
-      y: methods,
+      y: all,
       zmin: 0,
       zmax: 1,
       colorscale: heatColorscale(),
       hovertemplate: '%{y} on head %{x}: recall %{z:.3f}<extra></extra>',
     }],
-    { ...plotLayout(), xaxis: { title: { text: 'layer.head' }, type: 'category' } },
+    { ...plotLayout(), title: { text: "Each method at the lab's settings, head by head", font: { size: 13 } }, margin: { l: 90, r: 20, t: 40, b: 90 }, xaxis: { title: { text: 'layer.head' }, type: 'category' } },
     config,
   );
 }
@@ -234,12 +311,12 @@ export async function drawBuckets(lshRoot: HTMLElement, routingRoot: HTMLElement
       type: 'heatmap',
       z: [b.routing],
       y: ['cluster'],
-      text: [b.routing.map((c, i) => `${tokens[i]} (${i}): cluster ${c} of ${b.routingClusterSizes[c]} keys`)],
+      text: [b.routing.map((c, i) => `${tokens[i]} (${i}): nearest centroid ${c}, which ${b.routingNearestSizes[c]} keys are nearest; balanced, it takes its top ${b.routingClusterSizes[c]}`)],
       hovertemplate: '%{text}<extra></extra>',
       colorscale: 'Viridis',
       colorbar: { title: { text: 'cluster' } },
     }],
-    { ...plotLayout(), margin: { l: 90, r: 20, t: 40, b: 90 }, title: { text: `Routing clusters: ${(100 * b.routingMassOutside).toFixed(1)}% of the attention falls outside` }, xaxis: ticks },
+    { ...plotLayout(), margin: { l: 90, r: 20, t: 40, b: 90 }, title: { text: `Routing: each key's nearest centroid (raw assignment; the balanced clusters take ${b.routingClusterSizes[0]} keys each): ${(100 * b.routingMassOutside).toFixed(1)}% of the attention falls outside` }, xaxis: ticks },
     config,
   );
 }

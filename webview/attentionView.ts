@@ -11,6 +11,7 @@ import { fixedPattern, localPattern, spanMask, stridedPattern } from '../src/ana
 import { fixedSummaryColumns } from '../src/analysis/patternCounts';
 import { HEAD_STAT_KEYS } from '../src/analysis/headStatKeys';
 import { HostApi } from './hostApi';
+import { showRollout } from './rolloutView';
 
 let host: HostApi;
 let app: HTMLElement;
@@ -108,7 +109,7 @@ function followZoom(plot: HTMLElement): void {
   });
 }
 
-const VIEWS = ['overview', 'head', 'spans', 'relative', 'methods', 'buckets'] as const;
+const VIEWS = ['overview', 'head', 'spans', 'relative', 'rollout', 'methods', 'buckets'] as const;
 
 function section(id: string): HTMLElement {
   const el = document.createElement('div');
@@ -122,6 +123,8 @@ function render(s: CaptureSummary): void {
   // A new model or text opens on the overview; the same one (a reload, a head map) stays where it was.
   const fresh = state.source !== undefined && JSON.stringify(state.source) !== JSON.stringify(s.source);
   state = { ...state, source: s.source, ...(fresh ? { view: 'overview' } : {}) };
+  // the induction probe opens coloured by its score, unless the user chose another for it
+  if (s.probe && (fresh || state.statistic === undefined)) state = { ...state, statistic: 'induction' };
   if (state.layer >= s.layers.length) state = { ...state, layer: 0, head: 0 };
   if (state.head >= s.layers[state.layer].heads) state = { ...state, head: 0 };
   app.replaceChildren();
@@ -129,7 +132,8 @@ function render(s: CaptureSummary): void {
   const heads = s.layers.reduce((a, l) => a + l.heads, 0);
   const length = s.target ? `${s.tokens.length} source and ${s.target.tokens.length} target tokens` : `${s.tokens.length} tokens`;
   const texts = s.analysis && s.analysis.texts > 1 ? ` · statistics over ${s.analysis.texts} texts, heatmaps of the first (${length})` : ` · ${length}`;
-  header.textContent = `${s.modelPath}${texts} · ${s.layers.length} layers, ${heads} heads · ran on ${s.executionProvider.toUpperCase()}`;
+  const probe = s.probe ? ` · the induction probe: ${s.probe.length} random tokens shown twice (seed ${s.probe.seed})` : '';
+  header.textContent = `${s.modelPath}${probe}${texts} · ${s.layers.length} layers, ${heads} heads · ran on ${s.executionProvider.toUpperCase()}`;
   app.appendChild(header);
   for (const w of s.warnings) {
     const p = document.createElement('p');
@@ -311,6 +315,13 @@ function show(view: (typeof VIEWS)[number]): void {
       ...(crossHeadsNote(s) ? [note(crossHeadsNote(s))] : []),
     );
     done(drawRelative(plot, s));
+  } else if (view === 'rollout') {
+    done(
+      showRollout(root, host, s, state.rolloutOutputs ?? [], (rolloutOutputs) => {
+        state = { ...state, rolloutOutputs };
+        host.setState(state);
+      }),
+    );
   } else if (view === 'methods') {
     if (!s.lab) {
       root.appendChild(note('No efficient-attention lab results: run the analysis with --lab (Compare Efficient Attention) to compare methods.'));
@@ -318,15 +329,17 @@ function show(view: (typeof VIEWS)[number]): void {
       return;
     }
     const bars = section('methods-bars');
+    const curves = section('methods-curves');
     const perHead = section('methods-heads');
     const lab = s.lab;
     root.append(
       exportButtons(host, 'methods', () => bars, () => lab, () => [['layer', 'head', 'method', 'recall', 'scoresComputed'], ...lab.heads.flatMap((h) => h.methods.map((m) => [h.layer, h.head, m.method, m.recall, m.scoresComputed]))]),
       bars,
+      curves,
       perHead,
       ...lab.notes.map(note),
     );
-    done(drawMethods(bars, perHead, s));
+    done(drawMethods(bars, curves, perHead, s));
   } else if (view === 'buckets') {
     const b = s.lab?.buckets;
     if (!b) {
@@ -377,7 +390,7 @@ function headMapOffer(seconds: number, corpus: boolean): HTMLElement {
   const box = document.createElement('div');
   box.id = 'head-map-offer';
   box.className = 'plot offer';
-  const why = `The map of heads by Jensen-Shannon distance compares every pair of heads row by row: about ${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s here on one core.`;
+  const why = `The map of heads by Jensen-Shannon distance compares every pair of heads row by row: about ${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s on the engine's threads.`;
   box.appendChild(note(corpus ? `${why} It was left out of this corpus run; analyze one text to see it.` : why));
   if (!corpus) {
     const button = document.createElement('button');

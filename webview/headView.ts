@@ -12,7 +12,7 @@ export interface Axes {
 }
 
 /** The heatmap; weights below `threshold` are left blank (hover still shows the rest exactly); `overlay` shades the pairs a sparse pattern computes. */
-export function drawHead(root: HTMLElement, axes: Axes, m: HeadMatrix, threshold = 0, overlay?: (i: number, j: number) => boolean): Promise<void> {
+export function drawHead(root: HTMLElement, axes: Axes, m: Pick<HeadMatrix, 'queries' | 'keys' | 'probs'>, threshold = 0, overlay?: (i: number, j: number) => boolean): Promise<void> {
   const z: (number | null)[][] = [];
   for (let q = 0; q < m.queries; q++) z.push(Array.from(m.probs.subarray(q * m.keys, (q + 1) * m.keys), (v) => (v < threshold ? null : v)));
   // Numeric axes with token tick labels: categorical axes would merge repeated tokens.

@@ -2,6 +2,7 @@
 declare module 'plotly.js-dist' {
   const Plotly: {
     react(root: HTMLElement, data: object[], layout: object, config?: object): Promise<void>;
+    relayout(root: HTMLElement, update: object): Promise<void>;
     Plots: { resize(root: HTMLElement): void };
     purge(root: HTMLElement): void;
   };

@@ -1,7 +1,8 @@
 // The whole head analysis of a capture (or of a corpus of captures): per-head statistics and
-// labels, relative-offset profiles, head distances and their 2-D embedding.
+// labels, relative-offset profiles, head distances and their 2-D embedding, attention rollout and flow.
 import { AttentionCapture, LayerAttention, Side, layerTokens } from './attentionCapture';
-import { HeadMap, headDistanceWork, headGroups, headMap, headMapOf } from './headDistance';
+import { AttentionRollout, captureRollout } from './attentionRollout';
+import { HEAD_DISTANCE_NS_PER_WORK, HeadMap, headDistanceWork, headGroups, headMap, headMapOf } from './headDistance';
 import { headLabels } from './headLabels';
 import { HEAD_STAT_KEYS } from './headStatKeys';
 import { HeadStats, TokenRoles, crossHeadStats, headStats, isCausal, tokenRoles } from './headStats';
@@ -11,9 +12,13 @@ export interface AnalysisOptions {
   /** offsets profiled: [-R, R]; default min(n - 1, 256) */
   maxOffset?: number;
   headDistance?: boolean;
-  /** leave the head distances out when they would cost more than this (headDistanceWork) */
-  headDistanceBudget?: number;
+  /** leave the head distances out when they would take longer than this on `threads` (seconds) */
+  headDistanceSeconds?: number;
+  /** the threads the head distances run on (the engine's pool), for their time */
+  threads?: number;
   wordLevel?: boolean;
+  /** leave attention flow out above this much flowWork (default FLOW_WORK_BUDGET) */
+  flowBudget?: number;
 }
 
 export interface AttentionAnalysis {
@@ -24,8 +29,10 @@ export interface AttentionAnalysis {
   /** mean weight per head at each offset; NaN (null in JSON) for a cross-attention head */
   relative: { offsets: number[]; profile: number[][] };
   headDistance?: HeadMap;
-  /** head distances left out for their cost */
-  headDistanceSkipped?: { work: number };
+  /** head distances left out for their cost: their work (headDistanceWork) and about how long they take on the threads */
+  headDistanceSkipped?: { work: number; seconds: number };
+  /** attention rollout and flow of each self-attention stack, between pieces; a corpus's is its first text's */
+  rollout?: AttentionRollout;
   /** texts averaged, in corpus mode */
   texts: number;
 }
@@ -43,6 +50,8 @@ export interface LayerPlan {
 /** What a capture's statistics are computed over: its layers (or their word-level forms) and each layer's plan. */
 export interface AnalysisPlan {
   layers: LayerAttention[];
+  /** the capture's own layers, between pieces (`layers` are between words with wordLevel): what the rollout multiplies */
+  captured: LayerAttention[];
   layerIndices: number[];
   layerPlans: LayerPlan[];
   causal: boolean;
@@ -82,7 +91,7 @@ export function analysisPlan(capture: AttentionCapture, opts: AnalysisOptions = 
     return { n: l.queries, keys: l.keys, cross, roles: rolesOf.get(part)!, offsets };
   });
   const causal = [...rolesOf.entries()].every(([part, r]) => part === 'cross' || r.causal);
-  return { layers, layerIndices: capture.layerIndices, layerPlans, causal };
+  return { layers, captured: capture.layers, layerIndices: capture.layerIndices, layerPlans, causal };
 }
 
 /** Every head of one layer: its statistics, labels and mean weight at each profiled offset. */
@@ -107,8 +116,24 @@ export function layerHeadStats(layer: LayerAttention, layerIndex: number, plan: 
   return result;
 }
 
-/** The analysis of a plan from its layers' statistics (computed here or elsewhere), with the head distances. */
-export function analysisOf(plan: AnalysisPlan, perLayer: readonly LayerHeadStats[], opts: AnalysisOptions = {}): AttentionAnalysis {
+/** What a plan's head distances cost (headDistanceWork over its groups). */
+function planHeadDistanceWork(plan: AnalysisPlan): number {
+  return headGroups(plan.layers, plan.causal).reduce((sum, g) => sum + headDistanceWork(g.heads, g.queries, g.keys, g.causal), 0);
+}
+
+/** About how long head distances of this work take on `threads` threads. */
+const headDistanceSeconds = (work: number, threads = 1): number => (work * HEAD_DISTANCE_NS_PER_WORK) / 1e9 / Math.max(1, threads);
+
+/** Whether analysisOf gives the head distances: asked for, and within the time allowed. */
+export function headDistanceWanted(plan: AnalysisPlan, opts: AnalysisOptions = {}): boolean {
+  return opts.headDistance !== false && !(opts.headDistanceSeconds !== undefined && headDistanceSeconds(planHeadDistanceWork(plan), opts.threads) > opts.headDistanceSeconds);
+}
+
+/**
+ * The analysis of a plan from its layers' statistics (computed here or elsewhere), with the head
+ * distances: `headDistance` where they were computed elsewhere (the engine's threads), else here.
+ */
+export function analysisOf(plan: AnalysisPlan, perLayer: readonly LayerHeadStats[], opts: AnalysisOptions = {}, headDistance?: HeadMap): AttentionAnalysis {
   const { causal } = plan;
   const offsets = plan.layerPlans.find((p) => !p.cross)?.offsets ?? [];
   const analysis: AttentionAnalysis = {
@@ -116,13 +141,13 @@ export function analysisOf(plan: AnalysisPlan, perLayer: readonly LayerHeadStats
     positions: plan.layerPlans[0]?.keys ?? 0,
     heads: perLayer.flatMap((l) => l.heads),
     relative: { offsets, profile: perLayer.flatMap((l) => l.profile) },
+    rollout: captureRollout(plan.captured, plan.layerIndices, opts.flowBudget),
     texts: 1,
   };
-  if (opts.headDistance !== false) {
-    const groups = headGroups(plan.layers, causal);
-    const work = groups.reduce((sum, g) => sum + headDistanceWork(g.heads, g.queries, g.keys, g.causal), 0);
-    if (opts.headDistanceBudget !== undefined && work > opts.headDistanceBudget) analysis.headDistanceSkipped = { work };
-    else analysis.headDistance = headMap(plan.layers, causal);
+  if (headDistanceWanted(plan, opts)) analysis.headDistance = headDistance ?? headMap(plan.layers, causal);
+  else if (opts.headDistance !== false) {
+    const work = planHeadDistanceWork(plan);
+    analysis.headDistanceSkipped = { work, seconds: headDistanceSeconds(work, opts.threads) };
   }
   return analysis;
 }
@@ -149,8 +174,9 @@ export function corpusAnalysis(parts: readonly AttentionAnalysis[]): AttentionAn
   const heads = first.heads.map((h0, k) => {
     const avg = { ...h0 } as HeadStats;
     for (const key of HEAD_STAT_KEYS) {
-      const values = parts.map((p) => p.heads[k][key]);
-      (avg as unknown as Record<string, number | null>)[key] = values.some((v) => v === null) ? null : (values as number[]).reduce((a, b) => a + b, 0) / parts.length;
+      // over the texts where it applies: a text without a repeated token has no induction score
+      const values = parts.map((p) => p.heads[k][key]).filter((v): v is number => v !== null);
+      (avg as unknown as Record<string, number | null>)[key] = values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
     }
     avg.labels = headLabels(avg, Math.round(meanPositions));
     return avg;
@@ -162,13 +188,16 @@ export function corpusAnalysis(parts: readonly AttentionAnalysis[]): AttentionAn
     }),
   );
   const result: AttentionAnalysis = { causal: parts.every((p) => p.causal), positions: meanPositions, heads, relative: { offsets, profile }, texts: parts.length };
+  // texts of different lengths have rollouts of different sizes, which do not average
+  if (first.rollout) result.rollout = { ...first.rollout, notes: [...first.rollout.notes, `of the first text only: the ${parts.length} texts' rollouts are not averaged (their lengths differ)`] };
   if (parts.every((p) => p.headDistance)) {
     const count = heads.length;
     const jsd = new Float64Array(count * count);
     for (const p of parts) p.headDistance!.jsd.forEach((row, a) => row.forEach((v, b) => (jsd[a * count + b] += v)));
     result.headDistance = headMapOf(jsd, count);
   } else if (parts.some((p) => p.headDistanceSkipped)) {
-    result.headDistanceSkipped = { work: parts.reduce((sum, p) => sum + (p.headDistanceSkipped?.work ?? 0), 0) };
+    const skipped = parts.map((p) => p.headDistanceSkipped ?? { work: 0, seconds: 0 });
+    result.headDistanceSkipped = { work: skipped.reduce((sum, p) => sum + p.work, 0), seconds: skipped.reduce((sum, p) => sum + p.seconds, 0) };
   }
   return result;
 }

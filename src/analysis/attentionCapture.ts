@@ -1,4 +1,5 @@
 // The captured attention of one text: what every analysis reads.
+import type { RepeatedTokensProbe } from './inductionProbe';
 
 /** Per-head vectors, [heads][positions][dims] row-major. */
 export interface HeadVectors {
@@ -32,6 +33,8 @@ export interface AttentionCapture {
   tokens: string[];
   inputIds: number[];
   offsets: [number, number][];
+  /** the induction probe, when the tokens are its random ids shown twice instead of a text */
+  probe?: RepeatedTokensProbe;
   /** an encoder-decoder's decoder input (its start token, then the target text); `tokens` are the encoder's */
   target?: Side & { inputIds: number[] };
   /** index into the model's layers of each captured layer */

@@ -2,7 +2,6 @@
 import type { AttentionAnalysis } from './attentionAnalysis';
 import { AttentionCapture, Side, layerTokens } from './attentionCapture';
 import { attentionTile } from './attentionTiles';
-import { HEAD_DISTANCE_NS_PER_WORK } from './headDistance';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
 import type { LabResult } from './efficientAttentionLab';
 
@@ -14,6 +13,7 @@ export function captureSummary(modelPath: string, capture: AttentionCapture, ana
     tokens: capture.tokens,
     offsets: capture.offsets,
     ...(capture.target ? { target: { tokens: capture.target.tokens, offsets: capture.target.offsets } } : {}),
+    ...(capture.probe ? { probe: capture.probe } : {}),
     layers: capture.layers.map((l, i) => ({ index: capture.layerIndices[i], name: l.name, heads: l.heads, ...(l.part ? { part: l.part } : {}) })),
     warnings: capture.warnings,
     ...(analysis
@@ -24,7 +24,8 @@ export function captureSummary(modelPath: string, capture: AttentionCapture, ana
             relative: analysis.relative,
             texts: analysis.texts,
             ...(analysis.headDistance ? { headDistance: { embedding: analysis.headDistance.embedding } } : {}),
-            ...(analysis.headDistanceSkipped ? { headDistanceSkipped: { seconds: (analysis.headDistanceSkipped.work * HEAD_DISTANCE_NS_PER_WORK) / 1e9 } } : {}),
+            ...(analysis.headDistanceSkipped ? { headDistanceSkipped: { seconds: analysis.headDistanceSkipped.seconds } } : {}),
+            ...(analysis.rollout ? { rollout: analysis.rollout } : {}),
           },
         }
       : {}),
@@ -33,6 +34,7 @@ export function captureSummary(modelPath: string, capture: AttentionCapture, ana
           lab: {
             heads: lab.heads.map((h) => ({ layer: h.layer, head: h.head, methods: h.methods.map((m) => ({ method: m.method, recall: m.recall, scoresComputed: m.scoresComputed })) })),
             equalBudget: lab.equalBudget,
+            budgetCurves: lab.budgetCurves,
             ...(lab.buckets ? { buckets: lab.buckets } : {}),
             notes: lab.notes,
           },

@@ -18,4 +18,6 @@ export const HEAD_STAT_KEYS = [
   'span90',
   'span99',
   'span90Max',
+  'toPrevOccurrence',
+  'induction',
 ] as const satisfies readonly (keyof HeadStats)[];

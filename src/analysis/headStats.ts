@@ -4,6 +4,7 @@ import type { LayerAttention } from './attentionCapture';
 import { rowKernel, rowSpace } from './rowKernel';
 import { entropyTable } from './smoothedEntropy';
 import { tableLog } from './tableLog';
+import { isSpecialToken } from './wordAttention';
 
 /** Where the special and punctuation tokens are, and whether attention is causal. */
 export interface TokenRoles {
@@ -11,6 +12,11 @@ export interface TokenRoles {
   sep: Int32Array;
   /** '.' and ',' as Clark et al. count them */
   punct: Int32Array;
+  /**
+   * Each position's most recent earlier occurrence of its token (-1 when there is none, for
+   * special tokens, and for a repeat of the token just before, whose next token is the query itself)
+   */
+  prevOccurrence: Int32Array;
   causal: boolean;
 }
 
@@ -30,6 +36,10 @@ export interface HeadStats {
   toFirst: number;
   /** the mass a row leaves to a sink outside the keys (smooth softmax, head sinks): 1 - its sum */
   sinkMass: number;
+  /** from a repeated token to its earlier occurrence (duplicate-token heads), averaged over the repeated tokens; null when none repeats */
+  toPrevOccurrence: number | null;
+  /** Olsson et al.'s prefix matching: from a repeated token to the token after its earlier occurrence; null when none repeats */
+  induction: number | null;
   entropyNats: number;
   uniformEntropyNats: number;
   meanDistance: number | null;
@@ -52,10 +62,20 @@ const ENTROPY_KEEP = 0.9999;
 
 export function tokenRoles(tokens: readonly string[], causal: boolean): TokenRoles {
   const where = (test: (t: string) => boolean): Int32Array => Int32Array.from(tokens.flatMap((t, i) => (test(t) ? [i] : [])));
+  // pieces stand for ids one to one, so the same piece is the same token
+  const prevOccurrence = new Int32Array(tokens.length).fill(-1);
+  const last = new Map<string, number>();
+  tokens.forEach((t, i) => {
+    if (isSpecialToken(t)) return;
+    const k = last.get(t);
+    if (k !== undefined && k < i - 1) prevOccurrence[i] = k;
+    last.set(t, i);
+  });
   return {
     cls: where((t) => t === '[CLS]' || t === '<s>'),
     sep: where((t) => t === '[SEP]' || t === '</s>'),
     punct: where((t) => t === '.' || t === ',' || t === 'Ġ.' || t === 'Ġ,'),
+    prevOccurrence,
     causal,
   };
 }
@@ -104,6 +124,9 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
   let span90Max = 0;
   let toFirst = 0;
   let missing = 0;
+  let repeats = 0;
+  let toPrevOccurrence = 0;
+  let induction = 0;
   for (let first = 0; first < n; first += blockRows) {
     const last = Math.min(n, first + blockRows);
     if (space) space.block.set(probs.subarray(offset + first * n, offset + last * n));
@@ -133,6 +156,12 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
       const cum = prefix[keys];
       toFirst += probs[at];
       missing += 1 - cum;
+      const k = roles.prevOccurrence[i];
+      if (k >= 0) {
+        repeats++;
+        toPrevOccurrence += probs[at + k];
+        induction += probs[at + k + 1];
+      }
       // This query's 90% span: the smallest distance d whose window [i - d, i + d] holds 0.9 of its
       // mass. Only the largest counts, so a query whose window of the largest so far holds 0.9 is done.
       if (cum >= SPAN_COVERAGE && windowMass(prefix, i, keys, span90Max) < SPAN_COVERAGE) {
@@ -171,6 +200,9 @@ export function headStats(probs: Float32Array, offset: number, n: number, roles:
     toFirst: toFirst / n,
     // a float32 softmax's rows are within about 1e-7 of 1 (a float16 one's about 1e-3): not below 0
     sinkMass: Math.max(0, missing / n),
+    // over the repeated tokens only: the others have no earlier occurrence to look at
+    toPrevOccurrence: repeats ? toPrevOccurrence / repeats : null,
+    induction: repeats ? induction / repeats : null,
     entropyNats: entropy / n,
     uniformEntropyNats: uniform / n,
     meanDistance: distanceSum / n,
@@ -212,6 +244,9 @@ export function crossHeadStats(probs: Float32Array, offset: number, queries: num
     toSelf: null,
     toFirst: toFirst / queries,
     sinkMass: Math.max(0, missing / queries),
+    // a target token's earlier occurrence is a position of its own text, not of the keys'
+    toPrevOccurrence: null,
+    induction: null,
     entropyNats: entropy / queries,
     uniformEntropyNats: Math.log(keys),
     meanDistance: null,

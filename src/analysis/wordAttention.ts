@@ -42,8 +42,8 @@ export function wordLevelLayer(l: LayerAttention, word: Int32Array, keyWord: Int
   return { name: l.name, part: l.part, heads: l.heads, queries: words, keys: keyWords, probs };
 }
 
-/** Special tokens stand alone as words. */
-export const isSpecialToken = (t: string): boolean => /^(\[CLS\]|\[SEP\]|\[PAD\]|<s>|<\/s>|<pad>)$/.test(t);
+/** Special tokens stand alone as words (and are no repeated token to an induction head): BERT's, RoBERTa's, GPT's <|...|>. */
+export const isSpecialToken = (t: string): boolean => /^(\[(CLS|SEP|PAD|MASK|UNK)\]|<s>|<\/s>|<pad>|<unk>|<\|[^|\s]+\|>)$/.test(t);
 
 /** Each word's text, its pieces joined ('##' continuations without the marks). */
 export function wordLabels(tokens: readonly string[], word: Int32Array): string[] {

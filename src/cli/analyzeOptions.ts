@@ -3,12 +3,13 @@
 import { parseArgs } from 'node:util';
 import type { AnalysisOptions } from '../analysis/attentionAnalysis';
 import type { LabOptions } from '../analysis/efficientAttentionLab';
+import { PROBE_LENGTH } from '../analysis/inductionProbe';
 import type { CaptureOptions, LoadOptions } from '../model/capture';
 import { EXECUTION_PROVIDER_CHOICES, ExecutionProviderChoice } from '../model/executionProviders';
 import { InputError } from '../model/inputError';
 import type { RecurrenceOptions } from '../model/segmentRecurrence';
 import { readUserText } from '../model/userFiles';
-import { headOption, numberList, outputPath } from './optionValues';
+import { headOption, numberList, outputPath, positiveOption } from './optionValues';
 
 export interface AnalyzeOptions {
   load: LoadOptions;
@@ -19,8 +20,10 @@ export interface AnalyzeOptions {
 }
 
 export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeOptions {
+  // --induction-probe's length may be left out: alone, it asks for the default
+  const args = argv.map((a, i) => (a === '--induction-probe' && !/^\d/.test(argv[i + 1] ?? '') ? `--induction-probe=${PROBE_LENGTH}` : a));
   const { values } = parseArgs({
-    args: argv,
+    args,
     options: {
       model: { type: 'string' },
       text: { type: 'string' },
@@ -30,6 +33,7 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
       'input-features': { type: 'string' },
       'target-ids': { type: 'string' },
       corpus: { type: 'string' },
+      'induction-probe': { type: 'string' },
       ep: { type: 'string', default: 'auto' },
       layers: { type: 'string' },
       tokenizer: { type: 'string' },
@@ -49,6 +53,7 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
       block: { type: 'string' },
       span: { type: 'string' },
       coverage: { type: 'string' },
+      ramp: { type: 'string' },
       hashes: { type: 'string' },
       chunk: { type: 'string' },
       clusters: { type: 'string' },
@@ -64,8 +69,14 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
   if (!values.model) throw new InputError('--model is required (a .onnx file, a model folder, or demo)');
   const ep = values.ep as ExecutionProviderChoice;
   if (!EXECUTION_PROVIDER_CHOICES.includes(ep)) throw new InputError(`--ep must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')}, not '${values.ep}'`);
-  const sources = [values.text, values['text-file'], values.ids, values.corpus, values['input-features']].filter((v) => v !== undefined).length;
-  if (sources !== 1) throw new InputError('give exactly one of --text, --text-file, --ids, --corpus or --input-features');
+  const inputs = { text: values.text, 'text-file': values['text-file'], ids: values.ids, corpus: values.corpus, 'input-features': values['input-features'] };
+  const given = Object.keys(inputs).filter((k) => inputs[k as keyof typeof inputs] !== undefined);
+  const probeLength = positiveOption(values['induction-probe'], 'induction-probe');
+  if (probeLength !== undefined) {
+    if (given.length) throw new InputError(`--induction-probe is its own input (random tokens shown twice): leave out --${given[0]}`);
+    if (probeLength < 2) throw new InputError('--induction-probe takes the length of the repeated sequence, 2 tokens at least');
+    if (values.segment !== undefined) throw new InputError('--induction-probe runs one capture: leave out --segment');
+  } else if (given.length !== 1) throw new InputError('give exactly one of --text, --text-file, --ids, --corpus, --input-features or --induction-probe');
   let text = values.text;
   if (values['text-file'] !== undefined) text = readUserText(values['text-file'], 'text');
   if (values['target-text'] !== undefined && values['target-ids'] !== undefined) throw new InputError('give one of --target-text and --target-ids');
@@ -89,6 +100,7 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
           block: one(values.block, 'block'),
           span: one(values.span, 'span'),
           coverage,
+          ramp: one(values.ramp, 'ramp'),
           hashes: one(values.hashes, 'hashes'),
           chunk: one(values.chunk, 'chunk'),
           clusters: one(values.clusters, 'clusters'),
@@ -96,7 +108,7 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
           globalTokens: values['global-tokens'],
         }
       : undefined;
-  for (const [name, v] of [['stride', lab?.stride], ['block', lab?.block], ['hashes', lab?.hashes], ['chunk', lab?.chunk], ['clusters', lab?.clusters]] as const) {
+  for (const [name, v] of [['stride', lab?.stride], ['block', lab?.block], ['hashes', lab?.hashes], ['chunk', lab?.chunk], ['clusters', lab?.clusters], ['ramp', lab?.ramp]] as const) {
     if (v === 0) throw new InputError(`--${name} must be at least 1`);
   }
   if (lab && values.corpus !== undefined) throw new InputError('--lab works on one text: leave out --corpus');
@@ -117,5 +129,7 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
   }
   if (values.corpus !== undefined) return { ...base, mode: { kind: 'corpus', corpus: values.corpus, capture: { layers, truncate: values.truncate, ...target } } };
   const inputFeatures = values['input-features'];
-  return { ...base, mode: { kind: 'text', capture: { text, ids, ...(inputFeatures !== undefined ? { inputFeatures } : {}), layers, truncate: values.truncate, ...target }, lab } };
+  // the probe's tokens are drawn with the lab's seed
+  const probe = probeLength !== undefined ? { probe: { length: probeLength, seed: one(values.seed, 'seed') ?? 1 } } : {};
+  return { ...base, mode: { kind: 'text', capture: { text, ids, ...(inputFeatures !== undefined ? { inputFeatures } : {}), ...probe, layers, truncate: values.truncate, ...target }, lab } };
 }

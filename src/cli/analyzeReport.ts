@@ -16,6 +16,7 @@ export function analysisReport(info: ModelInfo, capture: AttentionCapture, analy
     tokens: capture.tokens,
     inputIds: capture.inputIds,
     offsets: capture.offsets,
+    ...(capture.probe ? { probe: capture.probe } : {}),
     ...(capture.target ? { target: capture.target } : {}),
     layers: capture.layers.map((l, i) => ({
       index: capture.layerIndices[i],
@@ -36,6 +37,7 @@ function labFields(lab: LabResult): object {
   return {
     methods: lab.heads.flatMap((h) => h.methods.map((m) => ({ layer: h.layer, head: h.head, ...m }))),
     equalBudget: lab.equalBudget,
+    budgetCurves: lab.budgetCurves,
     ...(lab.buckets ? { buckets: lab.buckets } : {}),
     labNotes: lab.notes,
   };
@@ -73,7 +75,7 @@ export function modelReport(info: ModelInfo, executionProvider: string): object 
 }
 
 export function analysisFields(a: AttentionAnalysis): object {
-  return { causal: a.causal, heads: a.heads, relative: a.relative, ...(a.headDistance ? { headDistance: a.headDistance } : {}) };
+  return { causal: a.causal, heads: a.heads, relative: a.relative, ...(a.headDistance ? { headDistance: a.headDistance } : {}), ...(a.rollout ? { rollout: a.rollout } : {}) };
 }
 
 function headRows(probs: Float32Array, heads: number, queries: number, keys: number): number[][][] {

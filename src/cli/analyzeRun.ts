@@ -54,7 +54,7 @@ export async function runAnalyze(o: AnalyzeOptions, files: { enginePath: string;
     for (const w of capture.warnings) process.stderr.write(`attention-lens: warning: ${w}\n`);
     write(
       analysisReport(info, capture, analysis, output.includeAttention, labResult),
-      `${info.path}: ${capture.tokens.length} tokens${capture.target ? ` and ${capture.target.tokens.length} target tokens` : ''}, ${capture.layers.length} attention layers, ${analysis.heads.length} heads, execution provider ${capture.executionProvider}`,
+      `${info.path}: ${capture.tokens.length} tokens${capture.probe ? ` (the induction probe: ${capture.probe.length} random tokens shown twice, seed ${capture.probe.seed})` : ''}${capture.target ? ` and ${capture.target.tokens.length} target tokens` : ''}, ${capture.layers.length} attention layers, ${analysis.heads.length} heads, execution provider ${capture.executionProvider}`,
     );
   } finally {
     engine.dispose();

@@ -1,9 +1,11 @@
 // The analysis commands: Analyze Attention, Analyze Selection, Analyze Model, Analyze Corpus,
-// Open Specimen Model and Compare Efficient Attention. Each runs the capture and analysis in the
-// engine process with a cancellable progress notification, logs what ran, and opens the attention panel.
+// Open Specimen Model, Compare Efficient Attention and Find Induction Heads. Each runs the capture
+// and analysis in the engine process with a cancellable progress notification, logs what ran, and
+// opens the attention panel.
 import { basename, dirname, relative } from 'node:path';
 import * as vscode from 'vscode';
 import type { LabOptions } from '../analysis/efficientAttentionLab';
+import { PROBE_LENGTH, ProbeOptions } from '../analysis/inductionProbe';
 import { corpusTexts } from '../engine/corpus';
 import { EngineClient, EngineError } from '../engine/engineClient';
 import type { LoadOptions } from '../model/capture';
@@ -95,6 +97,8 @@ interface AnalysisInput {
   ids?: number[];
   /** an encoder-decoder's decoder input after its start token */
   targetText?: string;
+  /** the induction probe instead of the text */
+  probe?: ProbeOptions;
 }
 
 /** Token ids typed as "1, 5, 9", or undefined when an entry is not a non-negative integer. */
@@ -257,7 +261,8 @@ export async function runAnalysis(
       const shown = await panelRun(ctx.engine, load, source);
       const { capture } = shown;
       const heads = capture.layers.reduce((s, l) => s + l.heads, 0);
-      return { shown, summary: `${capture.tokens.length} tokens, ${capture.layers.length} layers, ${heads} heads` };
+      const probe = capture.probe ? ` (the induction probe: ${capture.probe.length} random tokens shown twice, seed ${capture.probe.seed})` : '';
+      return { shown, summary: `${capture.tokens.length} tokens${probe}, ${capture.layers.length} layers, ${heads} heads` };
     },
     present,
   );
@@ -302,7 +307,7 @@ export async function restorePanel(ctx: AnalysisContext, panel: vscode.WebviewPa
   const present = (shown: Shown): void => restored.setCapture(shown);
   const ran = source.corpus
     ? await runCorpus(ctx, source.model, source.corpus, present)
-    : await runAnalysis(ctx, source.model, { text: source.text, ids: source.ids, targetText: source.targetText }, { askLayers: false, layers: source.layers, lab: source.lab }, present);
+    : await runAnalysis(ctx, source.model, { text: source.text, ids: source.ids, targetText: source.targetText, probe: source.probe }, { askLayers: false, layers: source.layers, lab: source.lab }, present);
   if (!ran) restored.notice(`${workspaceRelative(what)} was not run again after the reload (cancelled, or it failed: see the log). Run the analysis again to see it.`, source);
 }
 
@@ -337,6 +342,11 @@ export function analysisCommands(ctx: AnalysisContext): Record<string, (...args:
       if (!head) return;
       const [layer, h] = head.split(':').map(Number);
       await runAnalysis(ctx, model, input, { askLayers: false, lab: { ...labSettings(), head: { layer, head: h } } });
+    },
+    // the repeated random tokens on every layer; the panel opens coloured by the induction score
+    'attentionLens.findInductionHeads': async () => {
+      const model = await pickedModel(ctx);
+      if (model) await runAnalysis(ctx, model, { text: '', probe: { length: PROBE_LENGTH, seed: labSettings().seed } }, { askLayers: false });
     },
     'attentionLens.analyzeCorpus': async (uri: unknown) => {
       const corpus = uri instanceof vscode.Uri ? uri.fsPath : await pickedCorpus();

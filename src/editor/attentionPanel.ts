@@ -3,16 +3,15 @@
 // a time; the capture stays in the engine, which answers by its id, so that this process (the
 // extension host) never holds the probabilities.
 import * as vscode from 'vscode';
-import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
+import type { AnalysisOptions, AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import type { LabResult } from '../analysis/efficientAttentionLab';
-import { HEAD_DISTANCE_NS_PER_WORK } from '../analysis/headDistance';
 import { captureSummary } from '../analysis/captureViews';
 import { analyzedCorpus, corpusTexts } from '../engine/corpus';
 import { EngineClient, EngineError } from '../engine/engineClient';
 import type { LoadOptions } from '../model/capture';
 import { CaptureSource, CaptureSummary, HostMessage, isWebviewMessage } from '../protocol';
-import { captureCacheBytes, executionProvider } from './settings';
+import { captureCacheBytes, executionProvider, headMapSeconds } from './settings';
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -27,8 +26,8 @@ export interface Shown {
   lab?: LabResult;
 }
 
-/** The panel opens without the head distances when they would take more than about 2 s; it offers them then. */
-const PANEL_ANALYSIS = { headDistanceBudget: 2e9 / HEAD_DISTANCE_NS_PER_WORK };
+/** The panel opens without the head distances when they would take longer than the setting on the engine's threads; it offers them then. */
+const panelAnalysis = (): AnalysisOptions => ({ headDistanceSeconds: headMapSeconds() });
 
 /**
  * What the panel shows for a source, run in the engine and kept there: one text, or a corpus
@@ -44,11 +43,11 @@ export async function panelRun(
   const capture = { layers: source.layers, truncate: true, ...(source.targetText !== undefined ? { targetText: source.targetText } : {}) };
   const keep = { budgetBytes: captureCacheBytes() };
   if (!source.corpus) {
-    const r = await engine.analyze({ load, capture: { ...capture, ...(source.ids ? { ids: source.ids } : { text: source.text }) }, analysis: PANEL_ANALYSIS, lab: source.lab, returnAttention: false, keep });
+    const r = await engine.analyze({ load, capture: { ...capture, ...(source.probe ? { probe: source.probe } : source.ids ? { ids: source.ids } : { text: source.text }) }, analysis: panelAnalysis(), lab: source.lab, returnAttention: false, keep });
     return { source, modelPath: r.modelPath, capture: r.capture, captureId: r.captureId, analysis: r.analysis, lab: r.lab };
   }
   const texts = run.texts ?? corpusTexts(source.corpus);
-  const r = await analyzedCorpus(engine, load, texts, { capture, analysis: PANEL_ANALYSIS, keepFirst: keep }, run.onText ?? (() => undefined), run.signal);
+  const r = await analyzedCorpus(engine, load, texts, { capture, analysis: panelAnalysis(), keepFirst: keep }, run.onText ?? (() => undefined), run.signal);
   return { source, modelPath: r.modelPath, capture: r.first, captureId: r.firstCaptureId, analysis: r.analysis };
 }
 

@@ -22,13 +22,19 @@ export function captureCacheBytes(): number {
   return (Number.isInteger(mib) && mib >= 64 ? mib : 2048) * 2 ** 20;
 }
 
+/** How long the head map may take for the attention panel to draw it at once (seconds); longer, it is offered with its cost. */
+export function headMapSeconds(): number {
+  const seconds = section().get<number>('headMapSeconds', 2);
+  return seconds >= 0 ? seconds : 2;
+}
+
 /** The model offered first when one is picked, if the user set one. */
 export function defaultModelPath(): string | undefined {
   const path = section().get<string>('modelPath', '').trim();
   return path === '' ? undefined : path;
 }
 
-/** The efficient-attention lab's choices the user can set: adaptive-span coverage and the LSH/routing seed. */
+/** The efficient-attention lab's choices the user can set: adaptive-span coverage and the LSH/routing seed (which draws the induction probe's tokens too). */
 export function labSettings(): { coverage: number; seed: number } {
   const c = section();
   const coverage = c.get<number>('coverage', 0.9);

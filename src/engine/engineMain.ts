@@ -7,9 +7,8 @@ import { LoadOptions, LoadedModel } from '../model/capture';
 import { InputError } from '../model/inputError';
 import { modelFiles } from '../model/modelFiles';
 import { ModelFormatError } from '../model/onnxGraph';
-import { analysisOf, analysisPlan } from '../analysis/attentionAnalysis';
+import { analysisOf, analysisPlan, headDistanceWanted } from '../analysis/attentionAnalysis';
 import { efficientAttentionLab } from '../analysis/efficientAttentionLab';
-import { headMap } from '../analysis/headDistance';
 import { recurrenceHeads, softmaxKlNats } from '../analysis/recurrence';
 import { EngineMethod, EngineMethods, EngineRequest, EngineResponse, RecurrenceReport, wireAnalysis } from './engineProtocol';
 import { StatsPool } from './statsPool';
@@ -110,8 +109,11 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
       memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes(),
     });
     const captured = performance.now();
-    const plan = analysisPlan(capture, p.analysis);
-    const analysis = analysisOf(plan, await statsPool.layerStats(plan), p.analysis);
+    // the head distances' time is that of this engine's threads
+    const analysisOptions = { ...p.analysis, threads: statsPool.threads };
+    const plan = analysisPlan(capture, analysisOptions);
+    const stats = await statsPool.layerStats(plan);
+    const analysis = analysisOf(plan, stats, analysisOptions, headDistanceWanted(plan, analysisOptions) ? await statsPool.headMap(plan.layers, plan.causal) : undefined);
     const timings = { captureMs: captured - started, statisticsMs: performance.now() - captured };
     const lab = p.lab ? efficientAttentionLab(capture, p.lab) : undefined;
     const unrotated = capture.layerIndices.filter((l) => model.info.attention[l]?.unrotatedVectors);
@@ -134,7 +136,7 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
   },
   headMap: (p) => {
     const { capture, causal } = captures.get(p.capture);
-    return headMap(capture.layers, causal);
+    return statsPool.headMap(capture.layers, causal);
   },
   release: (p) => {
     captures.release(p.capture);

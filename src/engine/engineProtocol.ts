@@ -4,6 +4,7 @@ import type { AttentionCapture } from '../analysis/attentionCapture';
 import type { HeadMatrix, HeadTile } from '../protocol';
 import { HeadMap, matrixRows } from '../analysis/headDistance';
 import type { AnalysisOptions, AttentionAnalysis } from '../analysis/attentionAnalysis';
+import type { AttentionRollout, RolloutStack } from '../analysis/attentionRollout';
 import type { LabOptions, LabResult } from '../analysis/efficientAttentionLab';
 import type { CaptureOptions, LoadOptions, ModelInfo } from '../model/capture';
 import type { RecurrenceOptions } from '../model/segmentRecurrence';
@@ -24,12 +25,13 @@ export interface PackedRows {
 
 /**
  * An analysis as it crosses between the processes: its offset profiles (heads x 2R + 1 numbers,
- * 590 KB at n = 512 for BERT-base) and head distances packed. Sent number by number, the
- * message took 6 to 8 ms longer to arrive.
+ * 590 KB at n = 512 for BERT-base), head distances and rollouts packed. Sent number by number,
+ * the message took 6 to 8 ms longer to arrive.
  */
-export type WireAnalysis = Omit<AttentionAnalysis, 'relative' | 'headDistance'> & {
+export type WireAnalysis = Omit<AttentionAnalysis, 'relative' | 'headDistance' | 'rollout'> & {
   relative: { offsets: number[]; profile: PackedRows };
   headDistance?: Omit<HeadMap, 'jsd'> & { jsd: PackedRows };
+  rollout?: Omit<AttentionRollout, 'stacks'> & { stacks: (Omit<RolloutStack, 'rollout' | 'flow'> & { rollout: PackedRows; flow?: PackedRows })[] };
 };
 
 function packedRows(rows: readonly number[][]): PackedRows {
@@ -39,19 +41,25 @@ function packedRows(rows: readonly number[][]): PackedRows {
   return { rows: rows.length, values };
 }
 
-export function wireAnalysis({ relative, headDistance, ...rest }: AttentionAnalysis): WireAnalysis {
+export function wireAnalysis({ relative, headDistance, rollout, ...rest }: AttentionAnalysis): WireAnalysis {
   return {
     ...rest,
     relative: { offsets: relative.offsets, profile: packedRows(relative.profile) },
     ...(headDistance ? { headDistance: { ...headDistance, jsd: packedRows(headDistance.jsd) } } : {}),
+    ...(rollout
+      ? { rollout: { ...rollout, stacks: rollout.stacks.map(({ flow, ...s }) => ({ ...s, rollout: packedRows(s.rollout), ...(flow ? { flow: packedRows(flow) } : {}) })) } }
+      : {}),
   };
 }
 
-export function analysisFromWire({ relative, headDistance, ...rest }: WireAnalysis): AttentionAnalysis {
+const unpacked = (p: PackedRows): number[][] => matrixRows(p.values, p.rows);
+
+export function analysisFromWire({ relative, headDistance, rollout, ...rest }: WireAnalysis): AttentionAnalysis {
   return {
     ...rest,
-    relative: { offsets: relative.offsets, profile: matrixRows(relative.profile.values, relative.profile.rows) },
-    ...(headDistance ? { headDistance: { ...headDistance, jsd: matrixRows(headDistance.jsd.values, headDistance.jsd.rows) } } : {}),
+    relative: { offsets: relative.offsets, profile: unpacked(relative.profile) },
+    ...(headDistance ? { headDistance: { ...headDistance, jsd: unpacked(headDistance.jsd) } } : {}),
+    ...(rollout ? { rollout: { ...rollout, stacks: rollout.stacks.map(({ flow, ...s }) => ({ ...s, rollout: unpacked(s.rollout), ...(flow ? { flow: unpacked(flow) } : {}) })) } } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
 // give the probabilities (whole, one token at a time, an encoder then its decoder).
 import { basename } from 'node:path';
 import { AttentionCapture, AttentionPart, LayerAttention } from '../analysis/attentionCapture';
+import { ProbeOptions, RepeatedTokensProbe, repeatedRandomIds } from '../analysis/inductionProbe';
 import { binaryBytes } from '../analysis/units';
 import { AttentionSiteInfo, AttentionTap, attentionSites, fusedAttentionMessage, tapRewrite } from './attentionTap';
 import type { ExecutionProviderChoice } from './executionProviders';
@@ -79,6 +80,8 @@ export interface CaptureOptions {
   targetIds?: number[];
   /** an audio encoder's log-mel features: a NumPy .npy file */
   inputFeatures?: string;
+  /** the induction probe instead of a text: random tokens shown twice */
+  probe?: ProbeOptions;
   /** indices of the attention layers to capture; all when absent */
   layers?: number[];
   includeQueryKey?: boolean;
@@ -225,8 +228,12 @@ export class LoadedModel {
       const rewriteCheck = unfused.length
         ? { nodes: unfused, original: () => tappedSession(files, model, { extraOutputs: [] }, opts.executionProvider), runsLeft: 2 }
         : undefined;
-      const startId = config?.decoder_start_token_id;
-      if (typeof startId === 'number' && Number.isInteger(startId) && startId >= 0) info.decoderStartId = startId;
+      const configId = (key: string): number | undefined => {
+        const v = config?.[key];
+        return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
+      };
+      const startId = configId('decoder_start_token_id');
+      if (startId !== undefined) info.decoderStartId = startId;
       const loaded = new LoadedModel(info, session, taps, plan, tokenizer, [...model.outputs.map((o) => o.name)], rewriteCheck);
       const probeIds = (length: number): number[] => Array.from({ length }, (_, i) => Math.min(i + 1, Math.max(0, (vocabRows ?? 2) - 1)));
       // a loop's iterations are counted on what the probe runs: ids, an encoder's output for a decoder, or features
@@ -236,6 +243,10 @@ export class LoadedModel {
         await loaded.whileBusy(() => loaded.countIterations(loaded.takesFeatures ? [] : countedOn, seq));
       }
       if (part === 'encoder') loaded.parts = taps.map(() => 'encoder');
+      // the induction probe's frame: the BOS that config.json or the tokenizer names, and the ids that stand for no text
+      const bosId = configId('bos_token_id') ?? tokenizer?.bosId;
+      const configSpecials = [bosId, configId('eos_token_id'), configId('pad_token_id'), startId].filter((id) => id !== undefined);
+      loaded.inductionFrame = { bosId: bosId ?? null, specialIds: new Set([...(tokenizer?.specialIds ?? []), ...configSpecials]) };
       // A short probe run learns each layer's heads from the shapes and proves the taps run; an
       // encoder-decoder's source (4 tokens) and target (2) differ, so that the shapes tell its parts apart.
       const probeLength = plan.mode.kind === 'fixed' ? Math.min(plan.mode.length, 4) : 4;
@@ -349,9 +360,35 @@ export class LoadedModel {
     return this.whileBusy(() => this.captured(opts));
   }
 
+  /** The token a probe starts with, and the ids it never draws. */
+  private inductionFrame: { bosId: number | null; specialIds: ReadonlySet<number> } = { bosId: null, specialIds: new Set() };
+
+  /** The ids of an induction probe, each copy fitted to the model's positions and vocabulary, and the probe as it runs. */
+  private inductionProbeInput(asked: ProbeOptions): { ids: number[]; probe: RepeatedTokensProbe; warnings: string[] } {
+    // an embedding padded past the tokenizer's entries has rows no text trains
+    const vocab = Math.min(this.info.vocabSize ?? Infinity, this.tokenizer?.vocabSize ?? Infinity);
+    if (!Number.isFinite(vocab)) {
+      throw new InputError("the induction probe draws token ids from the model's vocabulary, whose size is unknown: the graph has no token embedding, config.json no vocab_size and there is no tokenizer");
+    }
+    const { bosId, specialIds } = this.inductionFrame;
+    const ordinary = vocab - [...specialIds].filter((id) => id < vocab).length;
+    const max = this.info.maxPositions;
+    const fits = max === null ? Infinity : Math.floor((max - (bosId === null ? 0 : 1)) / 2);
+    const length = Math.min(asked.length, fits, ordinary);
+    // what holds the copies shorter than asked: the positions, or the vocabulary
+    const why = fits <= ordinary ? `the model takes at most ${max} positions (${this.info.maxPositionsFrom})` : `the vocabulary has ${ordinary} tokens besides its special ones`;
+    if (length < 2) throw new InputError(`the induction probe needs 2 tokens shown twice at least: ${why}`);
+    const warnings = length < asked.length ? [`the induction probe was shortened to ${length} tokens shown twice: ${why}`] : [];
+    const probe = { length, seed: asked.seed, bosId };
+    return { ids: repeatedRandomIds(probe, vocab, specialIds), probe, warnings };
+  }
+
   private async captured(opts: CaptureOptions): Promise<AttentionCapture> {
+    if (opts.probe && (opts.text !== undefined || opts.ids)) throw new InputError('the induction probe is its own input: give no text or token ids with it');
+    if (opts.probe && this.takesFeatures) throw new InputError(`${basename(this.info.path)} reads audio features, not token ids: the induction probe runs on models that read tokens`);
     const features = this.takesFeatures ? this.requiredFeatures(opts) : undefined;
-    const tok = features ? { ids: [], tokens: [], offsets: [], special: [], warnings: [] } : this.tokenize(opts);
+    const probe = opts.probe && this.inductionProbeInput(opts.probe);
+    const tok = features ? { ids: [], tokens: [], offsets: [], special: [], warnings: [] } : this.tokenize(probe ? { ...opts, ids: probe.ids } : opts);
     const n = tok.ids.length;
     const own = this.taps.length;
     const total = own + (this.decoder?.taps.length ?? 0);
@@ -414,10 +451,11 @@ export class LoadedModel {
       inputIds: tok.ids,
       offsets: tok.offsets,
       ...(target ? { target: { tokens: target.tokens, inputIds: target.ids, offsets: target.offsets } } : {}),
+      ...(probe ? { probe: probe.probe } : {}),
       layerIndices,
       layers: captured,
       executionProvider: this.info.executionProvider,
-      warnings: [...this.info.warnings, ...tok.warnings, ...(target?.warnings ?? [])],
+      warnings: [...this.info.warnings, ...(probe?.warnings ?? []), ...tok.warnings, ...(target?.warnings ?? [])],
     };
   }
 

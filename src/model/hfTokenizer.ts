@@ -3,7 +3,7 @@
 // tokenizers normalise (case and accents folded).
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InputError } from './inputError';
-import { TextTokenizer, TokenizedText } from './tokenizerTypes';
+import { TextTokenizer, TokenizedText, specialTokenName } from './tokenizerTypes';
 
 interface TokenizerJson {
   model?: { vocab?: Record<string, number> | [string, number][] };
@@ -36,8 +36,9 @@ export class HfTokenizer implements TextTokenizer {
   readonly vocabSize: number;
   readonly addsSpecialTokens: boolean;
   readonly padId: number;
+  readonly specialIds: ReadonlySet<number>;
+  readonly bosId: number | undefined;
   private readonly tokenizer: Tokenizer;
-  private readonly specialIds: Set<number>;
 
   constructor(jsonText: string, configText?: string) {
     let json: TokenizerJson;
@@ -63,6 +64,9 @@ export class HfTokenizer implements TextTokenizer {
     this.addsSpecialTokens = this.tokenizer.encode('a').ids.length > this.tokenizer.encode('a', { add_special_tokens: false }).ids.length;
     const pad = (json.added_tokens ?? []).find((t) => /^(\[PAD\]|<pad>|<\|pad\|>)$/.test(t.content));
     this.padId = pad?.id ?? 0;
+    // tokenizer_config.json names its BOS (GPT-2's, Llama's) or, for BERT, its [CLS]
+    const bos = specialTokenName(config.bos_token) ?? specialTokenName(config.cls_token);
+    this.bosId = bos === undefined ? undefined : this.tokenizer.token_to_id(bos);
   }
 
   idToToken(id: number): string {

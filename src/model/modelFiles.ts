@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { HfTokenizer } from './hfTokenizer';
 import { InputError } from './inputError';
-import { TextTokenizer } from './tokenizerTypes';
+import { TextTokenizer, specialTokenName } from './tokenizerTypes';
 import { checkedUserFile, readUserText } from './userFiles';
 import { WordPieceTokenizer } from './wordPiece';
 
@@ -200,7 +200,10 @@ export function tokenizerAt(path: string, config?: Record<string, unknown>, root
   const tokenizerConfig = beside('tokenizer_config.json');
   const map = beside('special_tokens_map.json');
   const lowerCase = (tokenizerConfig.do_lower_case ?? config?.do_lower_case) !== false;
-  const named = (v: unknown): string[] => (typeof v === 'string' ? [v] : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? [(v as { content: string }).content] : []);
+  const named = (v: unknown): string[] => {
+    const name = specialTokenName(v);
+    return name === undefined ? [] : [name];
+  };
   const configured = Object.entries(tokenizerConfig).filter(([k]) => k.endsWith('_token') || k === 'additional_special_tokens');
   const specials = [...Object.values(map), ...configured.map(([, v]) => v)].flatMap((v) => (Array.isArray(v) ? v.flatMap(named) : named(v)));
   return new WordPieceTokenizer(text, lowerCase, specials);

@@ -82,6 +82,8 @@ export class WordPieceTokenizer implements TextTokenizer {
   readonly vocabSize: number;
   readonly addsSpecialTokens = true;
   readonly padId: number;
+  readonly specialIds: ReadonlySet<number>;
+  readonly bosId: number;
   private readonly vocab = new Map<string, number>();
   private readonly tokensById: string[];
   private readonly unkId: number;
@@ -111,9 +113,13 @@ export class WordPieceTokenizer implements TextTokenizer {
     this.clsId = need('[CLS]');
     this.sepId = need('[SEP]');
     this.padId = this.vocab.get('[PAD]') ?? 0;
+    this.bosId = this.clsId;
     this.specialTokens = [...new Set(['[CLS]', '[SEP]', '[MASK]', '[PAD]', '[UNK]', ...extraSpecialTokens])]
       .filter((t) => t && this.vocab.has(t))
       .sort((a, b) => b.length - a.length);
+    // the named special tokens and BERT's bracketed reserves ([unused0], ...), which no text trains
+    const reserved = this.tokensById.flatMap((t, id) => (/^\[.+\]$/.test(t) ? [id] : []));
+    this.specialIds = new Set([...this.specialTokens.map((t) => this.vocab.get(t)!), ...reserved]);
   }
 
   idToToken(id: number): string {

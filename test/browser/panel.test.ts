@@ -87,7 +87,7 @@ test('the panel under a VS Code stand-in: summary first, a head on request, expo
 test('head distances left out for their cost are offered, asked of the host, and drawn when they come', async () => {
   const m = await LoadedModel.load({ model: TINY_BERT, executionProvider: 'cpu' });
   const capture = await m.capture({ text: 'the quick brown fox jumps over the lazy dog.' });
-  const skipped = captureSummary(m.info.path, capture, analyzeCapture(capture, { headDistanceBudget: 0 }));
+  const skipped = captureSummary(m.info.path, capture, analyzeCapture(capture, { headDistanceSeconds: 0 }));
   const full = captureSummary(m.info.path, capture, analyzeCapture(capture));
   const browser = await launch();
   try {

@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyzeCapture } from '../../src/analysis/attentionAnalysis';
+import { headDistances } from '../../src/analysis/headDistance';
 import { LoadedModel } from '../../src/model/capture';
-import { CLI, ORT_TESTDATA, SPECIMEN, TINY_BERT } from '../helpers/paths';
+import { CLI, GENAI_GQA, ORT_TESTDATA, SPECIMEN, TINY_BERT } from '../helpers/paths';
+import { assertSameDistances, referenceDistances } from '../helpers/referenceDistances';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 
@@ -143,6 +145,20 @@ test('a decoder: causal attention is found from the data and next-token is not c
   assert.ok(Math.abs(a.heads[0].uniformEntropyNats - [1, 2, 3, 4, 5, 6].reduce((s, k) => s + Math.log(k), 0) / 6) < 1e-9);
 });
 
+test("head distances of real attention (tiny-bert-mlm; the genai export's causal GQA heads): the WebAssembly kernel gives the JavaScript loop's numbers within 1e-9", async (t) => {
+  const bert = await LoadedModel.load({ model: TINY_BERT, executionProvider: 'cpu' });
+  const text = Array.from({ length: 6 }, () => 'The quick brown fox jumps over the lazy dog, and the dog sleeps.').join(' ');
+  const genai = await LoadedModel.load({ model: GENAI_GQA, executionProvider: 'cpu' });
+  for (const [name, cap] of [
+    ['tiny-bert-mlm', await bert.capture({ text })],
+    ['genai-qwen35-gqa', await genai.capture({ ids: Array.from({ length: 100 }, (_, i) => 5 + ((i * 37) % 900)) })],
+  ] as const) {
+    const causal = analyzeCapture(cap, { headDistance: false }).causal;
+    const said = assertSameDistances(headDistances(cap.layers, causal).jsd, referenceDistances(cap.layers, causal), name);
+    t.diagnostic(`${name}: ${cap.layers.reduce((s, l) => s + l.heads, 0)} heads at n = ${cap.tokens.length}${causal ? ', causal' : ''}; ${said}`);
+  }
+});
+
 test('corpus mode: 120 texts on the specimen and on tiny-bert-mlm, averaged, through the CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'corpus-'));
   const words = ['the', 'quick', 'brown', 'fox', 'jumps', 'over', 'lazy', 'dog', 'model', 'attention', 'head', 'layer'];
@@ -158,6 +174,9 @@ test('corpus mode: 120 texts on the specimen and on tiny-bert-mlm, averaged, thr
     assert.equal(j.texts, 120);
     assert.equal(j.heads.length, model === 'demo' ? 12 : 8);
     assert.equal(j.headDistance.embedding.length, j.heads.length);
+    // rollouts of texts of different lengths do not average: the first text's, said so
+    assert.equal(j.rollout.stacks[0].rollout.length, j.rollout.stacks[0].rollout[0].length);
+    assert.ok(j.rollout.notes.some((n: string) => /of the first text only/.test(n)));
     if (model === 'demo') {
       assert.deepEqual(j.heads[0].labels, ['previous']);
       assert.deepEqual(j.heads[3].labels, ['broad']);
@@ -222,4 +241,54 @@ test('Transformer-XL recurrence on gpt2_past with real past inputs; memory 0 giv
     (await LoadedModel.load({ model: SPECIMEN, executionProvider: 'cpu' })).recurrence({ text: 'a b', segment: 2, memory: 1 }),
     /segment recurrence needs a decoder exported with past key\/value inputs/,
   );
+});
+
+/** Rollout straight from its definition: each layer's heads averaged, 0.5 A + 0.5 I, rows renormalised, multiplied bottom first. */
+function referenceRollout(layers: { heads: number; queries: number; probs: Float32Array }[]): number[][] {
+  const n = layers[0].queries;
+  let rolled: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  for (const l of layers) {
+    const mixed = Array.from({ length: n }, (_, i) => {
+      const row = Array.from({ length: n }, (_, j) => {
+        let mean = 0;
+        for (let h = 0; h < l.heads; h++) mean += l.probs[(h * n + i) * n + j] / l.heads;
+        return 0.5 * mean + (i === j ? 0.5 : 0);
+      });
+      const sum = row.reduce((a, b) => a + b, 0);
+      return row.map((v) => v / sum);
+    });
+    rolled = mixed.map((row) => Array.from({ length: n }, (_, j) => row.reduce((s, v, k) => s + v * rolled[k][j], 0)));
+  }
+  return rolled;
+}
+
+test('attention rollout and flow: the specimen against the product written out, rows summing to 1; a decoder\'s stay causal', async () => {
+  const m = await LoadedModel.load({ model: SPECIMEN, executionProvider: 'cpu' });
+  const cap = await m.capture({ text: 'The quick brown fox, the lazy dog. It jumps over the lazy fox, then the dog jumps.' });
+  const { stacks, notes } = analyzeCapture(cap).rollout!;
+  assert.equal(stacks.length, 1);
+  assert.deepEqual(stacks[0].layers, [0, 1, 2]);
+  const ref = referenceRollout(cap.layers);
+  stacks[0].rollout.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - ref[i][j]) <= 1e-9, `rollout[${i}][${j}] ${v} vs ${ref[i][j]}`)));
+  for (const rows of [stacks[0].rollout, stacks[0].flow!]) {
+    assert.equal(rows.length, cap.tokens.length);
+    for (const row of rows) {
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) <= 1e-9);
+      assert.ok(row.every((v) => v >= 0));
+    }
+  }
+  assert.ok(notes.some((x) => /over the captured layers 0, 1, 2/.test(x)));
+  // captured layers only: the product of layers 1 and 2
+  const partial = analyzeCapture(await m.capture({ text: 'the lazy dog.', layers: [1, 2] })).rollout!;
+  assert.deepEqual(partial.stacks[0].layers, [1, 2]);
+  assert.ok(partial.notes.some((x) => /over the captured layers 1, 2: a layer not captured is not in the product/.test(x)));
+  // a decoder: nothing flows from a later input
+  const gpt2 = await LoadedModel.load({ model: join(ORT_TESTDATA, 'gpt2_past.onnx'), executionProvider: 'cpu' });
+  const dec = analyzeCapture(await gpt2.capture({ ids: [5, 9, 2, 7, 3, 8] })).rollout!.stacks[0];
+  for (const rows of [dec.rollout, dec.flow!]) {
+    rows.forEach((row, i) => {
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) <= 1e-9);
+      row.forEach((v, j) => assert.ok(j <= i || v === 0, `[${i}][${j}] = ${v} above the diagonal`));
+    });
+  }
 });

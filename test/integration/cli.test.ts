@@ -10,6 +10,7 @@ import { analyzedCorpus } from '../../src/engine/corpus';
 import { EngineClient, EngineError } from '../../src/engine/engineClient';
 import { GraphBuilder } from '../../src/model/builder/onnxBuilder';
 import { TINY_FUSED_SHAPE, fusedAttentionModel } from '../../src/model/builder/fusedAttentionModels';
+import { inductionDecoder } from '../../src/model/builder/inductionDecoder';
 import { ONNX_FLOAT, ONNX_INT64 } from '../../src/model/onnxGraph';
 import { CLI, ENGINE, ORT_TESTDATA, SPECIMEN, TINY_BERT } from '../helpers/paths';
 
@@ -44,6 +45,13 @@ test('analyze writes the JSON contract, attention included on request', () => {
   assert.equal(j.layers[0].name, 'encoder/layer.0/attention/self');
   assert.equal(j.layers[0].attention.length, 4);
   assert.equal(j.layers[0].attention[0][3].length, 6);
+  // rollout and flow over the 3 layers, [outputs][inputs] over the 6 tokens
+  assert.deepEqual(j.rollout.stacks.map((x: { layers: number[] }) => x.layers), [[0, 1, 2]]);
+  for (const method of ['rollout', 'flow']) {
+    assert.deepEqual(j.rollout.stacks[0][method].map((row: number[]) => row.length), [6, 6, 6, 6, 6, 6]);
+    assert.ok(Math.abs(j.rollout.stacks[0][method][2].reduce((a: number, b: number) => a + b, 0) - 1) < 1e-9);
+  }
+  assert.ok(j.rollout.notes.some((n: string) => /0\.5 A \+ 0\.5 I/.test(n)), j.rollout.notes.join(' | '));
   assert.match(r.stdout, /6 tokens, 3 attention layers, 12 heads, execution provider cpu/);
 });
 
@@ -193,7 +201,7 @@ test('head distances left out for their cost come from the engine on request, as
   const load = { model: SPECIMEN, executionProvider: 'cpu' as const };
   const capture = { text: 'The quick brown fox, the lazy dog. It jumps.' };
   try {
-    const skipped = await engine.analyze({ load, capture, analysis: { headDistanceBudget: 0 }, returnAttention: false, keep: { budgetBytes: 2 ** 30 } });
+    const skipped = await engine.analyze({ load, capture, analysis: { headDistanceSeconds: 0 }, returnAttention: false, keep: { budgetBytes: 2 ** 30 } });
     assert.equal(skipped.analysis.headDistance, undefined);
     assert.ok(skipped.analysis.headDistanceSkipped!.work > 0);
     const full = await engine.analyze({ load, capture, analysis: {}, returnAttention: false });
@@ -311,6 +319,13 @@ test('analyze --lab: methods per head, the equal-budget comparison and the bucke
   assert.ok(j.equalBudget.budget > 0 && j.equalBudget.methods.lsh.meanRecall > 0);
   assert.equal(j.buckets.layer, 1);
   assert.equal(j.buckets.lsh[0].length, 12);
+  assert.deepEqual(Object.keys(j.budgetCurves), ['budgets', 'heads', 'methods']);
+  assert.ok(j.equalBudget.ranking.every((m: string) => j.equalBudget.methods[m].maxScoresComputed <= j.equalBudget.budget));
+  assert.ok(j.labNotes.some((x: string) => /ramp R is 3 \(n \/ 4\)/.test(x)), 'the ramp scaled to a 12-token text');
+  const ramp = cli(['analyze', '--model', 'demo', '--text', 'the quick brown fox', '--lab', '--ramp', '2']);
+  assert.equal(ramp.code, 0, ramp.stderr);
+  assert.ok(JSON.parse(ramp.stdout).methods.filter((m: { method: string }) => m.method === 'adaptiveSpan').every((m: { params: { ramp: number } }) => m.params.ramp === 2));
+  refuses(['analyze', '--model', 'demo', '--text', 'x', '--lab', '--ramp', '0'], /--ramp must be at least 1/);
   refuses(['analyze', '--model', 'demo', '--text', 'x', '--head', 'two'], /--head takes LAYER:HEAD, such as 1:3, not 'two'/);
 });
 
@@ -369,4 +384,36 @@ test('options and graphs checked before any work: empty list items, a timeout be
 
 test('--ep webgpu names what keeps the bundled WebGPU provider from starting, in one line', () => {
   refuses(['analyze', '--model', 'demo', '--text', 'a fox', '--ep', 'webgpu'], /the WebGPU execution provider could not start: (no Vulkan loader \(libvulkan\.so\.1\)|no WebGPU adapter)/);
+});
+
+test('--induction-probe runs random tokens shown twice instead of a text: the report says so, and the planted head scores 1', () => {
+  // a folder of its own: the scratch folder holds another model's vocab.txt
+  const path = join(mkdtempSync(join(scratch, 'induction-')), 'model.onnx');
+  writeFileSync(path, inductionDecoder().model);
+  const r = cli(['analyze', '--model', path, '--induction-probe', '--no-head-distance']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.deepEqual(j.probe, { length: 50, seed: 1, bosId: null });
+  assert.equal(j.tokens.length, 100);
+  assert.ok(j.heads[0].induction > 0.999 && j.heads[0].labels.includes('induction'), JSON.stringify(j.heads[0]));
+  assert.ok(j.heads.slice(1).every((h: { induction: number }) => h.induction < 0.02));
+  const sized = cli(['analyze', '--model', 'demo', '--induction-probe', '20', '--seed', '3', '--json', join(scratch, 'probe.json')]);
+  assert.equal(sized.code, 0, sized.stderr);
+  assert.match(sized.stdout, /41 tokens \(the induction probe: 20 random tokens shown twice, seed 3\)/);
+  const s = JSON.parse(readFileSync(join(scratch, 'probe.json'), 'utf8'));
+  assert.deepEqual([s.probe.length, s.probe.seed, s.tokens[0]], [20, 3, '[CLS]']);
+  // a text without a repeated token has no score: null in the JSON
+  const plain = JSON.parse(cli(['analyze', '--model', 'demo', '--text', 'a fox']).stdout);
+  assert.equal(plain.heads[0].induction, null);
+  assert.equal(plain.heads[0].toPrevOccurrence, null);
+});
+
+test('--induction-probe is its own input: with a text, ids, a corpus or segments, or shorter than 2, it is refused in one line', () => {
+  refuses(['analyze', '--model', 'demo', '--induction-probe', '--text', 'a fox'], /--induction-probe is its own input \(random tokens shown twice\): leave out --text/);
+  refuses(['analyze', '--model', 'demo', '--ids', '1,2', '--induction-probe', '30'], /--induction-probe is its own input \(random tokens shown twice\): leave out --ids/);
+  refuses(['analyze', '--model', 'demo', '--induction-probe', '--corpus', scratch], /leave out --corpus/);
+  refuses(['analyze', '--model', 'demo', '--induction-probe', '--segment', '4'], /--induction-probe runs one capture: leave out --segment/);
+  refuses(['analyze', '--model', 'demo', '--induction-probe', '1'], /--induction-probe takes the length of the repeated sequence, 2 tokens at least/);
+  refuses(['analyze', '--model', 'demo', '--induction-probe', '0'], /--induction-probe takes a positive whole number, not '0'/);
+  refuses(['analyze', '--model', 'demo'], /give exactly one of --text, --text-file, --ids, --corpus, --input-features or --induction-probe/);
 });

@@ -32,7 +32,7 @@ const gone = (e: unknown): boolean => e instanceof EngineError && e.kind === 'go
 test('an analysis at n = 512 leaves its 151 MB capture in the engine; a head, a tile and the head map come by id', async () => {
   const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 120_000 });
   try {
-    const r = await engine.analyze({ load, capture: { ids }, analysis: { headDistanceBudget: 0 }, returnAttention: false, keep: { budgetBytes: 2 ** 30 } });
+    const r = await engine.analyze({ load, capture: { ids }, analysis: { headDistanceSeconds: 0 }, returnAttention: false, keep: { budgetBytes: 2 ** 30 } });
     assert.ok(r.captureId);
     assert.equal(r.capture.layers.length, 12);
     assert.deepEqual(float32Arrays(r).map((a) => a.length).filter((n) => n > 0), [], 'no probabilities in the analysis');
@@ -57,7 +57,7 @@ test('the head map of a kept capture equals the one the analysis would have give
   const engine = new EngineClient({ enginePath: ENGINE, timeoutMs: 120_000 });
   try {
     const capture = { ids: ids.slice(0, 128), layers: [0, 1] };
-    const skipped = await engine.analyze({ load, capture, analysis: { headDistanceBudget: 0 }, returnAttention: false, keep: { budgetBytes: 2 ** 30 } });
+    const skipped = await engine.analyze({ load, capture, analysis: { headDistanceSeconds: 0 }, returnAttention: false, keep: { budgetBytes: 2 ** 30 } });
     const withMap = await engine.analyze({ load, capture, analysis: {}, returnAttention: false });
     assert.deepEqual(await engine.headMap({ capture: skipped.captureId! }), withMap.analysis.headDistance);
   } finally {

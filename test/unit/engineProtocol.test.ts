@@ -12,6 +12,7 @@ test('an analysis sent packed, through the serializer the engine uses, comes bac
     const analysis = analyzeCapture(capture, { headDistance, maxOffset: 7 });
     const wire = deserialize(serialize(wireAnalysis(analysis))) as WireAnalysis;
     assert.ok(wire.relative.profile.values instanceof Float64Array);
+    assert.ok(wire.rollout!.stacks[0].rollout.values instanceof Float64Array && wire.rollout!.stacks[0].flow!.values instanceof Float64Array);
     assert.equal(wire.headDistance !== undefined, headDistance);
     assert.deepEqual(analysisFromWire(wire), analysis);
   }

@@ -93,7 +93,7 @@ test('attention to the first position and the mass a sink takes, on both the cau
 });
 
 test('labels: majority targets, broad by a share of log n, local by a short span', () => {
-  const base = { toCls: 0, toSep: 0, toPunct: 0, toPrev: 0, toNext: 0 as number | null, toSelf: 0, toFirst: 0, sinkMass: 0, entropyNats: 0.1, uniformEntropyNats: Math.log(128), meanDistance: 1, span50: 1, span90: 2, span99: 5, span90Max: 4 };
+  const base = { toCls: 0, toSep: 0, toPunct: 0, toPrev: 0, toNext: 0 as number | null, toSelf: 0, toFirst: 0, sinkMass: 0, entropyNats: 0.1, uniformEntropyNats: Math.log(128), meanDistance: 1, span50: 1, span90: 2, span99: 5, span90Max: 4, toPrevOccurrence: null as number | null, induction: null as number | null };
   assert.deepEqual(headLabels({ ...base, toPrev: 0.9 }, 128), ['previous']);
   assert.deepEqual(headLabels({ ...base, entropyNats: 3.9 }, 128), ['broad']);
   assert.deepEqual(headLabels({ ...base, entropyNats: 3.7 }, 128), ['local']);
@@ -102,6 +102,9 @@ test('labels: majority targets, broad by a share of log n, local by a short span
   // a causal head on the first position is a sink; an encoder's is its [CLS]
   assert.deepEqual(headLabels({ ...base, toNext: null, toFirst: 0.8, span90: 60 }, 128), ['sink']);
   assert.deepEqual(headLabels({ ...base, toNext: null, toFirst: 0.8, toCls: 0.8, span90: 60 }, 128), ['[CLS]']);
+  // induction by the majority of its repeated tokens' attention; a text with none repeated has no score
+  assert.deepEqual(headLabels({ ...base, toNext: null, induction: 0.9, toPrevOccurrence: 0, span90: 60 }, 128), ['induction']);
+  assert.deepEqual(headLabels({ ...base, toNext: null, induction: 0.4, toPrevOccurrence: 0.6, span90: 60 }, 128), []);
 });
 
 test('head distance: Jensen-Shannon with 0.999 A + 0.001 / n, summed over queries; MDS is deterministic', () => {
@@ -133,14 +136,17 @@ test('head distances over budget are left out, with their cost, and the panel su
   ];
   const capture: AttentionCapture = { tokens: ['a', 'b'], inputIds: [1, 2], offsets: [[0, 1], [2, 3]], layerIndices: [0], layers: [layer([U, U, U])], executionProvider: 'cpu', warnings: [] };
   assert.equal(headDistanceWork(3, 2, 2, false), 3 * 4);
-  const skipped = analyzeCapture(capture, { headDistanceBudget: 11 });
+  const seconds = (12 * HEAD_DISTANCE_NS_PER_WORK) / 1e9;
+  const skipped = analyzeCapture(capture, { headDistanceSeconds: seconds * 0.99 });
   assert.equal(skipped.headDistance, undefined);
-  assert.deepEqual(skipped.headDistanceSkipped, { work: 12 });
-  assert.deepEqual(captureSummary('m', capture, skipped).analysis?.headDistanceSkipped, { seconds: (12 * HEAD_DISTANCE_NS_PER_WORK) / 1e9 });
-  const within = analyzeCapture(capture, { headDistanceBudget: 12 });
+  assert.deepEqual(skipped.headDistanceSkipped, { work: 12, seconds });
+  assert.deepEqual(captureSummary('m', capture, skipped).analysis?.headDistanceSkipped, { seconds });
+  // on four threads a quarter of the time: within the same allowance
+  const within = analyzeCapture(capture, { headDistanceSeconds: seconds * 0.99, threads: 4 });
   assert.deepEqual(within.headDistance, headMap(capture.layers, false));
   assert.equal(within.headDistanceSkipped, undefined);
-  assert.deepEqual(corpusAnalysis([skipped, within]).headDistanceSkipped, { work: 12 }, 'a corpus with a text left out has no map');
+  assert.deepEqual(analyzeCapture(capture, { headDistanceSeconds: seconds * 0.2, threads: 4 }).headDistanceSkipped, { work: 12, seconds: seconds / 4 });
+  assert.deepEqual(corpusAnalysis([skipped, within]).headDistanceSkipped, { work: 12, seconds }, 'a corpus with a text left out has no map');
 });
 
 test('word level: attention to a word sums its pieces, from a word averages them', () => {

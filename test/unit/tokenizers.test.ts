@@ -110,4 +110,16 @@ test('a byte-level BPE tokenizer.json (GPT-2 style) adds no [CLS]/[SEP] and keep
   assert.deepEqual(t.tokens, ['H', 'i', 'Ġthe', 'Ġ', 'world', '!']);
   assert.deepEqual(t.tokens.map((_, i) => text.slice(...t.offsets[i])), ['H', 'i', 'the', '', 'world', '!']);
   assert.equal(t.special.some(Boolean), false);
+  // what the induction probe starts with and never draws: the BOS tokenizer_config.json names, the special tokens
+  assert.equal(hf.bosId, undefined);
+  assert.deepEqual([...hf.specialIds], [endOfText]);
+  assert.equal(new HfTokenizer(json, JSON.stringify({ bos_token: { content: '<|endoftext|>' } })).bosId, endOfText);
+});
+
+test('a BERT vocabulary begins texts with [CLS] and keeps its special and reserved entries out of random draws', () => {
+  const wp = new WordPieceTokenizer(vocabText);
+  assert.equal(wp.bosId, 101);
+  for (const id of [0, 1, 100, 101, 102, 103, 998]) assert.ok(wp.specialIds.has(id), `${id}: ${wp.idToToken(id)}`);
+  assert.equal(wp.specialIds.has(wp.tokenId('the')!), false);
+  assert.equal(new HfTokenizer(bertTokenizerJson(), JSON.stringify({ cls_token: '[CLS]' })).bosId, 101);
 });
