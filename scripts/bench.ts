@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EngineClient, engineEnv } from '../src/engine/engineClient';
 import { randomBert, BERT_BASE_SHAPE } from '../src/model/builder/randomBert';
-import { LoadedModel } from '../src/model/capture';
+import { LoadedModel, captureBytes, capturePeakBytes } from '../src/model/capture';
 import { binaryBytes } from '../src/analysis/units';
 import { analysisPlan, analyzeCapture } from '../src/analysis/attentionAnalysis';
 import { StatsPool } from '../src/engine/statsPool';
@@ -28,6 +28,7 @@ import { memoryEstimate } from '../src/memory/attentionMemory';
 import { ConfigScan, configSites, fragmentsAfter } from '../src/memory/configSites';
 import { memoryLensTitle, memoryMarkdown } from '../src/memory/memoryReport';
 import { attentionShape } from '../src/memory/modelDims';
+import { modelProfile } from '../src/modelProfile';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const ROOT = resolve(__dirname, '..');
@@ -254,6 +255,39 @@ async function benchCapture(): Promise<void> {
   }
 }
 
+/**
+ * The memory profiler's overhead: a sweep of 6 lengths on the BERT-base-shaped model, each
+ * point's profiled run (ONNX Runtime's profiler on, in the engine) against the same bare run
+ * (profiler off, median of 5 after a warm-up), summed; and the whole sweep's wall time (a
+ * session, a warm-up and the trace per point) beside them.
+ */
+async function benchProfiler(): Promise<void> {
+  const modelPath = join(MODEL_DIR, 'model.onnx');
+  const lengths = [16, 32, 64, 128, 256, 512];
+  const engine = new EngineClient({ enginePath: join(ROOT, 'dist', 'engine.js'), timeoutMs: 600_000 });
+  const bare = (await createSession(modelPath, 'cpu')).session;
+  try {
+    const t0 = performance.now();
+    const profile = await modelProfile(engine, { model: modelPath, ep: 'cpu', lengths });
+    const sweepMs = performance.now() - t0;
+    const bareMs: number[] = [];
+    for (const n of lengths) {
+      const ids = Array.from({ length: n }, (_, i) => 1000 + ((i * 7919) % 20000));
+      const feeds = { input_ids: intTensor('int64', ids, [1, n]), attention_mask: intTensor('int64', Array(n).fill(1), [1, n]) };
+      bareMs.push(await medianMs(5, () => bare.run(feeds)));
+    }
+    console.log('\nmemory profiler, BERT-base shape, CPU: profiled run (profiler on, in the engine) against the bare run (off, median of 5)');
+    console.log('n\tbare ms\tprofiled ms\tpeak\tattention\testimate');
+    profile.points.forEach((p, i) => console.log(`${p.n}\t${bareMs[i].toFixed(1)}\t${p.wallMs.toFixed(1)}\t${binaryBytes(p.peakBytes)}\t${binaryBytes(p.attentionBytes)}\t${p.estimate ? binaryBytes(p.estimate.attentionBytes) : '-'}`));
+    const on = profile.points.reduce((a, p) => a + p.wallMs, 0);
+    const off = bareMs.slice(0, profile.points.length).reduce((a, b) => a + b, 0);
+    console.log(`sum: bare ${off.toFixed(0)} ms, profiled ${on.toFixed(0)} ms: ${(on / off).toFixed(2)}x (at most 1.5x); the whole sweep ${(sweepMs / 1000).toFixed(1)} s (a session, a warm-up and the trace at each point)${profile.stopped ? `; ${profile.stopped}` : ''}`);
+  } finally {
+    engine.dispose();
+    await bare.release();
+  }
+}
+
 /** A fused model generated once into .bench/ (random weights, never committed). */
 function benchModel(name: string, make: () => Uint8Array): string {
   const path = join(ROOT, '.bench', name, 'model.onnx');
@@ -313,6 +347,34 @@ async function benchFusedCapture(): Promise<void> {
   }
 }
 
+/**
+ * The memory check's prediction of the engine's peak (its memory after loading the model, and
+ * what capturePeakBytes adds for the capture) against the peak measured, each n in a fresh engine,
+ * on a dynamic-length encoder small enough for n = 8,000 to stay within a few GiB.
+ */
+async function benchCapturePeak(): Promise<void> {
+  const shape = { layers: 4, heads: 2, headDim: 32, hidden: 128, intermediate: 512, vocab: 1000, maxPositions: 8192, layerNorm: true };
+  const path = benchModel('capture-peak', () => randomBert(shape).model);
+  console.log(`\nthe memory check: the engine's predicted peak against its measured peak, random encoder (L ${shape.layers}, h ${shape.heads}, hidden ${shape.hidden}), every layer captured, CPU`);
+  console.log('n\tattention captured\tpredicted peak\tmeasured peak\tmeasured / predicted');
+  for (const n of [2000, 4000, 8000]) {
+    const engine = new EngineClient({ enginePath: join(ROOT, 'dist', 'engine.js'), timeoutMs: 600_000 });
+    try {
+      const load = { model: path, executionProvider: 'cpu' as const };
+      const { headsPerLayer } = await engine.load(load);
+      const loadedBytes = (await engine.processMemory()).maxRssBytes;
+      const ids = Array.from({ length: n }, (_, i) => 1 + ((i * 7919) % (shape.vocab - 1)));
+      await engine.analyze({ load, capture: { ids }, analysis: { headDistance: false }, returnAttention: false });
+      const measured = (await engine.processMemory()).maxRssBytes;
+      const layers = headsPerLayer.map((_, l) => l);
+      const predicted = loadedBytes + capturePeakBytes(headsPerLayer, n, layers);
+      console.log(`${n}\t${binaryBytes(captureBytes(headsPerLayer, n, n, layers))}\t${binaryBytes(predicted)}\t${binaryBytes(measured)}\t${(measured / predicted).toFixed(2)}x`);
+    } finally {
+      engine.dispose();
+    }
+  }
+}
+
 async function main(): Promise<void> {
   // This process runs under the engine's allocator settings (2 MiB pages, the heap kept), as
   // the engine does: bare inference on the same footing, so that the ratios are the cost of the
@@ -326,7 +388,9 @@ async function main(): Promise<void> {
   // Inference first, while this process has nothing else to free: the statistics and the lab
   // below leave it a GiB of arrays to collect, work that would run beside the timed runs.
   await benchCapture();
+  await benchProfiler();
   await benchFusedCapture();
+  await benchCapturePeak();
   await benchHeadStats();
   benchLshAndRouting();
 }

@@ -9,6 +9,8 @@ await Promise.all([
   build({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' }),
   build({ ...node, entryPoints: ['src/engine/engineMain.ts'], outfile: 'dist/engine.js' }),
   build({ ...node, entryPoints: ['src/engine/statsWorker.ts'], outfile: 'dist/statsWorker.js' }),
+  build({ ...node, entryPoints: ['src/engine/memoryWatchdogWorker.ts'], outfile: 'dist/memoryWatchdogWorker.js' }),
+  build({ ...node, entryPoints: ['src/memory/configScanWorker.ts'], outfile: 'dist/configScanWorker.js' }),
   build({ ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' }),
   build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', minify: true, sourcemap: true, logLevel: 'warning', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' }),
   // the standalone report's stand-in host, which answers the webview from the report's data

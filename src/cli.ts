@@ -3,10 +3,11 @@
 // no ONNX Runtime at all.
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { analyzeOptions } from './cli/analyzeOptions';
 import { runAnalyze } from './cli/analyzeRun';
 import { memoryCommand } from './cli/memoryCommand';
+import { parsedOptions } from './cli/optionValues';
+import { profileCommand } from './cli/profileCommand';
 import { EngineError } from './engine/engineClient';
 import { specimenModel } from './model/builder/specimenModel';
 import { InputError } from './model/inputError';
@@ -23,8 +24,15 @@ const USAGE = `usage:
                          [--segment S [--memory M] [--compress-rate C [--compressed-memory N]]]
                          [--json OUT] [--include-attention] [--html REPORT.html]
   attention-lens memory (--config FILE | --layers L --heads h --hidden H) [--seq n] [--batch b]
-                        [--dtype fp32|fp16|bf16|int8] [--mode inference|training] [--kv-heads k]
-                        [--head-dim d] [--causal] [--json OUT]
+                        [--dtype fp32|fp16|bf16|int8] [--mode inference|decode|training] [--fused-kernel]
+                        [--kv-heads k] [--head-dim d] [--causal] [--json OUT]
+                        (n, batch and dtype: the options, else the file's seq_len/batch_size/precision keys,
+                         else the config's positions and torch_dtype)
+  attention-lens profile --model <path|demo> [--seq 64,128,...] [--batch 1,4] [--ep auto|cpu|webgpu|cuda]
+                         [--budget 8GiB] [--text T] [--seed S] [--no-mem-pattern] [--extrapolate-to N] [--timeout SECONDS]
+                         [--json OUT] [--html REPORT.html]
+                         (the model's memory and time measured with ONNX Runtime's profiler at each n and batch,
+                          default n: powers of two from 16 to the model's positions; budget: the free memory)
   attention-lens specimen --out DIR      write the specimen model (model.onnx, vocab.txt, config.json, roles.json)`;
 
 /** dist/ holds cli.js and engine.js; the specimen is built into media/specimen beside it. */
@@ -32,7 +40,7 @@ const packageRoot = resolve(__dirname, '..');
 export const SPECIMEN_FOLDER = join(packageRoot, 'media', 'specimen');
 
 function writeSpecimen(argv: string[]): void {
-  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' } } });
+  const values = parsedOptions(argv, { out: { type: 'string' } });
   if (!values.out) throw new InputError('--out DIR is required');
   const s = specimenModel();
   // the folder's parent must exist: a recursive mkdir under /proc or a file retries without end
@@ -59,7 +67,7 @@ function usageOf(command: string): string {
   return ['usage:', ...lines.slice(first, next < 0 ? undefined : next)].join('\n');
 }
 
-const COMMANDS = ['analyze', 'memory', 'specimen'];
+const COMMANDS = ['analyze', 'memory', 'profile', 'specimen'];
 const isHelp = (arg: string | undefined): boolean => arg === '--help' || arg === '-h';
 
 export async function main(argv: string[]): Promise<number> {
@@ -75,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'analyze') await runAnalyze(analyzeOptions(rest, SPECIMEN_FOLDER), { enginePath: join(__dirname, 'engine.js'), webviewBundle: join(__dirname, 'webview.js'), reportHost: join(__dirname, 'reportHost.js'), css: join(packageRoot, 'media', 'attention.css') });
     else if (command === 'memory') memoryCommand(rest);
+    else if (command === 'profile') await profileCommand(rest, { enginePath: join(__dirname, 'engine.js'), webviewBundle: join(__dirname, 'webview.js'), reportHost: join(__dirname, 'reportHost.js'), css: join(packageRoot, 'media', 'attention.css'), specimenFolder: SPECIMEN_FOLDER });
     else if (command === 'specimen') writeSpecimen(rest);
     else throw new InputError(command ? `unknown command '${command}'\n${USAGE}` : USAGE);
     return 0;

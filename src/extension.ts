@@ -7,9 +7,11 @@ import { ConfigScanCache, MEMORY_LANGUAGES, MemoryLensProvider, SHOW_MEMORY_COMM
 import { AttentionPanel } from './editor/attentionPanel';
 import { estimateSettings } from './editor/settings';
 import { StatusBar } from './editor/statusBar';
-import type { WebviewState } from './protocol';
+import type { MemorySource, WebviewState } from './protocol';
 import { siteEstimate } from './memory/memoryReport';
 import { MemoryPanel } from './editor/memoryPanel';
+import { PROFILE_COMMAND, profileCommand } from './editor/profilePanel';
+import { measuredLine, profileBeside } from './editor/profileStore';
 import { watchModelFolders } from './editor/modelFolders';
 import { EngineClient } from './engine/engineClient';
 import type { AttentionShape } from './memory/attentionMemory';
@@ -28,10 +30,13 @@ export function activate(context: vscode.ExtensionContext): void {
     onHealth: (health, detail) => status.engine(health, detail),
   });
   const specimen = join(context.extensionPath, 'media', 'specimen');
-  const scans = new ConfigScanCache();
-  const ran = (summary: string, ranOn: string): void => status.ran(summary, ranOn);
+  const scans = new ConfigScanCache(join(context.extensionPath, 'dist', 'configScanWorker.js'));
+  const ran = (model: string, summary: string, ranOn: string): void => status.ran(model, summary, ranOn);
   const analysis = { engine, log, extensionUri: context.extensionUri, specimenFolder: specimen, recent: context.globalState, ran };
-  const lens = new MemoryLensProvider(scans);
+  const lens = new MemoryLensProvider(scans, (configPath, n) => {
+    const kept = profileBeside(context.globalState, configPath);
+    return kept && measuredLine(kept, n);
+  });
   const selector = MEMORY_LANGUAGES.map((language) => ({ language }));
   context.subscriptions.push(
     log,
@@ -41,12 +46,13 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerCodeLensProvider(selector, lens),
     vscode.languages.registerHoverProvider(selector, lens),
     status,
-    watchModelFolders(),
+    watchModelFolders((found) => status.workspaceModels(found)),
     ...Object.entries(analysisCommands(analysis)).map(([id, run]) =>
       vscode.commands.registerCommand(id, run),
     ),
     vscode.commands.registerCommand('attentionLens.showLog', () => log.show()),
-    vscode.commands.registerCommand(SHOW_MEMORY_COMMAND, (shape: AttentionShape) => MemoryPanel.show(context.extensionUri, shape)),
+    vscode.commands.registerCommand(PROFILE_COMMAND, profileCommand(analysis, context.globalState, () => lens.refresh())),
+    vscode.commands.registerCommand(SHOW_MEMORY_COMMAND, (shape: AttentionShape, source?: MemorySource) => MemoryPanel.show(context.extensionUri, scans, shape, source)),
     vscode.commands.registerCommand('attentionLens.estimateMemory', () => estimateActiveDocument(context.extensionUri, scans)),
     vscode.window.registerWebviewPanelSerializer(AttentionPanel.viewType, {
       deserializeWebviewPanel: (panel, state: WebviewState | undefined) => {
@@ -55,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): void {
       },
     }),
     vscode.window.registerWebviewPanelSerializer(MemoryPanel.viewType, {
-      deserializeWebviewPanel: async (panel, state: WebviewState | undefined) => MemoryPanel.revive(panel, context.extensionUri, state),
+      deserializeWebviewPanel: async (panel, state: WebviewState | undefined) => MemoryPanel.revive(panel, context.extensionUri, scans, state),
     }),
   );
   // VS Code's own figure (Developer: Show Running Extensions) adds loading the bundle.
@@ -73,9 +79,10 @@ function estimateActiveDocument(extensionUri: vscode.Uri, scans: ConfigScanCache
     return;
   }
   const settings = estimateSettings();
-  const estimates = scan.sites.map((site) => siteEstimate(site, settings));
-  const found = estimates.find((e) => 'shape' in e);
-  if (found && 'shape' in found) MemoryPanel.show(extensionUri, found.shape);
+  const estimates = scan.sites.map((site) => siteEstimate(site, settings, scan.training));
+  const index = estimates.findIndex((e) => 'shape' in e);
+  const found = estimates[index];
+  if (found && 'shape' in found) MemoryPanel.show(extensionUri, scans, found.shape, { uri: doc.uri.toString(), index });
   else void vscode.window.showWarningMessage(`Attention Lens: ${'problem' in estimates[0] ? estimates[0].problem : ''}`);
 }
 

@@ -2,6 +2,7 @@
 // imports only types of the pure analysis, so that the webview sees no host code. Notifications
 // go host -> webview; requests go webview -> host and get a response with the same id. Every
 // message from the webview is checked with isWebviewMessage before use.
+import type { MemoryProfile } from './analysis/memoryProfile';
 import type { AttentionPart, Side } from './analysis/attentionCapture';
 import type { AttentionRollout } from './analysis/attentionRollout';
 import type { AttentionTile } from './analysis/attentionTiles';
@@ -61,6 +62,8 @@ export interface CaptureSummary {
   lab?: LabSummary;
   /** what produced the capture, so that a reloaded window can produce it again */
   source?: CaptureSource;
+  /** the model's name and the header's tooltip for it, where its path would say less (the built-in specimen) */
+  modelLabel?: { name: string; detail: string };
 }
 
 export interface CaptureSource {
@@ -78,6 +81,25 @@ export interface CaptureSource {
   corpus?: string;
   /** the efficient-attention lab's options, when it ran */
   lab?: LabOptions;
+  /** a tokenizer.json or vocab.txt the user chose for a model without one beside it */
+  tokenizer?: string;
+}
+
+/** The name a model goes by: its folder's (the parent of optimum's onnx/), or the file's when it lies loose. */
+export function modelName(modelPath: string): string {
+  const parts = modelPath.split(/[\\/]/).filter(Boolean);
+  const file = parts.at(-1) ?? modelPath;
+  if (!/\.onnx$/i.test(file)) return file;
+  const folder = parts.at(-2) === 'onnx' ? parts.at(-3) : parts.at(-2);
+  return folder ?? file;
+}
+
+/** The start of a text on one line, cut at a word with an ellipsis past `chars`. */
+export function textPreview(text: string, chars = 24): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  if (line.length <= chars) return line;
+  const cut = line.slice(0, chars);
+  return `${cut.includes(' ') ? cut.slice(0, cut.lastIndexOf(' ')) : cut}…`;
 }
 
 /** One head's attention [queries][keys], row-major. */
@@ -100,6 +122,32 @@ export interface MemoryChart {
   table: { header: string[]; rows: string[][] };
   /** the estimate's input, kept in the webview's state to restore the panel */
   shape: Record<string, number | string | boolean>;
+  /** the panel's controls as they stand, and their choices */
+  controls: MemoryControls & { dtypes: string[]; modes: string[] };
+  /** what the mode holds at its peak, one [what, bytes] line each */
+  peak: [string, string][];
+  /** each kind of attention in the model (encoder, decoder, cross), its own row */
+  parts: { header: string[]; rows: string[][] };
+  /** the config the panel follows, kept in the webview's state to follow it again after a reload */
+  source?: MemorySource;
+  /** why the followed config gives no estimate now (an edit in progress); the figures are the last ones */
+  problem?: string;
+}
+
+/** A config in a document: the panel follows its edits. */
+export interface MemorySource {
+  uri: string;
+  /** the config's place among the document's configs */
+  index: number;
+}
+
+/** The memory panel's choices of n, batch, dtype, mode and kernel. */
+export interface MemoryControls {
+  seq: number;
+  batch: number;
+  dtype: string;
+  mode: string;
+  fusedKernel: boolean;
 }
 
 /** A window of one head's attention reduced to at most a screen of cells (each the max of its block). */
@@ -114,6 +162,8 @@ export type HostMessage =
   | { type: 'summary'; summary: CaptureSummary }
   | { type: 'headTile'; id: number; tile: HeadTile }
   | { type: 'memory'; chart: MemoryChart }
+  /** a measured memory profile: the profiler's view */
+  | { type: 'profile'; profile: MemoryProfile }
   /** with words, `labels` names the words the rows and columns stand for */
   | { type: 'headMatrix'; id: number; matrix: HeadMatrix; labels?: { queries: string[]; keys: string[] } }
   | { type: 'error'; id: number; message: string }
@@ -128,7 +178,12 @@ export type WebviewMessage =
   /** compute the head distances an analysis left out for their cost */
   | { type: 'requestHeadMap'; id: number }
   /** save a view's export: text (JSON, CSV, SVG) or base64 (PNG) */
-  | { type: 'export'; fileName: string; content: string; base64: boolean };
+  | { type: 'export'; fileName: string; content: string; base64: boolean }
+  /** run the panel's model again on another text, in this panel */
+  | { type: 'runAgain' };
+
+/** The memory panel's own message: its controls changed (only the memory panel receives it). */
+export type MemoryViewMessage = { type: 'memoryControls' } & MemoryControls;
 
 /** Export names are plain file names: no folders, nothing hidden. */
 export const isExportName = (name: unknown): name is string => typeof name === 'string' && /^[\w.-]{1,120}$/.test(name) && !name.startsWith('.');
@@ -154,6 +209,7 @@ export interface WebviewState {
   rolloutOutputs?: number[];
   source?: CaptureSource;
   memoryShape?: Record<string, number | string | boolean>;
+  memorySource?: MemorySource;
 }
 
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -161,7 +217,7 @@ const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isI
 export function isWebviewMessage(m: unknown): m is WebviewMessage {
   if (!m || typeof m !== 'object') return false;
   const msg = m as Record<string, unknown>;
-  if (msg.type === 'ready') return true;
+  if (msg.type === 'ready' || msg.type === 'runAgain') return true;
   if (msg.type === 'requestHeadMap') return isIndex(msg.id);
   if (msg.type === 'export') return isExportName(msg.fileName) && typeof msg.content === 'string' && msg.content.length <= EXPORT_MAX_CHARS && typeof msg.base64 === 'boolean';
   if (msg.type === 'requestTile') {
@@ -169,4 +225,11 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
     return ints && (msg.q0 as number) < (msg.q1 as number) && (msg.k0 as number) < (msg.k1 as number) && (msg.maxCells as number) >= 1 && (msg.maxCells as number) <= 2048;
   }
   return msg.type === 'requestHead' && isIndex(msg.id) && isIndex(msg.layer) && isIndex(msg.head) && (msg.words === undefined || typeof msg.words === 'boolean');
+}
+
+export function isMemoryViewMessage(m: unknown): m is MemoryViewMessage {
+  if (!m || typeof m !== 'object') return false;
+  const msg = m as Record<string, unknown>;
+  const whole = (v: unknown): boolean => isIndex(v) && v >= 1 && v <= 2 ** 40;
+  return msg.type === 'memoryControls' && whole(msg.seq) && whole(msg.batch) && typeof msg.dtype === 'string' && typeof msg.mode === 'string' && typeof msg.fusedKernel === 'boolean';
 }

@@ -1,6 +1,7 @@
 // The standalone HTML report: the webview bundle, its stand-in host (webview/reportHost.ts), its
 // stylesheet and the data in one file that opens in any browser with no network, for sharing
 // and for papers.
+import type { MemoryProfile } from './analysis/memoryProfile';
 import type { CaptureSummary } from './protocol';
 
 /** Above this many probabilities the report keeps the summaries and leaves the matrices out. */
@@ -22,6 +23,15 @@ export function reportHtml(summary: CaptureSummary, matrices: ReportMatrix[] | u
     matrices: matrices?.map((m) => ({ ...m, probs: Buffer.from(m.probs.buffer, m.probs.byteOffset, m.probs.byteLength).toString('base64') })),
     leftOut: `this report leaves out attention matrices above ${REPORT_MATRIX_FLOATS.toLocaleString('en-US')} probabilities`,
   };
+  return reportPage(summary.modelPath, data, bundles, css);
+}
+
+/** The standalone report of a memory profile: the profiler's view. */
+export function profileReportHtml(profile: MemoryProfile, bundles: { webview: string; host: string }, css: string): string {
+  return reportPage(`memory of ${profile.model}`, { profile }, bundles, css);
+}
+
+function reportPage(title: string, data: object, bundles: { webview: string; host: string }, css: string): string {
   // VS Code's Light Modern and Dark Modern colours, chosen by the reader's system setting.
   const theme =
     `body{--vscode-editor-foreground:#1f1f1f;--vscode-editor-background:#ffffff;--vscode-focusBorder:#005fb8;--vscode-descriptionForeground:#616161;--vscode-font-family:system-ui,sans-serif;--vscode-font-size:13px;--vscode-button-background:#005fb8;--vscode-button-foreground:#fff;--vscode-button-secondaryBackground:#e5e5e5;--vscode-button-secondaryForeground:#1f1f1f;--vscode-textLink-foreground:#005fb8}` +
@@ -29,7 +39,7 @@ export function reportHtml(summary: CaptureSummary, matrices: ReportMatrix[] | u
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'; script-src 'unsafe-inline';">
-<title>Attention Lens: ${summary.modelPath.replace(/[<>&]/g, '')}</title>
+<title>Attention Lens: ${title.replace(/[<>&]/g, '')}</title>
 <style>${theme}\n${css}</style></head>
 <body><div id="app"></div>
 <script>window.attentionLensReport = ${scriptSafe(JSON.stringify(data))};</script>

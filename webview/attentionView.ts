@@ -1,6 +1,6 @@
 // The attention panel: a header, tabs for the overview, one head, spans, relative offsets and
 // methods; one head's matrix is asked of the host when shown.
-import type { CaptureSummary, HeadMatrix, HeadTile, HostMessage, WebviewState } from '../src/protocol';
+import { CaptureSummary, HeadMatrix, HeadTile, HostMessage, WebviewState, modelName, textPreview } from '../src/protocol';
 import { crossHeadsNote, drawBuckets, drawEmbedding, drawMethods, drawOverview, drawRelative, drawSpans, overviewStatistics, partName } from './analysisViews';
 import { exportButtons } from './exports';
 import Plotly from 'plotly.js-dist';
@@ -133,8 +133,32 @@ function render(s: CaptureSummary): void {
   const length = s.target ? `${s.tokens.length} source and ${s.target.tokens.length} target tokens` : `${s.tokens.length} tokens`;
   const texts = s.analysis && s.analysis.texts > 1 ? ` · statistics over ${s.analysis.texts} texts, heatmaps of the first (${length})` : ` · ${length}`;
   const probe = s.probe ? ` · the induction probe: ${s.probe.length} random tokens shown twice (seed ${s.probe.seed})` : '';
-  header.textContent = `${s.modelPath}${probe}${texts} · ${s.layers.length} layers, ${heads} heads · ran on ${s.executionProvider.toUpperCase()}`;
+  const model = document.createElement('span');
+  model.className = 'model';
+  model.textContent = s.modelLabel?.name ?? modelName(s.modelPath);
+  model.title = s.modelLabel?.detail ?? s.modelPath;
+  header.append(model, `${probe}${texts} · ${s.layers.length} layers, ${heads} heads · ran on ${s.executionProvider.toUpperCase()}`);
+  // a panel of the editor's runs the model again on another text in place; the report cannot
+  if (s.source && !host.saveFile) {
+    const again = document.createElement('button');
+    again.id = 'run-again';
+    again.textContent = 'Run again with…';
+    again.title = 'another text for this model, shown in this panel';
+    again.addEventListener('click', () => host.postMessage({ type: 'runAgain' }));
+    header.appendChild(again);
+  }
   app.appendChild(header);
+  const analysed = analysedText(s);
+  if (analysed) {
+    const details = document.createElement('details');
+    details.id = 'analysed-text';
+    const label = document.createElement('summary');
+    label.textContent = s.source?.corpus ? 'First text of the corpus' : 'Text';
+    const body = document.createElement('p');
+    body.textContent = analysed;
+    details.append(label, body);
+    app.appendChild(details);
+  }
   for (const w of s.warnings) {
     const p = document.createElement('p');
     p.className = 'warning';
@@ -158,6 +182,30 @@ function render(s: CaptureSummary): void {
   show((state.view as (typeof VIEWS)[number]) ?? (s.analysis ? 'overview' : 'head'));
 }
 
+/** Tokens read back as words: special tokens left out, WordPiece's ## pieces joined to their word. */
+const tokenWords = (tokens: readonly string[]): string =>
+  tokens
+    .filter((t) => !/^(\[[A-Z]+\]|<\|?[\w|]+\|?>)$/.test(t))
+    .join(' ')
+    .replace(/ ##/g, '');
+
+/** The text the capture read: the source's, or its tokens (the report, ids); none for the induction probe. */
+function analysedText(s: CaptureSummary): string | undefined {
+  if (s.probe) return undefined;
+  const text = s.source?.ids ? undefined : s.source?.text;
+  const target = s.source?.targetText ? `\n→ ${s.source.targetText}` : '';
+  return `${text ?? tokenWords(s.tokens)}${target}`;
+}
+
+/** A head's probabilities as rows of numbers: what its JSON and CSV hold. */
+const matrixRows = (m: HeadMatrix): number[][] => Array.from({ length: m.queries }, (_, q) => Array.from(m.probs.subarray(q * m.keys, (q + 1) * m.keys)));
+
+/** What an exported chart's title says first: the model and the text it read. */
+function exportTitle(s: CaptureSummary, what: string): string {
+  const text = s.probe ? 'the induction probe' : `“${textPreview(analysedText(s) ?? '', 60)}”`;
+  return `${s.modelLabel?.name ?? modelName(s.modelPath)} · ${text} · ${what}`;
+}
+
 function note(text: string): HTMLElement {
   const p = document.createElement('p');
   p.className = 'note';
@@ -179,10 +227,15 @@ function show(view: (typeof VIEWS)[number]): void {
   if (view === 'head') {
     const axes = (): Axes => shownLabels ?? layerAxes(s);
     root.appendChild(
-      exportButtons(host, `head-${s.layers[state.layer].index}-${state.head}`, () => (state.lines ? null : document.getElementById('heatmap')), () => ({ queryTokens: axes().queries, keyTokens: axes().keys, layer: s.layers[state.layer].index, head: state.head, ...(isTiled(layerAxes(s)) ? { tile: shownTile } : { attention: shownMatrix }) }), () => [
-        ['query', ...axes().keys],
-        ...(shownMatrix ? Array.from({ length: shownMatrix.queries }, (_, q) => [axes().queries[q], ...Array.from(shownMatrix!.probs.subarray(q * shownMatrix!.keys, (q + 1) * shownMatrix!.keys))]) : []),
-      ]),
+      exportButtons(
+        host,
+        // read at the export: the head and the drawing shown then
+        () => `head-${s.layers[state.layer].index}-${state.head}${state.lines ? '-lines' : ''}`,
+        () => document.getElementById('heatmap'),
+        () => ({ queryTokens: axes().queries, keyTokens: axes().keys, layer: s.layers[state.layer].index, head: state.head, ...(isTiled(layerAxes(s)) ? { tile: shownTile } : { attention: shownMatrix && matrixRows(shownMatrix) }) }),
+        () => [['query', ...axes().keys], ...(shownMatrix ? matrixRows(shownMatrix).map((row, q) => [axes().queries[q], ...row]) : [])],
+        () => exportTitle(s, `layer ${s.layers[state.layer].index} (${s.layers[state.layer].name}) · head ${state.head}${state.words ? ' · words' : ''}`),
+      ),
     );
     const controls = document.createElement('div');
     controls.className = 'controls';
@@ -281,7 +334,8 @@ function show(view: (typeof VIEWS)[number]): void {
     const embedding = s.analysis.headDistance ? section('embedding') : undefined;
     if (embedding) row.appendChild(embedding);
     else if (s.analysis.headDistanceSkipped) row.appendChild(headMapOffer(s.analysis.headDistanceSkipped.seconds, !!s.source?.corpus));
-    root.append(exportButtons(host, 'overview', () => gridPlot, () => s.analysis, headRows), controls, row);
+    const statLabel = statistics.find((x) => x.key === stat)?.label ?? stat;
+    root.append(exportButtons(host, 'overview', () => gridPlot, () => s.analysis, headRows, exportTitle(s, `every head coloured by ${statLabel}`)), controls, row);
     done(
       Promise.all([
         drawOverview(gridPlot, s, stat, (layer, head) => {
@@ -304,13 +358,13 @@ function show(view: (typeof VIEWS)[number]): void {
       }),
     );
     const left = crossHeadsNote(s);
-    root.append(exportButtons(host, 'spans', () => plot, () => heads.map((h) => ({ layer: h.layer, head: h.head, span50: h.span50, span90: h.span90, span99: h.span99, span90Max: h.span90Max })), headRows), controls, plot, ...(left ? [note(left)] : []));
+    root.append(exportButtons(host, 'spans', () => plot, () => heads.map((h) => ({ layer: h.layer, head: h.head, span50: h.span50, span90: h.span90, span99: h.span99, span90Max: h.span90Max })), headRows, exportTitle(s, `effective spans at ${coverage.slice(4)}% coverage`)), controls, plot, ...(left ? [note(left)] : []));
     done(drawSpans(plot, s, coverage));
   } else if (view === 'relative') {
     const plot = section('relative');
     const rel = s.analysis.relative;
     root.append(
-      exportButtons(host, 'relative', () => plot, () => rel, () => [['layer.head', ...rel.offsets], ...rel.profile.flatMap((row, k) => (heads[k].span90 === null ? [] : [[`${heads[k].layer}.${heads[k].head}`, ...row]]))]),
+      exportButtons(host, 'relative', () => plot, () => rel, () => [['layer.head', ...rel.offsets], ...rel.profile.flatMap((row, k) => (heads[k].span90 === null ? [] : [[`${heads[k].layer}.${heads[k].head}`, ...row]]))], exportTitle(s, 'attention by relative offset')),
       plot,
       ...(crossHeadsNote(s) ? [note(crossHeadsNote(s))] : []),
     );
@@ -333,7 +387,7 @@ function show(view: (typeof VIEWS)[number]): void {
     const perHead = section('methods-heads');
     const lab = s.lab;
     root.append(
-      exportButtons(host, 'methods', () => bars, () => lab, () => [['layer', 'head', 'method', 'recall', 'scoresComputed'], ...lab.heads.flatMap((h) => h.methods.map((m) => [h.layer, h.head, m.method, m.recall, m.scoresComputed]))]),
+      exportButtons(host, 'methods', () => bars, () => lab, () => [['layer', 'head', 'method', 'recall', 'scoresComputed'], ...lab.heads.flatMap((h) => h.methods.map((m) => [h.layer, h.head, m.method, m.recall, m.scoresComputed]))], exportTitle(s, 'efficient-attention methods: mean recall at equal budget')),
       bars,
       curves,
       perHead,
@@ -350,7 +404,7 @@ function show(view: (typeof VIEWS)[number]): void {
     const lsh = section('lsh-buckets');
     const clusters = section('routing-clusters');
     root.append(
-      exportButtons(host, `buckets-${b.layer}-${b.head}`, () => lsh, () => b, () => [['token', ...b.lsh.map((_, r) => `round ${r}`), 'routing cluster'], ...s.tokens.map((t, i) => [t, ...b.lsh.map((round) => round[i]), b.routing[i]])]),
+      exportButtons(host, `buckets-${b.layer}-${b.head}`, () => lsh, () => b, () => [['token', ...b.lsh.map((_, r) => `round ${r}`), 'routing cluster'], ...s.tokens.map((t, i) => [t, ...b.lsh.map((round) => round[i]), b.routing[i]])], exportTitle(s, `layer ${b.layer} · head ${b.head} · LSH buckets`)),
       lsh,
       clusters,
     );

@@ -1,9 +1,9 @@
 // The webview's one way to reach its host: VS Code's API in the editor, or a stand-in that a
 // browser test or the standalone report installs as window.attentionLensHost before loading.
-import type { HostMessage, WebviewMessage, WebviewState } from '../src/protocol';
+import type { HostMessage, MemoryViewMessage, WebviewMessage, WebviewState } from '../src/protocol';
 
 export interface HostApi {
-  postMessage(message: WebviewMessage): void;
+  postMessage(message: WebviewMessage | MemoryViewMessage): void;
   getState(): WebviewState | undefined;
   setState(state: WebviewState): void;
   /** a host that saves files itself (the standalone report); VS Code gets an export message */

@@ -3,6 +3,7 @@ import { provideVSCodeDesignSystem, vsCodeDropdown, vsCodeOption } from '@vscode
 import { attentionMessage, startAttentionView } from './attentionView';
 import { hostApi, onHostMessage } from './hostApi';
 import { renderMemory } from './memoryView';
+import { renderProfile } from './profileView';
 
 provideVSCodeDesignSystem().register(vsCodeDropdown(), vsCodeOption());
 
@@ -12,9 +13,10 @@ startAttentionView(host, app);
 
 onHostMessage((m) => {
   if (m.type === 'memory') {
-    host.setState({ ...(host.getState() ?? { layer: 0, head: 0 }), memoryShape: m.chart.shape });
+    host.setState({ ...(host.getState() ?? { layer: 0, head: 0 }), memoryShape: m.chart.shape, memorySource: m.chart.source });
     void renderMemory(app, m.chart, host).then(() => app.setAttribute('data-ready', 'memory'));
   }
+  else if (m.type === 'profile') void renderProfile(app, m.profile, host).then(() => app.setAttribute('data-ready', 'profile'));
   else attentionMessage(m);
 });
 host.postMessage({ type: 'ready' });

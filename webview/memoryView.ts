@@ -6,29 +6,108 @@ import { exportButtons } from './exports';
 import type { HostApi } from './hostApi';
 import { plotLayout, themeColor } from './theme';
 
+/** A table of a header and rows, the host's figures as they come. */
+function tableOf(header: string[], rows: string[][], className = 'estimate'): HTMLTableElement {
+  const table = document.createElement('table');
+  table.className = className;
+  if (header.length) {
+    const head = table.createTHead().insertRow();
+    for (const h of header) {
+      const th = document.createElement('th');
+      th.textContent = h;
+      head.appendChild(th);
+    }
+  }
+  const body = table.createTBody();
+  for (const cells of rows) {
+    const row = body.insertRow();
+    for (const cell of cells) row.insertCell().textContent = cell;
+  }
+  return table;
+}
+
+const scrolling = (el: HTMLElement): HTMLElement => {
+  const scroll = document.createElement('div');
+  scroll.className = 'scroll-x';
+  scroll.appendChild(el);
+  return scroll;
+};
+
+/** n, batch, dtype, mode and the kernel; a change asks the host for the estimate again. */
+function controlsOf(chart: MemoryChart, host: HostApi): HTMLElement {
+  const c = chart.controls;
+  const bar = document.createElement('div');
+  bar.className = 'controls memory-controls';
+  const labelled = (text: string, input: HTMLElement): HTMLLabelElement => {
+    const label = document.createElement('label');
+    label.className = 'picker';
+    label.append(text, input);
+    return label;
+  };
+  const number = (id: string, value: number): HTMLInputElement => {
+    const input = document.createElement('input');
+    input.type = 'number';
+    input.id = id;
+    input.min = '1';
+    input.step = '1';
+    input.value = String(value);
+    return input;
+  };
+  const select = (id: string, value: string, options: string[]): HTMLSelectElement => {
+    const el = document.createElement('select');
+    el.id = id;
+    for (const o of options) el.add(new Option(o, o, false, o === value));
+    return el;
+  };
+  const seq = number('memory-seq', c.seq);
+  const batch = number('memory-batch', c.batch);
+  const dtype = select('memory-dtype', c.dtype, c.dtypes);
+  const mode = select('memory-mode', c.mode, c.modes);
+  const fused = document.createElement('input');
+  fused.type = 'checkbox';
+  fused.id = 'memory-fused';
+  fused.checked = c.fusedKernel;
+  const send = (): void => {
+    const whole = (input: HTMLInputElement, fallback: number): number => {
+      const v = Math.round(Number(input.value));
+      return Number.isFinite(v) && v >= 1 ? v : fallback;
+    };
+    host.postMessage({ type: 'memoryControls', seq: whole(seq, c.seq), batch: whole(batch, c.batch), dtype: dtype.value, mode: mode.value, fusedKernel: fused.checked });
+  };
+  for (const el of [seq, batch, dtype, mode, fused]) el.addEventListener('change', send);
+  bar.append(labelled('n', seq), labelled('batch', batch), labelled('dtype', dtype), labelled('mode', mode), labelled('fused kernel', fused));
+  return bar;
+}
+
+// The chart's colours come from the theme when drawn: a theme change (VS Code sets the body's class) draws it again.
+let redraw: (() => void) | undefined;
+new MutationObserver(() => redraw?.()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
 export function renderMemory(app: HTMLElement, chart: MemoryChart, host: HostApi): Promise<void> {
+  redraw = () => void renderMemory(app, chart, host);
   app.replaceChildren();
   const header = document.createElement('header');
   header.textContent = chart.title;
   const plot = document.createElement('div');
   plot.id = 'memory-plot';
-  const table = document.createElement('table');
-  table.className = 'estimate';
-  const head = table.createTHead().insertRow();
-  for (const h of chart.table.header) {
-    const th = document.createElement('th');
-    th.textContent = h;
-    head.appendChild(th);
+  const parts: HTMLElement[] = [header];
+  if (chart.problem) {
+    const problem = document.createElement('p');
+    problem.className = 'warning';
+    problem.textContent = `${chart.problem} (the figures are the last ones)`;
+    parts.push(problem);
   }
-  const body = table.createTBody();
-  for (const cells of chart.table.rows) {
-    const row = body.insertRow();
-    for (const cell of cells) row.insertCell().textContent = cell;
-  }
-  const scroll = document.createElement('div');
-  scroll.className = 'scroll-x';
-  scroll.appendChild(table);
-  app.append(header, exportButtons(host, 'attention-memory', () => plot, () => chart, () => [chart.table.header, ...chart.table.rows]), plot, scroll);
+  const peak = tableOf([], chart.peak);
+  peak.id = 'memory-peak';
+  parts.push(
+    controlsOf(chart, host),
+    scrolling(peak),
+    scrolling(tableOf(chart.parts.header, chart.parts.rows)),
+    exportButtons(host, 'attention-memory', () => plot, () => chart, () => [chart.table.header, ...chart.table.rows]),
+    plot,
+    scrolling(tableOf(chart.table.header, chart.table.rows)),
+  );
+  app.append(...parts);
   const all = chart.series.flatMap((s) => s.bytes).filter((b) => b > 0);
   const traces = chart.series.map((s) => ({
     type: 'scatter',

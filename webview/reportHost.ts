@@ -2,12 +2,15 @@
 // requests from the report's data with the very functions the engine answers them with, so that
 // a head, a tile or the words of a head come out of the report as they come out of the editor.
 import type { AttentionCapture } from '../src/analysis/attentionCapture';
+import type { MemoryProfile } from '../src/analysis/memoryProfile';
 import { askedHead, headTile } from '../src/analysis/captureViews';
 import type { CaptureSummary, HostMessage, WebviewMessage, WebviewState } from '../src/protocol';
 import type { HostApi } from './hostApi';
 
-/** What the report holds: the summary, and every head's matrix when they fit (base64 float32). */
-export interface ReportData {
+/** What the report holds: the summary, and every head's matrix when they fit (base64 float32); or a memory profile. */
+export type ReportData = CaptureReport | { profile: MemoryProfile };
+
+interface CaptureReport {
   summary: CaptureSummary;
   matrices?: { layer: number; head: number; queries: number; keys: number; probs: string }[];
   /** why the matrices were left out, said when a head is asked for */
@@ -28,7 +31,7 @@ const decoded = (b64: string): Float32Array => {
 };
 
 /** The report's heads as a capture: each layer's heads in one array, as the engine holds them. */
-function reportCapture(data: ReportData): AttentionCapture | undefined {
+function reportCapture(data: CaptureReport): AttentionCapture | undefined {
   if (!data.matrices) return undefined;
   const s = data.summary;
   const layers = s.layers.map((l, li) => {
@@ -41,7 +44,9 @@ function reportCapture(data: ReportData): AttentionCapture | undefined {
   return { tokens: s.tokens, offsets: s.offsets, inputIds: [], target: s.target && { ...s.target, inputIds: [] }, layerIndices: s.layers.map((l) => l.index), layers, executionProvider: s.executionProvider, warnings: s.warnings };
 }
 
-function answer(m: WebviewMessage, data: ReportData, capture: AttentionCapture | undefined): HostMessage | undefined {
+function answer(m: WebviewMessage, report: ReportData, capture: AttentionCapture | undefined): HostMessage | undefined {
+  if ('profile' in report) return m.type === 'ready' ? { type: 'profile', profile: report.profile } : undefined;
+  const data = report;
   if (m.type === 'ready') return { type: 'summary', summary: data.summary };
   if (m.type !== 'requestHead' && m.type !== 'requestTile') return undefined;
   if (!capture) return { type: 'error', id: m.id, message: data.leftOut };
@@ -54,7 +59,7 @@ function answer(m: WebviewMessage, data: ReportData, capture: AttentionCapture |
 }
 
 const data = window.attentionLensReport;
-const capture = reportCapture(data);
+const capture = 'profile' in data ? undefined : reportCapture(data);
 let saved: WebviewState | undefined;
 const host: HostApi = {
   getState: () => saved,
@@ -71,7 +76,8 @@ const host: HostApi = {
   // answered after the webview's own handler is listening, as a host's message would be
   postMessage: (m) =>
     setTimeout(() => {
-      const reply = answer(m, data, capture);
+      // the report has no memory panel: its controls' message is not for it
+      const reply = m.type === 'memoryControls' ? undefined : answer(m, data, capture);
       if (reply) window.postMessage(reply, '*');
     }, 0),
 };

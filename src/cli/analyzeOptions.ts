@@ -1,6 +1,5 @@
 // The options of `attention-lens analyze`, parsed and checked into what to run: one text (and
 // the lab), a corpus, or segment recurrence, with what to write.
-import { parseArgs } from 'node:util';
 import type { AnalysisOptions } from '../analysis/attentionAnalysis';
 import type { LabOptions } from '../analysis/efficientAttentionLab';
 import { PROBE_LENGTH } from '../analysis/inductionProbe';
@@ -9,7 +8,7 @@ import { EXECUTION_PROVIDER_CHOICES, ExecutionProviderChoice } from '../model/ex
 import { InputError } from '../model/inputError';
 import type { RecurrenceOptions } from '../model/segmentRecurrence';
 import { readUserText } from '../model/userFiles';
-import { headOption, numberList, outputPath, positiveOption } from './optionValues';
+import { headOption, numberList, outputPath, parsedOptions, positiveOption } from './optionValues';
 
 export interface AnalyzeOptions {
   load: LoadOptions;
@@ -22,49 +21,46 @@ export interface AnalyzeOptions {
 export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeOptions {
   // --induction-probe's length may be left out: alone, it asks for the default
   const args = argv.map((a, i) => (a === '--induction-probe' && !/^\d/.test(argv[i + 1] ?? '') ? `--induction-probe=${PROBE_LENGTH}` : a));
-  const { values } = parseArgs({
-    args,
-    options: {
-      model: { type: 'string' },
-      text: { type: 'string' },
-      'text-file': { type: 'string' },
-      ids: { type: 'string' },
-      'target-text': { type: 'string' },
-      'input-features': { type: 'string' },
-      'target-ids': { type: 'string' },
-      corpus: { type: 'string' },
-      'induction-probe': { type: 'string' },
-      ep: { type: 'string', default: 'auto' },
-      layers: { type: 'string' },
-      tokenizer: { type: 'string' },
-      truncate: { type: 'boolean', default: false },
-      timeout: { type: 'string', default: '600' },
-      json: { type: 'string' },
-      'include-attention': { type: 'boolean', default: false },
-      'word-level': { type: 'boolean', default: false },
-      'max-offset': { type: 'string' },
-      'no-head-distance': { type: 'boolean', default: false },
-      lab: { type: 'boolean', default: false },
-      head: { type: 'string' },
-      budget: { type: 'string' },
-      seed: { type: 'string' },
-      window: { type: 'string' },
-      stride: { type: 'string' },
-      block: { type: 'string' },
-      span: { type: 'string' },
-      coverage: { type: 'string' },
-      ramp: { type: 'string' },
-      hashes: { type: 'string' },
-      chunk: { type: 'string' },
-      clusters: { type: 'string' },
-      'routing-window': { type: 'string' },
-      'global-tokens': { type: 'boolean', default: false },
-      html: { type: 'string' },
-      segment: { type: 'string' },
-      memory: { type: 'string' },
-      'compress-rate': { type: 'string' },
-      'compressed-memory': { type: 'string' },
-    },
+  const values = parsedOptions(args, {
+    model: { type: 'string' },
+    text: { type: 'string' },
+    'text-file': { type: 'string' },
+    ids: { type: 'string' },
+    'target-text': { type: 'string' },
+    'input-features': { type: 'string' },
+    'target-ids': { type: 'string' },
+    corpus: { type: 'string' },
+    'induction-probe': { type: 'string' },
+    ep: { type: 'string', default: 'auto' },
+    layers: { type: 'string' },
+    tokenizer: { type: 'string' },
+    truncate: { type: 'boolean', default: false },
+    timeout: { type: 'string', default: '600' },
+    json: { type: 'string' },
+    'include-attention': { type: 'boolean', default: false },
+    'word-level': { type: 'boolean', default: false },
+    'max-offset': { type: 'string' },
+    'no-head-distance': { type: 'boolean', default: false },
+    lab: { type: 'boolean', default: false },
+    head: { type: 'string' },
+    budget: { type: 'string' },
+    seed: { type: 'string' },
+    window: { type: 'string' },
+    stride: { type: 'string' },
+    block: { type: 'string' },
+    span: { type: 'string' },
+    coverage: { type: 'string' },
+    ramp: { type: 'string' },
+    hashes: { type: 'string' },
+    chunk: { type: 'string' },
+    clusters: { type: 'string' },
+    'routing-window': { type: 'string' },
+    'global-tokens': { type: 'boolean', default: false },
+    html: { type: 'string' },
+    segment: { type: 'string' },
+    memory: { type: 'string' },
+    'compress-rate': { type: 'string' },
+    'compressed-memory': { type: 'string' },
   });
   if (!values.model) throw new InputError('--model is required (a .onnx file, a model folder, or demo)');
   const ep = values.ep as ExecutionProviderChoice;

@@ -1,13 +1,9 @@
-// The reports of `attention-lens analyze`: the JSON (field names are a contract,
-// docs/cli-json.md) and the standalone HTML report.
-import { readFileSync } from 'node:fs';
+// The JSON report of `attention-lens analyze` (field names are a contract, docs/cli-json.md);
+// its standalone HTML report is written by src/reportFile.ts.
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
-import { captureSummary, headMatrix } from '../analysis/captureViews';
 import type { LabResult } from '../analysis/efficientAttentionLab';
 import type { ModelInfo } from '../model/capture';
-import { REPORT_MATRIX_FLOATS, reportHtml } from '../reportHtml';
-import { writeAtomically } from './optionValues';
 
 /** The JSON report of `analyze`: field names are a contract. */
 export function analysisReport(info: ModelInfo, capture: AttentionCapture, analysis: AttentionAnalysis, includeAttention: boolean, lab?: LabResult): object {
@@ -41,19 +37,6 @@ function labFields(lab: LabResult): object {
     ...(lab.buckets ? { buckets: lab.buckets } : {}),
     labNotes: lab.notes,
   };
-}
-
-/** The standalone HTML report, with every head's matrix when they fit. */
-export function writeReport(path: string, modelPath: string, capture: AttentionCapture, analysis: AttentionAnalysis, lab: LabResult | undefined, files: { webviewBundle: string; reportHost: string; css: string }): void {
-  const floats = capture.layers.reduce((s, l) => s + l.probs.length, 0);
-  const matrices =
-    floats <= REPORT_MATRIX_FLOATS
-      ? capture.layers.flatMap((l, li) => Array.from({ length: l.heads }, (_, h) => ({ ...headMatrix(capture, li, h)!, layer: li })))
-      : undefined;
-  const bundles = { webview: readFileSync(files.webviewBundle, 'utf8'), host: readFileSync(files.reportHost, 'utf8') };
-  const css = readFileSync(files.css, 'utf8');
-  writeAtomically(path, reportHtml(captureSummary(modelPath, capture, analysis, lab), matrices, bundles, css));
-  process.stderr.write(`attention-lens: wrote the report ${path}${matrices ? '' : ` (matrices left out: ${floats} probabilities)`}\n`);
 }
 
 export function modelReport(info: ModelInfo, executionProvider: string): object {

@@ -3,8 +3,9 @@
 import { analyzedCorpus, corpusTexts } from '../engine/corpus';
 import { EngineClient } from '../engine/engineClient';
 import type { AnalyzeOptions } from './analyzeOptions';
-import { analysisFields, analysisReport, modelReport, writeReport } from './analyzeReport';
-import { writeAtomically } from './optionValues';
+import { writeAtomically } from '../model/userFiles';
+import { writeReport } from '../reportFile';
+import { analysisFields, analysisReport, modelReport } from './analyzeReport';
 
 /** Runs what the options ask for in the engine and writes its JSON report (and the HTML one). */
 export async function runAnalyze(o: AnalyzeOptions, files: { enginePath: string; webviewBundle: string; reportHost: string; css: string }): Promise<void> {

@@ -1,40 +1,40 @@
 // `attention-lens memory`: the memory attention takes, estimated from a config file or from the
 // sizes given, for every method (docs/cli-json.md lists the fields).
-import { parseArgs } from 'node:util';
 import { DTYPES, Dtype, EstimateError, MODES, Mode, memoryEstimate } from '../memory/attentionMemory';
-import { configSites, languageOfPath } from '../memory/configSites';
-import { memoryLensTitle } from '../memory/memoryReport';
+import { FileSettings, configSites, languageOfPath } from '../memory/configSites';
+import { EstimateNotes, memoryLensTitle } from '../memory/memoryReport';
 import { ModelDims, attentionShape, missingDims } from '../memory/modelDims';
 import { InputError } from '../model/inputError';
 import { readUserText } from '../model/userFiles';
-import { outputPath, positiveOption, writeAtomically } from './optionValues';
+import { writeAtomically } from '../model/userFiles';
+import { outputPath, parsedOptions, positiveOption } from './optionValues';
 
 /** `attention-lens memory`: the estimate of a config or of sizes given, as JSON. */
 export function memoryCommand(argv: string[]): void {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      layers: { type: 'string' },
-      heads: { type: 'string' },
-      hidden: { type: 'string' },
-      'kv-heads': { type: 'string' },
-      'head-dim': { type: 'string' },
-      causal: { type: 'boolean' },
-      seq: { type: 'string' },
-      batch: { type: 'string', default: '1' },
-      dtype: { type: 'string', default: 'fp32' },
-      mode: { type: 'string', default: 'inference' },
-      json: { type: 'string' },
-    },
+  const values = parsedOptions(argv, {
+    config: { type: 'string' },
+    layers: { type: 'string' },
+    heads: { type: 'string' },
+    hidden: { type: 'string' },
+    'kv-heads': { type: 'string' },
+    'head-dim': { type: 'string' },
+    causal: { type: 'boolean' },
+    'fused-kernel': { type: 'boolean' },
+    seq: { type: 'string' },
+    batch: { type: 'string' },
+    dtype: { type: 'string' },
+    mode: { type: 'string', default: 'inference' },
+    json: { type: 'string' },
   });
   outputPath(values.json, 'json');
-  const dtype = values.dtype as Dtype;
-  if (!DTYPES.includes(dtype)) throw new InputError(`--dtype must be one of ${DTYPES.join(', ')}, not '${values.dtype}'`);
+  const dtype = values.dtype as Dtype | undefined;
+  if (dtype !== undefined && !DTYPES.includes(dtype)) throw new InputError(`--dtype must be one of ${DTYPES.join(', ')}, not '${values.dtype}'`);
   const mode = values.mode as Mode;
-  if (!MODES.includes(mode)) throw new InputError(`--mode must be inference or training, not '${values.mode}'`);
+  if (!MODES.includes(mode)) throw new InputError(`--mode must be one of ${MODES.join(', ')}, not '${values.mode}'`);
   let dims: ModelDims;
   let source: string;
+  // the file's own training keys (seq_len, batch_size, precision) stand in for options not given
+  let training: FileSettings = {};
   if (values.config !== undefined) {
     const language = languageOfPath(values.config);
     if (!language) throw new InputError(`--config takes a .json, .yaml/.yml or .py file, not ${values.config}`);
@@ -46,6 +46,7 @@ export function memoryCommand(argv: string[]): void {
     if (site.missing.length) throw new InputError(`${values.config}: the ${site.label} configuration lacks ${site.missing.join(', ')}`);
     dims = site.dims;
     source = `${values.config} (${site.label})`;
+    training = scan.training ?? {};
   } else {
     dims = {
       layers: positiveOption(values.layers, 'layers'),
@@ -63,7 +64,15 @@ export function memoryCommand(argv: string[]): void {
     headDim: positiveOption(values['head-dim'], 'head-dim') ?? dims.headDim,
     causal: values.causal ?? dims.causal,
   };
-  const shaped = attentionShape(dims, { seq: positiveOption(values.seq, 'seq'), batch: positiveOption(values.batch, 'batch')!, dtype, mode });
+  const seq = positiveOption(values.seq, 'seq');
+  const seqFromFile = seq === undefined ? training.seq : undefined;
+  const shaped = attentionShape(dims, {
+    seq: seq ?? seqFromFile?.value,
+    batch: positiveOption(values.batch, 'batch') ?? training.batch?.value,
+    dtype: dtype ?? training.dtype?.value,
+    mode,
+    fusedKernel: values['fused-kernel'],
+  });
   if ('missing' in shaped) throw new InputError(`cannot estimate: missing ${shaped.missing.join(', ')}${shaped.missing.some((m) => m.includes('sequence')) ? ' (--seq n)' : ''}`);
   let estimate;
   try {
@@ -72,10 +81,14 @@ export function memoryCommand(argv: string[]): void {
     if (e instanceof EstimateError) throw new InputError(e.message);
     throw e;
   }
-  const report = JSON.stringify({ source, ...estimate });
+  const notes: EstimateNotes = {
+    ...(seqFromFile ? { seqKey: seqFromFile.key } : {}),
+    ...(dims.maxPositions !== undefined && shaped.shape.seq > dims.maxPositions ? { positionsExceeded: dims.maxPositions } : {}),
+  };
+  const report = JSON.stringify({ source, notes, ...estimate });
   if (values.json) {
     writeAtomically(values.json, report + '\n');
-    process.stdout.write(`${memoryLensTitle(estimate)}; wrote ${values.json}\n`);
+    process.stdout.write(`${memoryLensTitle(estimate, notes)}; wrote ${values.json}\n`);
   } else {
     process.stdout.write(report + '\n');
   }

@@ -1,7 +1,31 @@
 // Option values of the command line, checked: each refusal names the option and what it takes.
-import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { InputError } from '../model/inputError';
+
+type OptionKinds = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
+
+/**
+ * The options of a command line, parsed by node:util's parseArgs with two differences: a value
+ * that starts with a dash (a negative number) is taken as the value of the option before it
+ * instead of an ambiguity, and every refusal is one line naming the option.
+ */
+export function parsedOptions<T extends OptionKinds>(argv: string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T }>>['values'] {
+  const takesValue = (arg: string): boolean => arg.startsWith('--') && !arg.includes('=') && options[arg.slice(2)]?.type === 'string';
+  const isOption = (arg: string): boolean => /^--[a-z]/i.test(arg) || /^-[a-z]$/i.test(arg);
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (takesValue(argv[i]) && next !== undefined && next.startsWith('-') && !isOption(next)) args.push(`${argv[i]}=${argv[++i]}`);
+    else args.push(argv[i]);
+  }
+  try {
+    return parseArgs({ args, options }).values;
+  } catch (e) {
+    throw new InputError((e as Error).message.split('\n')[0]);
+  }
+}
 
 /** Comma-separated whole numbers of at least 0 (an empty item is not 0: it is refused). */
 export function numberList(s: string, what: string): number[] {
@@ -35,17 +59,13 @@ export function outputPath(path: string | undefined, option: string): string | u
   return path;
 }
 
-/**
- * Writes a report whole or not at all: into a temporary file beside it, then renamed over it, so
- * that a full disk or a kill leaves the previous report as it was.
- */
-export function writeAtomically(path: string, content: string): void {
-  const temporary = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temporary, content);
-    renameSync(temporary, path);
-  } catch (e) {
-    rmSync(temporary, { force: true });
-    throw new InputError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** A size such as 8GiB, 512 MiB, 2GB or a number of bytes. */
+export function bytesOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined || !(Number(m[1]) > 0)) throw new InputError(`--${name} takes a size such as 8GiB, 512MiB or 2GB, not '${value}'`);
+  return Math.round(Number(m[1]) * unit);
 }

@@ -2,6 +2,7 @@
 // heads as heatmaps. The webview receives the summary first and asks for one head or one tile at
 // a time; the capture stays in the engine, which answers by its id, so that this process (the
 // extension host) never holds the probabilities.
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisOptions, AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
@@ -9,9 +10,10 @@ import type { LabResult } from '../analysis/efficientAttentionLab';
 import { captureSummary } from '../analysis/captureViews';
 import { analyzedCorpus, corpusTexts } from '../engine/corpus';
 import { EngineClient, EngineError } from '../engine/engineClient';
+import { wireAnalysis } from '../engine/engineProtocol';
 import type { LoadOptions } from '../model/capture';
-import { CaptureSource, CaptureSummary, HostMessage, isWebviewMessage } from '../protocol';
-import { captureCacheBytes, executionProvider, headMapSeconds } from './settings';
+import { CaptureSource, CaptureSummary, HostMessage, isWebviewMessage, modelName, textPreview } from '../protocol';
+import { captureCacheBytes, executionProvider, headMapSeconds, panelPerRun } from './settings';
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -25,6 +27,9 @@ export interface Shown {
   analysis?: AttentionAnalysis;
   lab?: LabResult;
 }
+
+/** How a source's model is loaded: with the tokenizer the user chose for it, if any. */
+export const sourceLoad = (source: CaptureSource): LoadOptions => ({ model: source.model, executionProvider: executionProvider(), ...(source.tokenizer ? { tokenizer: source.tokenizer } : {}) });
 
 /** The panel opens without the head distances when they would take longer than the setting on the engine's threads; it offers them then. */
 const panelAnalysis = (): AnalysisOptions => ({ headDistanceSeconds: headMapSeconds() });
@@ -51,41 +56,105 @@ export async function panelRun(
   return { source, modelPath: r.modelPath, capture: r.first, captureId: r.firstCaptureId, analysis: r.analysis };
 }
 
+/** What a panel needs of the extension: where its files are, the engine, and how to run its model again on another text. */
+export interface PanelHost {
+  extensionUri: vscode.Uri;
+  engine: EngineClient;
+  /** the extension's own specimen folder, named "specimen" in the header */
+  specimenFolder: string;
+  /** the panel's "Run again with…": another text for the model it shows, into this panel */
+  runAgain(panel: AttentionPanel, source: CaptureSource): void;
+}
+
+const TITLE_TEXT_CHARS = 24;
+
+/** What a source read, in a few words: the start of its text or ids, the corpus's name, or the induction probe. */
+const sourceWords = (source: CaptureSource): string =>
+  source.probe ? 'induction probe' : source.corpus ? modelName(source.corpus) : textPreview(source.ids ? source.ids.join(' ') : source.text, TITLE_TEXT_CHARS);
+
 export class AttentionPanel {
   static readonly viewType = 'attentionLens.attention';
-  private static current: AttentionPanel | undefined;
+  /** the open panels, the most recently shown last: a run that does not open its own replaces the last one's */
+  private static readonly open: AttentionPanel[] = [];
   private readonly disposables: vscode.Disposable[] = [];
 
-  static show(extensionUri: vscode.Uri, engine: EngineClient, shown: Shown): void {
-    if (AttentionPanel.current) {
-      AttentionPanel.current.setCapture(shown);
-      AttentionPanel.current.panel.reveal();
-      return;
+  /** Shows a run: in a panel of its own, or (attentionLens.panelPerRun off) in the last one shown. */
+  static show(host: PanelHost, shown: Shown): AttentionPanel {
+    const last = AttentionPanel.open.at(-1);
+    if (last && !panelPerRun()) {
+      last.setCapture(shown);
+      last.panel.reveal();
+      return last;
     }
-    const panel = vscode.window.createWebviewPanel(AttentionPanel.viewType, 'Attention', vscode.ViewColumn.Beside, webviewOptions(extensionUri));
-    AttentionPanel.current = new AttentionPanel(panel, extensionUri, engine);
-    AttentionPanel.current.setCapture(shown);
+    // beside the editor the first time, then as a tab beside the other panels: not a new split per run
+    const column = last?.panel.viewColumn ?? vscode.ViewColumn.Beside;
+    const panel = vscode.window.createWebviewPanel(AttentionPanel.viewType, 'Attention', column, webviewOptions(host.extensionUri));
+    const opened = new AttentionPanel(panel, host);
+    opened.setCapture(shown);
+    return opened;
   }
 
   /**
    * A panel VS Code restored after a reload, before its analysis runs again (through the command's
    * path: trust, progress, cancel); until then, or if it may not run, it shows a notice.
    */
-  static restored(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, engine: EngineClient): AttentionPanel {
-    panel.webview.options = webviewOptions(extensionUri);
-    AttentionPanel.current?.dispose();
-    AttentionPanel.current = new AttentionPanel(panel, extensionUri, engine);
-    return AttentionPanel.current;
+  static restored(panel: vscode.WebviewPanel, host: PanelHost): AttentionPanel {
+    panel.webview.options = webviewOptions(host.extensionUri);
+    return new AttentionPanel(panel, host);
   }
+
+  private readonly engine: EngineClient;
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
-    private readonly engine: EngineClient,
+    private readonly host: PanelHost,
   ) {
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'Attention');
+    this.engine = host.engine;
+    panel.webview.html = webviewHtml(panel.webview, host.extensionUri, 'Attention');
     panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
     panel.webview.onDidReceiveMessage((m: unknown) => this.received(m), undefined, this.disposables);
+    panel.onDidChangeViewState((e) => e.webviewPanel.active && this.lastShown(), undefined, this.disposables);
+    AttentionPanel.open.push(this);
+  }
+
+  /** The panel shown or focused last, if one is open: the one Export HTML Report writes. */
+  static last(): AttentionPanel | undefined {
+    return AttentionPanel.open.at(-1);
+  }
+
+  /** The name a report of this panel is offered under: the model's and the text's. */
+  get reportName(): string | undefined {
+    const shown = this.shown;
+    if (!shown) return undefined;
+    return `${this.modelLabel(shown).name}-${sourceWords(shown.source)}`.replace(/[^\w.-]+/g, '-').replace(/-+$/, '');
+  }
+
+  /**
+   * Writes the standalone HTML report (the CLI's --html) of what the panel shows: in the engine,
+   * which holds the probabilities; a capture it let go is made again first.
+   */
+  async writeReport(path: string): Promise<void> {
+    const shown = this.shown;
+    if (!shown?.captureId || !shown.analysis) throw new Error('this panel holds no capture: run the analysis again');
+    const ext = this.host.extensionUri.fsPath;
+    const files = { webviewBundle: join(ext, 'dist', 'webview.js'), reportHost: join(ext, 'dist', 'reportHost.js'), css: join(ext, 'media', 'attention.css') };
+    const report = (capture: string): Promise<null> => this.engine.report({ capture, path, modelPath: shown.modelPath, analysis: wireAnalysis(shown.analysis!), lab: shown.lab, files });
+    try {
+      await report(shown.captureId);
+    } catch (e) {
+      if (!(e instanceof EngineError && e.kind === 'gone')) throw e;
+      this.rerun ??= this.runAgain(shown).finally(() => (this.rerun = undefined));
+      const captureId = await this.rerun;
+      if (!captureId) throw new Error('the capture was not made again: run the analysis again');
+      await report(captureId);
+    }
+  }
+
+  /** Makes this the panel that a run without a panel of its own goes to. */
+  private lastShown(): void {
+    const open = AttentionPanel.open;
+    const at = open.indexOf(this);
+    if (at >= 0) open.push(...open.splice(at, 1));
   }
 
   private shown?: Shown;
@@ -102,11 +171,20 @@ export class AttentionPanel {
     if (this.shown?.captureId && this.shown.captureId !== shown.captureId) this.engine.release(this.shown.captureId);
     this.shown = shown;
     this.pendingNotice = undefined;
+    // "Attention: tiny-bert-mlm · the quick brown…"
+    this.panel.title = `Attention: ${this.modelLabel(shown).name} · ${sourceWords(shown.source)}`;
+    this.lastShown();
     this.post({ type: 'summary', summary: this.summary(shown) });
   }
 
+  /** The built-in specimen is "specimen", not the path of the extension's folder. */
+  private modelLabel(shown: Shown): { name: string; detail: string } {
+    const specimen = shown.source.model === this.host.specimenFolder;
+    return specimen ? { name: 'specimen', detail: 'the built-in specimen: 3 layers of 4 hand-built heads' } : { name: modelName(shown.modelPath), detail: shown.modelPath };
+  }
+
   private summary(shown: Shown): CaptureSummary {
-    return { ...captureSummary(shown.modelPath, shown.capture, shown.analysis, shown.lab), source: shown.source };
+    return { ...captureSummary(shown.modelPath, shown.capture, shown.analysis, shown.lab), source: shown.source, modelLabel: this.modelLabel(shown) };
   }
 
   private received(m: unknown): void {
@@ -114,6 +192,11 @@ export class AttentionPanel {
     if (m.type === 'ready') {
       if (this.shown) this.post({ type: 'summary', summary: this.summary(this.shown) });
       else if (this.pendingNotice) this.post({ type: 'notice', ...this.pendingNotice });
+      return;
+    }
+    if (m.type === 'runAgain') {
+      const source = this.shown?.source ?? this.pendingNotice?.source;
+      if (source) this.host.runAgain(this, source);
       return;
     }
     if (m.type === 'requestHeadMap') {
@@ -129,6 +212,7 @@ export class AttentionPanel {
       void this.fromEngine(m.id, (capture) => this.engine.tile({ capture, layer, head, q0, q1, k0, k1, maxCells })).then((tile) => tile && this.post({ type: 'headTile', id: m.id, tile }));
       return;
     }
+    if (m.type !== 'requestHead') return; // another panel's message
     void this.fromEngine(m.id, (capture) => this.engine.head({ capture, layer: m.layer, head: m.head, words: m.words })).then((r) => r && this.post({ type: 'headMatrix', id: m.id, ...r }));
   }
 
@@ -173,7 +257,7 @@ export class AttentionPanel {
       { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: the engine no longer holds this capture: running it again', cancellable: true },
       (_progress, token) => {
         token.onCancellationRequested(() => this.engine.cancel());
-        return panelRun(this.engine, { model: shown.source.model, executionProvider: executionProvider() }, shown.source);
+        return panelRun(this.engine, sourceLoad(shown.source), shown.source);
       },
     );
     // another capture came meanwhile, or the panel closed: this one is not needed
@@ -214,7 +298,8 @@ export class AttentionPanel {
   dispose(): void {
     this.disposed = true;
     if (this.shown?.captureId) this.engine.release(this.shown.captureId);
-    AttentionPanel.current = undefined;
+    const at = AttentionPanel.open.indexOf(this);
+    if (at >= 0) AttentionPanel.open.splice(at, 1);
     this.panel.dispose();
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }

@@ -28,6 +28,16 @@ export function headMapSeconds(): number {
   return seconds >= 0 ? seconds : 2;
 }
 
+/** Whether the layers to capture are always asked for, or only when all of them would not fit in the captures the engine keeps. */
+export function alwaysAskLayers(): boolean {
+  return section().get<string>('layerPicker', 'whenTooLarge') === 'always';
+}
+
+/** Whether each run opens a panel of its own (else it replaces the last panel's capture). */
+export function panelPerRun(): boolean {
+  return section().get<boolean>('panelPerRun', true);
+}
+
 /** The model offered first when one is picked, if the user set one. */
 export function defaultModelPath(): string | undefined {
   const path = section().get<string>('modelPath', '').trim();
@@ -42,20 +52,22 @@ export function labSettings(): { coverage: number; seed: number } {
   return { coverage: coverage > 0 && coverage <= 1 ? coverage : 0.9, seed: Number.isInteger(seed) ? seed : 1 };
 }
 
-/** The assumptions of the inline estimates; bad values fall back to the defaults. */
+/** The assumptions of the inline estimates; what is left unset (0, auto) comes from the file and the config. */
 export function estimateSettings(): EstimateSettings {
   const c = section();
   const seq = c.get<number>('sequenceLength', 0);
-  const batch = c.get<number>('batchSize', 1);
-  const dtype = c.get<string>('dtype', 'fp32') as Dtype;
+  const batch = c.get<number>('batchSize', 0);
+  const dtype = c.get<string>('dtype', 'auto') as Dtype;
   const mode = c.get<string>('mode', 'inference') as Mode;
+  const fused = c.get<string>('fusedKernel', 'auto');
   return {
     seq: Number.isInteger(seq) && seq > 0 ? seq : undefined,
-    batch: Number.isInteger(batch) && batch > 0 ? batch : 1,
-    dtype: DTYPES.includes(dtype) ? dtype : 'fp32',
+    batch: Number.isInteger(batch) && batch > 0 ? batch : undefined,
+    dtype: DTYPES.includes(dtype) ? dtype : undefined,
     mode: MODES.includes(mode) ? mode : 'inference',
+    fusedKernel: fused === 'on' ? true : fused === 'off' ? false : undefined,
   };
 }
 
 export const affectsEstimates = (e: vscode.ConfigurationChangeEvent): boolean =>
-  ['sequenceLength', 'batchSize', 'dtype', 'mode'].some((k) => e.affectsConfiguration(`attentionLens.${k}`));
+  ['sequenceLength', 'batchSize', 'dtype', 'mode', 'fusedKernel'].some((k) => e.affectsConfiguration(`attentionLens.${k}`));

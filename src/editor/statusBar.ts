@@ -1,6 +1,6 @@
-// The status bar item: where models run (the execution provider setting, followed as it
-// changes), what ran last and on which provider, and when the engine process crashed. A click
-// opens the log.
+// The status bar item, once a model has run or the workspace holds one: where models run (the
+// execution provider setting, followed as it changes), which model ran last and on which
+// provider, and when the engine process crashed. A click opens the log.
 import * as vscode from 'vscode';
 import type { EngineHealth } from '../engine/engineClient';
 import { executionProvider } from './settings';
@@ -8,7 +8,7 @@ import { executionProvider } from './settings';
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 10);
   private readonly watch: vscode.Disposable;
-  private lastRun?: { summary: string; provider: string };
+  private lastRun?: { model: string; summary: string; provider: string };
   private crash?: string;
 
   constructor() {
@@ -20,20 +20,26 @@ export class StatusBar implements vscode.Disposable {
       }
     });
     this.draw();
-    this.item.show();
   }
 
-  /** A run finished: its summary and the provider that ran it. */
-  ran(summary: string, provider: string): void {
-    this.lastRun = { summary, provider };
+  /** Whether the workspace holds an .onnx file: the item shows from then on. */
+  workspaceModels(found: boolean): void {
+    if (found) this.item.show();
+  }
+
+  /** A run finished: the model, its summary and the provider that ran it. */
+  ran(model: string, summary: string, provider: string): void {
+    this.lastRun = { model, summary, provider };
     this.crash = undefined;
     this.draw();
+    this.item.show();
   }
 
   /** The engine's health: a crash is shown until the next run. */
   engine(health: EngineHealth, detail: string): void {
     if (health === 'crashed') this.crash = detail;
     this.draw();
+    if (this.crash) this.item.show();
   }
 
   private draw(): void {
@@ -43,7 +49,7 @@ export class StatusBar implements vscode.Disposable {
     this.item.tooltip = this.crash
       ? `The engine process crashed (${this.crash}); the next run starts a fresh one. Click for the log.`
       : this.lastRun
-        ? `Last run on ${this.lastRun.provider.toUpperCase()}: ${this.lastRun.summary}. Click for the log.`
+        ? `Last run: ${this.lastRun.model} on ${this.lastRun.provider.toUpperCase()}: ${this.lastRun.summary}. Click for the log.`
         : 'Attention Lens: the execution provider that runs models. Click for the log.';
     this.item.backgroundColor = this.crash ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }

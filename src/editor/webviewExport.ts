@@ -1,5 +1,6 @@
 // Saves what a view exports (a chart as PNG/SVG, its data as JSON/CSV) where the user chooses:
-// webviews cannot download files themselves.
+// webviews cannot download files themselves. Then says where it went, with Open and Reveal.
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 
 export async function saveExport(fileName: string, content: string, base64: boolean): Promise<void> {
@@ -11,4 +12,12 @@ export async function saveExport(fileName: string, content: string, base64: bool
   if (!target) return;
   const bytes = base64 ? Buffer.from(content, 'base64') : Buffer.from(content, 'utf8');
   await vscode.workspace.fs.writeFile(target, bytes);
+  await savedMessage(target);
+}
+
+/** "Saved NAME" with Open (in the editor, or an image's preview) and Reveal (in the Explorer when it is the workspace's, else the system's file manager). */
+export async function savedMessage(target: vscode.Uri): Promise<void> {
+  const choice = await vscode.window.showInformationMessage(`Attention Lens: saved ${basename(target.fsPath)}`, 'Open', 'Reveal');
+  if (choice === 'Open') await vscode.commands.executeCommand('vscode.open', target);
+  else if (choice === 'Reveal') await vscode.commands.executeCommand(vscode.workspace.getWorkspaceFolder(target) ? 'revealInExplorer' : 'revealFileInOS', target);
 }

@@ -4,7 +4,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import type { CaptureOptions, LoadOptions, ModelInfo } from '../model/capture';
-import { EngineMethod, EngineMethods, EngineResponse, analysisFromWire } from './engineProtocol';
+import { EngineMethod, EngineMethods, EngineResponse, MEMORY_LIMIT_MARK, analysisFromWire } from './engineProtocol';
 
 export type EngineErrorKind = 'input' | 'internal' | 'gone' | 'cancelled' | 'crashed' | 'timeout';
 
@@ -101,6 +101,10 @@ export class EngineClient {
     return this.request('headMap', params);
   }
 
+  report(params: EngineMethods['report']['params']): Promise<EngineMethods['report']['result']> {
+    return this.request('report', params);
+  }
+
   /** Lets the engine drop a kept capture; an engine that is not running holds none, and is not started for it. */
   release(capture: string): void {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.request('release', { capture }).catch(() => undefined);
@@ -108,6 +112,15 @@ export class EngineClient {
 
   recurrence(params: EngineMethods['recurrence']['params']): Promise<EngineMethods['recurrence']['result']> {
     return this.request('recurrence', params);
+  }
+
+  profileTarget(params: EngineMethods['profileTarget']['params']): Promise<EngineMethods['profileTarget']['result']> {
+    return this.request('profileTarget', params);
+  }
+
+  /** One point of a memory profile (src/engine/profileSweep.ts runs a sweep of them). */
+  profile(params: EngineMethods['profile']['params']): Promise<EngineMethods['profile']['result']> {
+    return this.request('profile', params);
   }
 
   processMemory(): Promise<EngineMethods['processMemory']['result']> {
@@ -183,8 +196,11 @@ export class EngineClient {
     this.opts.onProcess?.(`engine process ${child.pid} ${how}${this.stopped.has(child) ? ' (stopped)' : ''}`);
     if (this.stopped.has(child)) return this.opts.onHealth?.('stopped', `engine process ${child.pid} ${how}`);
     this.opts.onHealth?.('crashed', `the engine process ${how}`);
+    const lines = this.stderrTail.trim().split('\n');
+    const limit = lines.find((l) => l.startsWith(MEMORY_LIMIT_MARK));
+    if (limit) return this.failAll(new EngineError('crashed', `${limit}; the next run starts a fresh engine`), child);
     const oom = signal === 'SIGKILL' ? ' (the system may have run out of memory)' : '';
-    const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
+    const tail = lines.slice(-3).join(' | ');
     this.failAll(new EngineError('crashed', `the engine process ${how}${oom} during the run${tail ? `: ${tail}` : ''}; the next run starts a fresh engine`), child);
   }
 

@@ -1,19 +1,22 @@
 // The engine child process: runs ONNX Runtime away from the extension host, so that a crash
 // or an out-of-memory in a model takes down only this process.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { freemem } from 'node:os';
 import { join } from 'node:path';
-import { LoadOptions, LoadedModel } from '../model/capture';
+import { LoadOptions, LoadedModel, captureBudgetBytes } from '../model/capture';
 import { InputError } from '../model/inputError';
+import { engineMemoryLimitBytes, startMemoryWatchdog } from './memoryWatchdog';
 import { modelFiles } from '../model/modelFiles';
 import { ModelFormatError } from '../model/onnxGraph';
 import { analysisOf, analysisPlan, headDistanceWanted } from '../analysis/attentionAnalysis';
 import { efficientAttentionLab } from '../analysis/efficientAttentionLab';
 import { recurrenceHeads, softmaxKlNats } from '../analysis/recurrence';
-import { EngineMethod, EngineMethods, EngineRequest, EngineResponse, RecurrenceReport, wireAnalysis } from './engineProtocol';
+import { EngineMethod, EngineMethods, EngineRequest, EngineResponse, RecurrenceReport, analysisFromWire, wireAnalysis } from './engineProtocol';
+import { writeReport } from '../reportFile';
 import { StatsPool } from './statsPool';
 import { CaptureGoneError, CaptureStore } from './captureStore';
 import { askedHead, headTile } from '../analysis/captureViews';
+import { profiledPoint } from './profiledPoint';
+import { profileTarget } from '../model/profiledRun';
 
 // Sessions are kept per model, provider choice and the state of the files beside the model
 // (external weights, tokenizer, config: a tokenizer added or a config edited after a first run
@@ -37,7 +40,13 @@ function filesState(folders: string[], tokenizer: string | undefined): string {
     }
   }
   if (tokenizer) {
-    const st = statSync(tokenizer, { throwIfNoEntry: false });
+    // a tokenizer that cannot be read (a loop of links, no permission) is named by its load
+    let st;
+    try {
+      st = statSync(tokenizer, { throwIfNoEntry: false });
+    } catch {
+      st = undefined;
+    }
     state.push(`${tokenizer}:${st?.size}:${st?.mtimeMs}`);
   }
   return state.sort().join('\0');
@@ -74,8 +83,8 @@ const captures = new CaptureStore();
 const statsPool = new StatsPool(join(__dirname, 'statsWorker.js'));
 statsPool.warm();
 
-// The capture is held twice at the end (ONNX Runtime's outputs and the message to the host).
-const defaultBudgetBytes = (): number => Math.floor(freemem() * 0.45);
+startMemoryWatchdog(join(__dirname, 'memoryWatchdogWorker.js'), engineMemoryLimitBytes());
+
 
 /** Anonymous memory this process holds in transparent huge pages, where Linux tells. */
 function hugePageBytes(): number | null {
@@ -92,7 +101,7 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
   load: async (p) => (await loaded(p)).info,
   capture: async (p) => {
     const model = await loaded(p.load);
-    return model.capture({ ...p.capture, memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes() });
+    return model.capture({ ...p.capture, memoryBudgetBytes: p.capture.memoryBudgetBytes ?? captureBudgetBytes(), sendsProbabilities: true });
   },
   analyze: async (p) => {
     const model = await loaded(p.load);
@@ -106,7 +115,8 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
     const capture = await model.capture({
       ...p.capture,
       includeQueryKey: p.capture.includeQueryKey || p.lab !== undefined,
-      memoryBudgetBytes: p.capture.memoryBudgetBytes ?? defaultBudgetBytes(),
+      memoryBudgetBytes: p.capture.memoryBudgetBytes ?? captureBudgetBytes(),
+      sendsProbabilities: p.returnAttention,
     });
     const captured = performance.now();
     // the head distances' time is that of this engine's threads
@@ -142,6 +152,11 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
     captures.release(p.capture);
     return null;
   },
+  // the report holds the probabilities, which stay in this process: written here, as the CLI writes it
+  report: (p) => {
+    writeReport(p.path, p.modelPath, captures.get(p.capture).capture, analysisFromWire(p.analysis), p.lab, p.files);
+    return null;
+  },
   recurrence: async (p) => {
     const model = await loaded(p.load);
     const run = await model.recurrence(p.run);
@@ -164,6 +179,8 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
     }
     return report;
   },
+  profileTarget: (p) => profileTarget(p),
+  profile: (p) => profiledPoint(p.load, p.input),
   processMemory: () => ({ maxRssBytes: process.resourceUsage().maxRSS * 1024, hugePageBytes: hugePageBytes() }),
 };
 

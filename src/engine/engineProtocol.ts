@@ -9,6 +9,8 @@ import type { LabOptions, LabResult } from '../analysis/efficientAttentionLab';
 import type { CaptureOptions, LoadOptions, ModelInfo } from '../model/capture';
 import type { RecurrenceOptions } from '../model/segmentRecurrence';
 import type { RecurrenceHead } from '../analysis/recurrence';
+import type { ProfilePoint, TimelineStep } from '../analysis/memoryProfile';
+import type { ProfileInput, ProfileTarget } from '../model/profiledRun';
 
 export interface RecurrenceReport {
   tokens: string[];
@@ -81,8 +83,21 @@ export interface EngineMethods {
   headMap: { params: { capture: string }; result: HeadMap };
   /** a kept capture the caller no longer needs */
   release: { params: { capture: string }; result: null };
+  /** the standalone HTML report of a kept capture (the CLI's --html), written to `path`; the bundles and stylesheet it inlines named by the caller */
+  report: {
+    params: { capture: string; path: string; modelPath: string; analysis: WireAnalysis; lab?: LabResult; files: { webviewBundle: string; reportHost: string; css: string } };
+    result: null;
+  };
   /** Transformer-XL recurrence on a decoder's cache, and compressive memory against an uncompressed run */
   recurrence: { params: { load: LoadOptions; run: RecurrenceOptions }; result: RecurrenceReport };
+  /** what a memory profile needs of the model before its first point (no session is made) */
+  profileTarget: { params: LoadOptions; result: ProfileTarget };
+  /** one point of a memory profile: the untapped model run with ONNX Runtime's profiler on (src/engine/profileSweep.ts runs the sweep) */
+  profile: {
+    params: { load: LoadOptions; input: ProfileInput };
+    /** rssReset: whether VmHWM could be reset before the run (else the sweep starts a fresh engine per point) */
+    result: { point: ProfilePoint; timeline: TimelineStep[]; executionProvider: string; queries: number; rssReset: boolean };
+  };
   /** the engine's own peak resident memory */
   processMemory: {
     params: Record<string, never>;
@@ -105,3 +120,6 @@ export type EngineFailureKind = 'input' | 'internal' | 'gone';
 export type EngineResponse =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; kind: EngineFailureKind; message: string };
+
+/** The start of the line the engine's memory watchdog writes on stderr before it ends the process: the client shows that line as the failure. */
+export const MEMORY_LIMIT_MARK = 'the engine passed its memory limit:';

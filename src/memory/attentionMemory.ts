@@ -4,17 +4,39 @@
 import { bandScores, fixedScores, fixedSummaryColumns, stridedScores } from '../analysis/patternCounts';
 
 export type Dtype = 'fp32' | 'fp16' | 'bf16' | 'int8';
-export type Mode = 'inference' | 'training';
+/** inference: the prefill of n tokens (the peak); decode: one new token over n cached; training: the forward pass kept for the backward */
+export type Mode = 'inference' | 'decode' | 'training';
 export const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'bf16', 'int8'];
-export const MODES: readonly Mode[] = ['inference', 'training'];
+export const MODES: readonly Mode[] = ['inference', 'decode', 'training'];
 
 export const DTYPE_BYTES: Record<Dtype, number> = { fp32: 4, fp16: 2, bf16: 2, int8: 1 };
+// Mixed-precision Adam: 16-bit weights and gradients, fp32 master weights, momentum and variance (ZeRO, Rajbhandari et al. 2020).
+export const TRAINING_BYTES_PER_PARAMETER = 16;
+
+/** Multi-head latent attention (DeepSeek-V2/V3): the cache holds a compressed latent and one shared rope key per token. */
+export interface LatentAttention {
+  kvLoraRank: number;
+  ropeHeadDim: number;
+  /** the value head dimension (the query/key head dimension is the shape's headDim: nope + rope) */
+  valueHeadDim: number;
+}
+
+/** An encoder-decoder's decoder: self-attention over the target, cross-attention to the encoder's n positions. */
+export interface DecoderStack {
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  /** target positions */
+  seq: number;
+}
 
 export interface AttentionShape {
   layers: number;
   heads: number;
   /** key/value heads: fewer than heads for grouped-query or multi-query attention */
   kvHeads: number;
+  /** the query/key head dimension */
   headDim: number;
   hidden: number;
   seq: number;
@@ -23,14 +45,46 @@ export interface AttentionShape {
   mode: Mode;
   /** decoders attend to earlier positions only */
   causal: boolean;
-  /** every layer attends to at most this many earlier positions: the cache keeps as many */
+  /** windowed layers attend to at most this many positions: their cache keeps as many */
   slidingWindow?: number;
+  /** the layers (0-based) that have the window; all of them when absent */
+  windowedLayers?: number[];
+  /** key/value heads of each layer, where the config gives them per layer */
+  kvHeadsPerLayer?: number[];
+  latent?: LatentAttention;
+  /** an encoder-decoder's decoder (the shape's own layers are then its encoder) */
+  decoder?: DecoderStack;
+  /** a FlashAttention-style kernel: probabilities are never materialised */
+  fusedKernel?: boolean;
+  /** the weights, counted from the config's sizes, when it gives them */
+  parameters?: number;
+  /** bits a weight is stored in, when quantised (4 for GPTQ/AWQ/bitsandbytes 4-bit) */
+  weightBits?: number;
+  /** the MLP's hidden size (intermediate_size), for one layer's activations */
+  mlpHidden?: number;
+}
+
+/** One kind of attention in the model, each its own row: a decoder's self-attention, an encoder's, cross-attention. */
+export interface AttentionPart {
+  part: 'self' | 'encoderSelf' | 'decoderSelf' | 'cross';
+  layers: number;
+  /** positions a layer's queries and keys stand at (in the mode: one query when decoding) */
+  queries: number;
+  keys: number;
+  /** layers whose keys are cut to a window */
+  windowedLayers: number;
+  /** the largest layer's scores (all heads, the batch) */
+  scoresFloatsPerLayer: number;
+  scoresFloatsAllLayers: number;
+  /** the keys and values this part keeps between decoding steps */
+  kvCacheBytes: number;
 }
 
 export interface DenseEstimate {
   queriesFloatsPerLayer: number;
   keysFloatsPerLayer: number;
   valuesFloatsPerLayer: number;
+  /** the model's own attention (windows, cross-attention included): its largest layer's scores */
   attentionFloatsPerLayer: number;
   attentionBytesPerLayer: number;
   attentionFloatsAllLayers: number;
@@ -39,10 +93,23 @@ export interface DenseEstimate {
   activationBytesPerLayer: number;
   /** its 5 a s^2 b term: attention scores, softmax output and dropout mask */
   activationAttentionBytesPerLayer: number;
-  /** 2 L n_kv d n b elements of a decoder's key/value cache (n at most its sliding window); 0 for an encoder, which keeps none */
+  /** every key/value cache (decoder self-attention and cross-attention); 0 for an encoder, which keeps none */
   kvCacheBytes: number;
   /** multiply-adds x 2 of Q K^T and A V */
   flopsPerLayer: number;
+  parts: AttentionPart[];
+  /** the scores one layer holds at a time in the mode: 0 with a fused kernel */
+  transientScoresBytes: number;
+  /** one layer's activations at inference: hidden states, Q K V and the MLP's hidden */
+  layerActivationBytes: number;
+  /** every layer's activations kept for the backward pass (Korthikanti, 16-bit), the probabilities unless a fused kernel recomputes them */
+  trainingActivationBytes: number;
+  /** of which the attention terms (scores, probabilities, dropout mask): 0 with a fused kernel */
+  trainingAttentionBytes: number;
+  /** the weights in their dtype (or quantised bits); with Adam's states in training; undefined when the config lacks the sizes */
+  weightBytes?: number;
+  /** what the mode needs at its peak: weights + KV cache + one layer's scores + one layer's activations (inference), or + every layer's activations (training) */
+  peakBytes: number;
 }
 
 export type MethodName = 'strided' | 'fixed' | 'local' | 'adaptiveSpan' | 'lsh' | 'routing' | 'transformerXL' | 'compressive';
@@ -98,34 +165,112 @@ export interface MemoryEstimate {
 export class EstimateError extends Error {}
 
 function positive(name: string, v: number): number {
-  if (!Number.isFinite(v) || v <= 0 || !Number.isInteger(v)) throw new EstimateError(`${name} must be a positive whole number, not ${v}`);
+  if (!Number.isSafeInteger(v) || v <= 0) throw new EstimateError(`${name} must be a positive whole number, not ${v}`);
   return v;
 }
 
+// Per-layer and per-head values are listed: beyond this no model has as many, and no list could hold them.
+const MAX_LAYERS_OR_HEADS = 2 ** 20;
+
 export function validShape(s: AttentionShape): AttentionShape {
   for (const k of ['layers', 'heads', 'kvHeads', 'headDim', 'hidden', 'seq', 'batch'] as const) positive(k, s[k]);
+  for (const k of ['layers', 'heads'] as const) if (s[k] > MAX_LAYERS_OR_HEADS) throw new EstimateError(`${k} must be at most ${MAX_LAYERS_OR_HEADS}, not ${s[k]}`);
   if (s.heads % s.kvHeads !== 0) throw new EstimateError(`heads (${s.heads}) must be a multiple of key/value heads (${s.kvHeads})`);
   if (!(s.dtype in DTYPE_BYTES)) throw new EstimateError(`dtype must be one of ${DTYPES.join(', ')}, not ${s.dtype}`);
-  if (!MODES.includes(s.mode)) throw new EstimateError(`mode must be inference or training, not ${s.mode}`);
+  if (!MODES.includes(s.mode)) throw new EstimateError(`mode must be one of ${MODES.join(', ')}, not ${s.mode}`);
+  if (s.slidingWindow !== undefined) positive('sliding window', s.slidingWindow);
+  if (s.decoder) for (const k of ['layers', 'heads', 'kvHeads', 'headDim', 'seq'] as const) positive(`decoder ${k}`, s.decoder[k]);
   return s;
+}
+
+/** Keys one token's cache holds in a layer of `kvHeads` heads: a latent and a rope key under MLA. */
+const cachedFloatsPerToken = (s: AttentionShape, kvHeads: number): number =>
+  s.latent ? s.latent.kvLoraRank + s.latent.ropeHeadDim : kvHeads * (s.headDim + s.headDim);
+
+/** The self-attention of the shape's own layers: windowed layers see min(n, w) keys. */
+function selfPart(s: AttentionShape, bytes: number): AttentionPart {
+  const { layers: L, heads: h, seq: n, batch: b } = s;
+  const queries = s.mode === 'decode' ? 1 : n;
+  const windowed = s.slidingWindow !== undefined && s.slidingWindow < n ? (s.windowedLayers?.length ?? L) : 0;
+  const windowKeys = Math.min(n, s.slidingWindow ?? n);
+  const keysOf = (layer: number): number => (windowed && (!s.windowedLayers || s.windowedLayers.includes(layer)) ? windowKeys : n);
+  // the cache, per layer when the config gives key/value heads per layer, else in closed form
+  const cachedFloats = s.kvHeadsPerLayer
+    ? s.kvHeadsPerLayer.reduce((sum, kv, layer) => sum + cachedFloatsPerToken(s, kv) * keysOf(layer), 0)
+    : cachedFloatsPerToken(s, s.kvHeads) * ((L - windowed) * n + windowed * windowKeys);
+  const encoder = !s.causal || s.decoder !== undefined;
+  return {
+    part: s.decoder ? 'encoderSelf' : 'self',
+    layers: L,
+    queries,
+    keys: windowed === L ? windowKeys : n,
+    windowedLayers: windowed,
+    scoresFloatsPerLayer: b * h * queries * (windowed === L ? windowKeys : n),
+    scoresFloatsAllLayers: b * h * queries * ((L - windowed) * n + windowed * windowKeys),
+    kvCacheBytes: encoder ? 0 : cachedFloats * b * bytes,
+  };
+}
+
+/** An encoder-decoder's decoder self-attention and its cross-attention to the encoder's n positions; both keep a cache. */
+function decoderParts(s: AttentionShape, dec: DecoderStack, bytes: number): AttentionPart[] {
+  const queries = s.mode === 'decode' ? 1 : dec.seq;
+  const part = (kind: 'decoderSelf' | 'cross', keys: number): AttentionPart => ({
+    part: kind,
+    layers: dec.layers,
+    queries,
+    keys,
+    windowedLayers: 0,
+    scoresFloatsPerLayer: s.batch * dec.heads * queries * keys,
+    scoresFloatsAllLayers: dec.layers * s.batch * dec.heads * queries * keys,
+    kvCacheBytes: 2 * dec.layers * dec.kvHeads * dec.headDim * keys * s.batch * bytes,
+  });
+  return [part('decoderSelf', dec.seq), part('cross', s.seq)];
 }
 
 export function denseEstimate(s: AttentionShape): DenseEstimate {
   const { layers: L, heads: h, kvHeads, headDim: d, hidden: H, seq: n, batch: b } = validShape(s);
   const bytes = DTYPE_BYTES[s.dtype];
-  const attention = b * h * n * n;
+  const valueDim = s.latent?.valueHeadDim ?? d;
+  const queries = s.mode === 'decode' ? 1 : n;
+  const parts = [selfPart(s, bytes), ...(s.decoder ? decoderParts(s, s.decoder, bytes) : [])];
+  const self = parts[0];
+  const largestFloats = Math.max(...parts.map((p) => p.scoresFloatsPerLayer));
+  const allFloats = parts.reduce((sum, p) => sum + p.scoresFloatsAllLayers, 0);
+  const kvCacheBytes = parts.reduce((sum, p) => sum + p.kvCacheBytes, 0);
+  // Korthikanti's attention term 5 a s k b over the keys each layer sees; a fused kernel recomputes it in the backward pass
+  const attentionTerm = (heads: number, q: number, keys: number): number => (s.fusedKernel ? 0 : 5 * heads * q * keys * b);
+  const windowKeys = Math.min(n, s.slidingWindow ?? n);
+  let trainingAttentionBytes = (L - self.windowedLayers) * attentionTerm(h, n, n) + self.windowedLayers * attentionTerm(h, n, windowKeys);
+  let trainingActivationBytes = L * 34 * n * b * H;
+  if (s.decoder) {
+    trainingAttentionBytes += s.decoder.layers * attentionTerm(s.decoder.heads, s.decoder.seq, s.decoder.seq + n);
+    trainingActivationBytes += s.decoder.layers * 34 * s.decoder.seq * b * H;
+  }
+  trainingActivationBytes += trainingAttentionBytes;
+  const transientScoresBytes = s.fusedKernel ? 0 : largestFloats * bytes;
+  const layerActivationBytes = queries * b * (2 * H + (h + 2 * kvHeads) * d + 2 * (s.mlpHidden ?? 4 * H)) * bytes;
+  const weightBytes =
+    s.parameters === undefined ? undefined : s.mode === 'training' ? s.parameters * TRAINING_BYTES_PER_PARAMETER : (s.parameters * (s.weightBits ?? bytes * 8)) / 8;
   return {
-    queriesFloatsPerLayer: b * h * d * n,
-    keysFloatsPerLayer: b * kvHeads * d * n,
-    valuesFloatsPerLayer: b * kvHeads * d * n,
-    attentionFloatsPerLayer: attention,
-    attentionBytesPerLayer: attention * bytes,
-    attentionFloatsAllLayers: L * attention,
-    attentionBytesAllLayers: L * attention * bytes,
+    queriesFloatsPerLayer: b * h * d * queries,
+    keysFloatsPerLayer: b * (s.latent ? h : kvHeads) * d * n,
+    valuesFloatsPerLayer: b * (s.latent ? h : kvHeads) * valueDim * n,
+    attentionFloatsPerLayer: largestFloats,
+    attentionBytesPerLayer: largestFloats * bytes,
+    attentionFloatsAllLayers: allFloats,
+    attentionBytesAllLayers: allFloats * bytes,
     activationBytesPerLayer: n * b * H * (34 + (5 * h * n) / H),
     activationAttentionBytesPerLayer: 5 * h * n * n * b,
-    kvCacheBytes: s.causal ? 2 * L * kvHeads * d * Math.min(n, s.slidingWindow ?? n) * b * bytes : 0,
-    flopsPerLayer: 4 * b * h * n * n * d,
+    kvCacheBytes,
+    flopsPerLayer: 2 * self.scoresFloatsPerLayer * (d + valueDim),
+    parts,
+    transientScoresBytes,
+    layerActivationBytes,
+    trainingActivationBytes,
+    trainingAttentionBytes,
+    ...(weightBytes === undefined ? {} : { weightBytes }),
+    peakBytes:
+      (weightBytes ?? 0) + (s.mode === 'training' ? trainingActivationBytes : kvCacheBytes + transientScoresBytes + layerActivationBytes),
   };
 }
 

@@ -4,7 +4,8 @@
 import type { SyntaxNode, Tree, TreeFragment } from '@lezer/common';
 import { Node as JsonNode, ParseError, getNodeValue, parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { Node as YamlNode } from 'yaml';
-import { DIM_KEYS, ModelDims, dimsFromValues, isDimKey, missingDims } from './modelDims';
+import type { Dtype } from './attentionMemory';
+import { DIM_KEYS, ModelDims, dimsFromValues, dtypeOf, isDimKey, missingDims } from './modelDims';
 
 export type ConfigLanguage = 'json' | 'yaml' | 'python';
 
@@ -19,8 +20,23 @@ export interface ConfigSite {
   missing: string[];
 }
 
+/** A training setting found in the file, and the key that set it ("training.seq_len"). */
+export interface FileSetting<T> {
+  value: T;
+  key: string;
+}
+
+/** The run the file describes: its own sequence length, batch and precision keys, wherever they stand. */
+export interface FileSettings {
+  seq?: FileSetting<number>;
+  batch?: FileSetting<number>;
+  dtype?: FileSetting<Dtype>;
+}
+
 export interface ConfigScan {
   sites: ConfigSite[];
+  /** the file's own training keys, the first of each kind in the document */
+  training?: FileSettings;
   /** why (part of) the text could not be read */
   problems: string[];
   /** Python's syntax tree, kept so that an edit reparses only what changed */
@@ -52,6 +68,33 @@ export function fragmentsAfter(previous: readonly TreeFragment[] | Tree, changes
 // A mapping is taken for a model config when it names at least two attention dimensions.
 const MIN_KEYS = 2;
 
+// Keys of a training run (trainers' arguments, nanoGPT, Lightning, accelerate, DeepSpeed).
+const SEQ_KEYS = new Set(['seq_len', 'seq_length', 'sequence_length', 'max_seq_length', 'max_seq_len', 'block_size', 'cutoff_len', 'max_source_length']);
+const BATCH_KEYS = new Set(['batch_size', 'per_device_train_batch_size', 'train_batch_size', 'micro_batch_size', 'train_micro_batch_size_per_gpu', 'per_device_batch_size']);
+const PRECISION_KEYS = new Set(['precision', 'mixed_precision', 'dtype', 'torch_dtype']);
+// A nested config (text_config, genai's decoder) takes these from the mapping around it when it lacks them.
+const INHERITED_KEYS = ['torch_dtype', 'dtype', 'quantization_config', 'type', 'context_length', 'attn_implementation', '_attn_implementation'];
+
+/** Records a key of a training run, the first of each kind. */
+function noteTraining(training: FileSettings, key: string, value: unknown, parent: string): void {
+  const k = key.toLowerCase();
+  const where = parent === 'config' ? key : `${parent}.${key}`;
+  if (SEQ_KEYS.has(k) && !training.seq && typeof value === 'number' && Number.isInteger(value) && value > 0) training.seq = { value, key: where };
+  else if (BATCH_KEYS.has(k) && !training.batch && typeof value === 'number' && Number.isInteger(value) && value > 0) training.batch = { value, key: where };
+  else if (!training.dtype) {
+    const dtype = PRECISION_KEYS.has(k) ? dtypeOf(value) : (k === 'bf16' || k === 'fp16') && value === true ? (k as Dtype) : undefined;
+    if (dtype) training.dtype = { value: dtype, key: where };
+  }
+}
+
+/** What a mapping passes to the mappings inside it: its inherited keys, else those it inherited. */
+const inheritedBy = (values: ReadonlyMap<string, unknown>, outer: ReadonlyMap<string, unknown>): Map<string, unknown> =>
+  new Map(INHERITED_KEYS.flatMap((k) => (values.has(k) ? [[k, values.get(k)]] : outer.has(k) ? [[k, outer.get(k)]] : [])) as [string, unknown][]);
+
+/** A mapping's values with what it inherits, only for one that may be a site (a copy of a large label map costs). */
+const withInherited = (values: Map<string, unknown>, outer: ReadonlyMap<string, unknown>, known: number): Map<string, unknown> =>
+  known < MIN_KEYS || outer.size === 0 ? values : new Map([...inheritedBy(new Map(), outer), ...values]);
+
 /** The model configurations in a text; for Python, fragments of an earlier tree make the parse incremental. */
 export function configSites(text: string, language: ConfigLanguage, fragments?: readonly TreeFragment[]): ConfigScan {
   if (language === 'python') return pythonSites(text, fragments);
@@ -75,8 +118,27 @@ function siteOf(values: Map<string, unknown>, known: number, from: number, to: n
   sites.push({ from, to, label, dims, missing: missingDims(dims) });
 }
 
+// jsonc-parser and the visit below recurse once per level: a deeper file would overflow the stack.
+const MAX_JSON_DEPTH = 256;
+
+/** Whether a JSON text nests arrays and objects deeper than `limit` (strings and comments skipped). */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') while (++i < text.length && text[i] !== '"') i += text[i] === '\\' ? 1 : 0;
+    else if (c === '/' && text[i + 1] === '/') i = text.indexOf('\n', i) >>> 0;
+    else if (c === '/' && text[i + 1] === '*') i = (text.indexOf('*/', i + 2) >>> 0) + 1;
+    else if (c === '{' || c === '[') {
+      if (++depth > limit) return true;
+    } else if (c === '}' || c === ']') depth--;
+  }
+  return false;
+}
+
 // JSON (with comments, as VS Code's jsonc) through jsonc-parser, which keeps offsets and is fast on large files.
 function jsonSites(text: string): ConfigScan {
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return { sites: [], problems: [`the JSON nests deeper than ${MAX_JSON_DEPTH} levels: not a model configuration`] };
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: false, disallowComments: false });
   if (errors.length || !root) {
@@ -84,26 +146,33 @@ function jsonSites(text: string): ConfigScan {
     return { sites: [], problems: [e ? `JSON error at ${lineAndColumn(text, e.offset)}: ${printParseErrorCode(e.error)}` : 'the JSON is empty'] };
   }
   const sites: ConfigSite[] = [];
-  const visit = (node: JsonNode, label: string): void => {
-    if (node.type === 'array') node.children?.forEach((c, i) => visit(c, `${label}[${i}]`));
+  const training: FileSettings = {};
+  const visit = (node: JsonNode, label: string, outer: ReadonlyMap<string, unknown>): void => {
+    if (node.type === 'array') node.children?.forEach((c, i) => visit(c, `${label}[${i}]`, outer));
     if (node.type !== 'object') return;
     const values = new Map<string, unknown>();
+    const nested: [JsonNode, string][] = [];
     let known = 0;
     for (const prop of node.children ?? []) {
       const [keyNode, valueNode] = prop.children ?? [];
       if (!keyNode || !valueNode) continue;
       const key = String(keyNode.value);
-      if (valueNode.type === 'object') visit(valueNode, key);
-      else {
-        values.set(key, valueNode.type === 'array' ? getNodeValue(valueNode) : valueNode.value);
-        if (valueNode.type !== 'array' && isDimKey(key)) known++;
-        if (valueNode.type === 'array') visit(valueNode, key);
+      if (valueNode.type === 'object' || valueNode.type === 'array') nested.push([valueNode, key]);
+      // small nested mappings are values too (quantization_config, genai's sliding_window); big ones (id2label) are not read whole
+      if (valueNode.type === 'array' || (valueNode.type === 'object' && (valueNode.children?.length ?? 0) <= 16)) values.set(key, getNodeValue(valueNode));
+      else if (valueNode.type !== 'object') {
+        values.set(key, valueNode.value);
+        noteTraining(training, key, valueNode.value, label);
+        if (isDimKey(key)) known++;
       }
     }
-    siteOf(values, known, node.offset, node.offset + node.length, label, sites);
+    const inner = nested.length ? inheritedBy(values, outer) : outer;
+    for (const [child, key] of nested) visit(child, key, inner);
+    siteOf(withInherited(values, outer, known), known, node.offset, node.offset + node.length, label, sites);
   };
-  visit(root, 'config');
-  return { sites, problems: [] };
+  visit(root, 'config', new Map());
+  sites.sort((a, b) => a.from - b.from);
+  return { sites, problems: [], training };
 }
 
 export function languageOfPath(path: string): ConfigLanguage | undefined {
@@ -136,27 +205,36 @@ function yamlSites(text: string): ConfigScan {
     return { sites: [], problems: [`YAML error at line ${at.line}, column ${at.col}: ${e.message.split('\n')[0]}`] };
   }
   const sites: ConfigSite[] = [];
-  const visit = (node: unknown, label: string): void => {
+  const training: FileSettings = {};
+  const visit = (node: unknown, label: string, outer: ReadonlyMap<string, unknown>): void => {
     if (isSeq(node)) {
-      node.items.forEach((item, i) => visit(item, `${label}[${i}]`));
+      node.items.forEach((item, i) => visit(item, `${label}[${i}]`, outer));
       return;
     }
     if (!isMap(node)) return;
     const values = new Map<string, unknown>();
+    const nested: [unknown, string][] = [];
     let known = 0;
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
       if (key === undefined) continue;
-      if (isScalar(pair.value)) values.set(key, pair.value.value);
-      else if (isSeq(pair.value)) values.set(key, pair.value.toJSON());
-      if (isDimKey(key) && isScalar(pair.value)) known++;
-      visit(pair.value, key);
+      if (isScalar(pair.value)) {
+        values.set(key, pair.value.value);
+        noteTraining(training, key, pair.value.value, label);
+        if (isDimKey(key)) known++;
+      } else {
+        if (isSeq(pair.value) || (isMap(pair.value) && pair.value.items.length <= 16)) values.set(key, pair.value.toJSON());
+        nested.push([pair.value, key]);
+      }
     }
+    const inner = nested.length ? inheritedBy(values, outer) : outer;
+    for (const [child, key] of nested) visit(child, key, inner);
     const range = (node as YamlNode).range ?? [0, text.length];
-    siteOf(values, known, range[0], range[1], label, sites);
+    siteOf(withInherited(values, outer, known), known, range[0], range[1], label, sites);
   };
-  visit(doc.contents, 'config');
-  return { sites, problems: [] };
+  visit(doc.contents, 'config', new Map());
+  sites.sort((a, b) => a.from - b.from);
+  return { sites, problems: [], training };
 }
 
 // Positional parameters of PyTorch's attention modules, and the layers each stands for.
@@ -179,6 +257,7 @@ function pythonSites(text: string, fragments?: readonly TreeFragment[]): ConfigS
   const syntaxError = (pos: number): string => `Python syntax error at ${lineAndColumn(text, pos).replace(/, column \d+$/, '')}`;
   const names = new Map<string, PyValue>();
   const sites: ConfigSite[] = [];
+  const training: FileSettings = {};
   const assigned: { name: string; node: SyntaxNode }[] = [];
 
   const evaluate = (n: SyntaxNode | null): PyValue => {
@@ -269,6 +348,15 @@ function pythonSites(text: string, fragments?: readonly TreeFragment[]): ConfigS
   tree.iterate({
     enter: (ref) => {
       if (ref.type.isError && !problems.length) problems.push(syntaxError(ref.from));
+      // a keyword argument or an assignment of a training key (TrainingArguments(per_device_train_batch_size=4), block_size = 1024)
+      if (ref.name === 'AssignOp') {
+        const name = ref.node.prevSibling;
+        if (name?.name === 'VariableName') {
+          const key = src(name);
+          if (SEQ_KEYS.has(key.toLowerCase()) || BATCH_KEYS.has(key.toLowerCase()) || PRECISION_KEYS.has(key.toLowerCase()) || key === 'bf16' || key === 'fp16') noteTraining(training, key, evaluate(ref.node.nextSibling), 'config');
+        }
+        return;
+      }
       if (ref.name !== 'CallExpression') return;
       const site = callSite(ref.node);
       if (site) addSite(ref.from, ref.to, site.label, site.values, site.layers);
@@ -281,5 +369,5 @@ function pythonSites(text: string, fragments?: readonly TreeFragment[]): ConfigS
     addSite(sized[0].node.from, sized[sized.length - 1].node.to, 'module-level sizes', new Map(sized.map((a) => [a.name.toLowerCase(), names.get(a.name)])));
   }
   sites.sort((a, b) => a.from - b.from);
-  return { sites, problems, tree };
+  return { sites, problems, tree, training };
 }

@@ -1,8 +1,9 @@
 // Finds the attention of a graph (the softmax over Q K^T scores, the standard Attention op, and
 // ONNX Runtime's fused attention ops) and plans the extra outputs that expose the probabilities
 // and their Q and K operands.
-import { ModelRewrite, OnnxModel, OnnxNode, producers, reencodedNode } from './onnxGraph';
+import { ModelFormatError, ModelRewrite, OnnxModel, OnnxNode, producers, reencodedNode } from './onnxGraph';
 import { NodePatch, patchRewrite } from './graphPatch';
+import { nodeOnCycle } from './graphCycles';
 import { FUSED_OPS, fusedTap } from './fusedAttention';
 import { ifTaps, loopTaps } from './subgraphTaps';
 
@@ -85,7 +86,7 @@ function overLastAxis(n: OnnxNode, model: OnnxModel): boolean {
 
 // Elementwise steps allowed between the score MatMul and the softmax: scaling, masks,
 // soft-capping, casts and reshapes.
-const SCORE_STEPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Where', 'Cast', 'Identity', 'Reshape', 'Max', 'Min', 'Clip', 'Tanh', 'Squeeze', 'Unsqueeze']);
+export const SCORE_STEPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Where', 'Cast', 'Identity', 'Reshape', 'Max', 'Min', 'Clip', 'Tanh', 'Squeeze', 'Unsqueeze']);
 const MAX_SCORE_STEPS = 8;
 
 /** "encoder/layer.0/attention/self" from "/encoder/layer.0/attention/self/Softmax" */
@@ -94,7 +95,10 @@ export function layerNameOfNode(nodeName: string, fallback: string): string {
   return trimmed || fallback;
 }
 
+/** The attention of a graph and of its subgraphs; a graph with a cycle is refused before any search. */
 export function attentionSites(model: OnnxModel, depth = 0): AttentionSites {
+  const cyclic = nodeOnCycle(model);
+  if (cyclic !== undefined) throw new ModelFormatError(`its graph${depth ? ` (a subgraph ${depth} deep)` : ''} is not acyclic: node '${cyclic}' reads its own output through a cycle of nodes`);
   const producer = producers(model);
   const constant = (t: string): boolean => {
     if (t === '' || model.initializers.has(t)) return true;
@@ -204,12 +208,8 @@ export function tapRewrite(model: OnnxModel, taps: AttentionTap[]): { taps: Atte
   for (const n of model.nodes) if (n.opType === 'Identity') identityOf.set(n.inputs[0], n.outputs[0]);
   const read = taps.map((t) => {
     let probs = t.probsTensor;
-    // a chain of Identity nodes that loops back is a broken graph, not a reason to spin
-    const seen = new Set([probs]);
-    for (let alias = identityOf.get(probs); alias && !graphOutputs.has(probs) && !seen.has(alias); alias = identityOf.get(alias)) {
-      seen.add(alias);
-      probs = alias;
-    }
+    // the chain ends: attentionSites refused graphs with a cycle
+    for (let alias = identityOf.get(probs); alias && !graphOutputs.has(probs); alias = identityOf.get(alias)) probs = alias;
     return graphOutputs.has(probs) ? { ...t, probsTensor: probs } : t;
   });
   const extraOutputs = new Set<string>();

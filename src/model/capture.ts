@@ -1,6 +1,7 @@
 // A loaded, tapped model and the capture of its attention for one text: loading and probing
 // (its heads, an encoder-decoder's parts, a loop's iterations), token limits, and the runs that
 // give the probabilities (whole, one token at a time, an encoder then its decoder).
+import { freemem } from 'node:os';
 import { basename } from 'node:path';
 import { AttentionCapture, AttentionPart, LayerAttention } from '../analysis/attentionCapture';
 import { ProbeOptions, RepeatedTokensProbe, repeatedRandomIds } from '../analysis/inductionProbe';
@@ -10,8 +11,8 @@ import type { ExecutionProviderChoice } from './executionProviders';
 import { InputError } from './inputError';
 import { Seq2SeqFeeds, modelFeeds } from './modelFeeds';
 import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
-import { InputPlan, PlannedInput, inputPlan } from './modelInputs';
-import { onnxModel } from './onnxGraph';
+import { InputPlan, PlannedInput, checkDeclaredShapes, inputPlan } from './modelInputs';
+import { ModelFormatError, onnxModel } from './onnxGraph';
 import { OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, firstAxisEntry, floatTensor, halfTensor, zeroTensor } from './ortSession';
 import { npyArray } from './npyArray';
 import { configNumber, embeddingRows, positionsLimit } from './positionLimits';
@@ -89,13 +90,33 @@ export interface CaptureOptions {
   truncate?: boolean;
   /** refuse a capture whose tensors would need more than this */
   memoryBudgetBytes?: number;
+  /** the probabilities go to the host in the reply: one more copy of them in the engine */
+  sendsProbabilities?: boolean;
 }
 
 const FLOAT_BYTES = 4;
 
+/** What a capture may add to the engine by default: most of the free memory, since capturePeakBytes counts every copy. */
+export const captureBudgetBytes = (): number => Math.floor(freemem() * 0.7);
+
 /** How many bytes a capture will hold, from the heads found at load time. */
 export function captureBytes(heads: number[], queries: number, keys: number, layers: number[]): number {
   return layers.reduce((sum, l) => sum + heads[l] * queries * keys * FLOAT_BYTES, 0);
+}
+
+/**
+ * What a capture at `positions` adds to the engine's memory at its peak, as measured (npm run
+ * bench prints both): ONNX Runtime's buffers of the captured probabilities and their copies in
+ * JavaScript (twice the probabilities), the scores and probabilities of the layer being computed
+ * (the largest layer's, captured or not), one more copy when the probabilities are sent to the
+ * host, and half as much again with queries and keys (the lab). A model run one token at a time
+ * holds its small outputs only once, besides the assembled probabilities.
+ */
+export function capturePeakBytes(heads: number[], positions: number, layers: number[], opts: { queryKey?: boolean; sent?: boolean; stepwise?: boolean } = {}): number {
+  const probs = captureBytes(heads, positions, positions, layers);
+  const largestLayer = Math.max(...heads) * positions * positions * FLOAT_BYTES;
+  const held = opts.stepwise ? probs : 2 * probs + largestLayer;
+  return (held + (opts.sent ? probs : 0)) * (opts.queryKey ? 1.5 : 1);
 }
 
 export class LoadedModel {
@@ -150,7 +171,13 @@ export class LoadedModel {
     const encoder = part instanceof LoadedModel ? part : undefined;
     const what = basename(files.modelPath);
     const model = onnxModel(readUserFile(files.modelPath, 'model'), what);
-    const sites = attentionSites(model);
+    let sites;
+    try {
+      sites = attentionSites(model);
+    } catch (e) {
+      // the graph's own faults (a cycle, a damaged subgraph) are named with its file
+      throw e instanceof ModelFormatError ? new ModelFormatError(`${what}: ${e.message}`) : e;
+    }
     const warnings: string[] = [];
     if (sites.taps.length === 0) {
       if (sites.fused.length) throw new InputError(`${what}: ${fusedAttentionMessage(sites.fused)}`);
@@ -181,6 +208,7 @@ export class LoadedModel {
         shape: m.isTensor ? [...m.shape] : [],
       }));
       const plan = inputPlan(metadata, session.outputNames);
+      checkDeclaredShapes(plan, model.inputs, what);
       // the encoder's output, or its keys and values cached for the decoder's cross-attention
       const encoderStates = plan.inputs.find((i) => i.role === 'encoderStates' || /\.encoder\.(key|value)/.test(i.name));
       if (encoderStates && !encoder) {
@@ -260,7 +288,7 @@ export class LoadedModel {
             loaded.positionsPerFrame = (layers[0]?.keys ?? 1) / Number(features.dims[2]);
             return layers;
           })
-          : (await loaded.capture({ ids: probeIds(probeLength), includeQueryKey: false, ...(plan.inputs.some((i) => i.role === 'targetIds') ? { targetIds: probeIds(2) } : {}) })).layers;
+          : (await loaded.capture({ ids: probeIds(probeLength), includeQueryKey: false, memoryBudgetBytes: captureBudgetBytes(), ...(plan.inputs.some((i) => i.role === 'targetIds') ? { targetIds: probeIds(2) } : {}) })).layers;
       info.headsPerLayer = probe.map((l) => l.heads);
       info.precision = loaded.precision;
       info.attention = taps.map((t, l) => {
@@ -403,6 +431,8 @@ export class LoadedModel {
     // an audio encoder's positions, from its features' frames as the probe found them
     const sourcePositions = features ? Math.ceil(Number(features.dims[2]) * this.positionsPerFrame) : n;
     const longest = Math.max(sourcePositions, target?.ids.length ?? 0);
+    // a fixed-length model computes its whole length whatever the text's: the padding is cut afterwards
+    const held = this.plan.mode.kind === 'fixed' ? Math.max(this.plan.mode.length, longest) : longest;
     if (this.plan.mode.kind === 'fixed') {
       const length = this.plan.mode.length;
       if (n > length) throw new InputError(`the text is ${n} tokens long but the model takes exactly ${length}`);
@@ -410,13 +440,17 @@ export class LoadedModel {
         throw new InputError(`the model takes exactly ${length} tokens and has no attention mask to hide padding: give ${length} tokens`);
       }
     }
-    if (opts.memoryBudgetBytes !== undefined && this.info.headsPerLayer.length) {
-      const need = captureBytes(this.info.headsPerLayer, longest, longest, layerIndices) * (opts.includeQueryKey ? 1.5 : 1);
+    if (opts.memoryBudgetBytes !== undefined) {
+      // before the probe has counted the heads, one per layer is the least a run holds
+      const heads = this.info.headsPerLayer.length ? this.info.headsPerLayer : Array<number>(total).fill(1);
+      const peak = (layers: number[]): number => capturePeakBytes(heads, held, layers, { queryKey: opts.includeQueryKey, sent: opts.sendsProbabilities, stepwise: this.plan.mode.kind === 'stepwise' });
+      const need = peak(layerIndices);
       if (need > opts.memoryBudgetBytes) {
-        const perLayer = captureBytes(this.info.headsPerLayer, longest, longest, [layerIndices[0]]);
-        const layersThatFit = Math.floor(opts.memoryBudgetBytes / perLayer);
+        let layersThatFit = 0;
+        while (layersThatFit < layerIndices.length && peak(layerIndices.slice(0, layersThatFit + 1)) <= opts.memoryBudgetBytes) layersThatFit++;
         throw new InputError(
-          `capturing ${layerIndices.length} layers at n = ${n} needs ${binaryBytes(need)} of attention probabilities, ` +
+          `capturing ${layerIndices.length} layers at n = ${held}${held > n ? ` (the model's fixed length: the text's ${n} tokens are padded to it)` : ''} needs ${binaryBytes(need)} ` +
+            `(${binaryBytes(captureBytes(heads, held, held, layerIndices))} of attention probabilities, the copies a run makes of them and a layer's scores), ` +
             `more than the ${binaryBytes(opts.memoryBudgetBytes)} the engine may use: ` +
             (layersThatFit > 0 ? `capture at most ${layersThatFit} layers (--layers) or a shorter text` : 'give a shorter text'),
         );

@@ -3,7 +3,8 @@
 // merged decoder's branch, an encoder-decoder's target or encoder output, and seeded values for
 // the inputs of a block that take no ids.
 import { seededNormals } from '../analysis/seededRandom';
-import { InputPlan, PlannedInput, concreteDims } from './modelInputs';
+import { InputError } from './inputError';
+import { InputPlan, InputRole, PlannedInput, concreteDims } from './modelInputs';
 import { OrtFeeds, OrtTensor, boolTensor, floatTensor, intTensor, zeroTensor } from './ortSession';
 
 /** What an encoder-decoder's run takes besides the ids: the target (a graph of both), or the encoder's output (its decoder). */
@@ -19,8 +20,12 @@ export function modelFeeds(plan: InputPlan, padId: number, ids: number[], padTo:
   const feeds: OrtFeeds = {};
   const n = ids.length;
   const source = seq.encoderStates ? Number(seq.encoderStates.dims[1]) : n;
+  const target = seq.target?.length ?? 0;
+  // how many values each role is fed: its declared shape, made concrete, must hold exactly as many
+  const given: Partial<Record<InputRole, number>> = { ids: padTo, mask: past + padTo, tokenType: padTo, position: padTo, writeIndex: 1, kvLength: 1, cacheBranch: 1, targetIds: target, targetMask: target, encoderMask: source };
   for (const input of plan.inputs) {
     const dims = concreteDims(input, plan, padTo, past, { source, target: seq.target?.length });
+    if (input.role !== 'encoderStates' && input.role !== 'features') checkFedDims(input, dims, given[input.role]);
     const type = input.type === 'int32' ? 'int32' : 'int64';
     switch (input.role) {
       case 'ids':
@@ -69,6 +74,18 @@ export function modelFeeds(plan: InputPlan, padId: number, ids: number[], padTo:
     }
   }
   return feeds;
+}
+
+/** The most values a made-up input (a cache, hidden states, weights) may hold: 1 GiB of float32. */
+const MAX_FED_ELEMENTS = 2 ** 28;
+
+/** Refuses an input whose concrete shape does not hold the `count` values it is fed, or (made up) holds too many. */
+function checkFedDims(input: PlannedInput, dims: number[], count: number | undefined): void {
+  const elements = dims.reduce((a, b) => a * b, 1);
+  if (count === undefined ? elements <= MAX_FED_ELEMENTS : elements === count) return;
+  const declared = `the model's input ${input.name} is declared [${input.shape.join(', ')}]`;
+  if (count === undefined) throw new InputError(`${declared}: fed as [${dims.join(', ')}] it would hold ${elements} values, more than the ${MAX_FED_ELEMENTS} an input made up by Attention Lens may hold`);
+  throw new InputError(`${declared}: fed as [${dims.join(', ')}] (batch 1) it holds ${elements} values, not the ${count} of its ${input.role} input: the shape does not fit what this input is for`);
 }
 
 function syntheticInput(input: PlannedInput, dims: number[]): OrtTensor {

@@ -134,6 +134,33 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
   return { inputs, mode, hasPast, batchSymbol: typeof batch === 'string' ? batch : undefined };
 }
 
+/** The largest dimension an input may declare: a longer one is no sequence a tensor could hold. */
+const MAX_DECLARED_DIM = 2 ** 24;
+
+// Roles fed a single value (a flag, an index, a length): a scalar without a declared shape takes it.
+const SCALAR_ROLES: ReadonlySet<InputRole> = new Set(['cacheBranch', 'writeIndex', 'kvLength']);
+
+/**
+ * Refuses, before any tensor is made, inputs whose declared shape cannot be fed: no shape where
+ * the rank matters, a negative or zero dimension, or one beyond MAX_DECLARED_DIM. `declared`
+ * are the graph's inputs as the file states them (ONNX Runtime reports a negative as dynamic).
+ */
+export function checkDeclaredShapes(plan: InputPlan, declared: readonly { name: string; dims?: (number | string | null)[] }[], what: string): void {
+  for (const input of plan.inputs) {
+    const dims = declared.find((d) => d.name === input.name)?.dims;
+    if (!dims) {
+      if (SCALAR_ROLES.has(input.role)) continue;
+      throw new InputError(`${what}: its input ${input.name} declares no shape, so how to feed it is unknown (${input.role} inputs are [batch, sequence, ...]): export the model with its input shapes`);
+    }
+    // -1 is how some exporters write a dynamic dimension; a cache may be declared empty
+    const bad = dims.find((d) => typeof d === 'number' && (d < -1 || (d === 0 && input.role !== 'past') || d > MAX_DECLARED_DIM));
+    if (bad !== undefined) {
+      const why = (bad as number) > MAX_DECLARED_DIM ? `more than the ${MAX_DECLARED_DIM} positions any input may have` : 'dimensions are positive';
+      throw new InputError(`${what}: its input ${input.name} declares the dimension ${bad} ([${dims.map((d) => d ?? '?').join(', ')}]): ${why}`);
+    }
+  }
+}
+
 /** Concrete dims of an input: batch 1, the sequence and past lengths as given (an encoder-decoder's source and target where they differ), fixed dims kept. */
 export function concreteDims(input: PlannedInput, plan: InputPlan, sequence: number, past: number, lengths: { source?: number; target?: number } = {}): number[] {
   return input.shape.map((d, axis) => {

@@ -29,8 +29,16 @@ export function cudaBinariesPresent(): boolean {
 const CUDA_HOW_TO =
   'install them with: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (needs CUDA 12 and cuDNN 9 on the machine)';
 
-function options(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
+/** A session of the memory profiler (src/model/profiledRun.ts): ONNX Runtime writes filePrefix_<date>.json on endProfiling. */
+export interface ProfilingOptions {
+  filePrefix: string;
+  /** ONNX Runtime plans the run's memory from the first and allocates it as one block (its default) */
+  memPattern: boolean;
+}
+
+function options(provider: ExecutionProvider, profiling?: ProfilingOptions): ort.InferenceSession.SessionOptions {
   return {
+    ...(profiling ? { enableProfiling: true, profileFilePrefix: profiling.filePrefix, enableMemPattern: profiling.memPattern } : {}),
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
@@ -49,9 +57,18 @@ export function webgpuFailure(message: string): string {
   return message.split('\n')[0].slice(0, 300);
 }
 
-export async function createSession(source: string | Uint8Array, choice: ExecutionProviderChoice): Promise<SessionWithProvider> {
-  const create = (provider: ExecutionProvider): Promise<ort.InferenceSession> =>
-    typeof source === 'string' ? ort.InferenceSession.create(source, options(provider)) : ort.InferenceSession.create(source, options(provider));
+/** A model as ONNX Runtime takes it: its file, its bytes, or its bytes and the folder its external data lies in. */
+export type ModelSource = string | Uint8Array | { bytes: Uint8Array; externalDataFolder: string };
+
+export async function createSession(source: ModelSource, choice: ExecutionProviderChoice, profiling?: ProfilingOptions): Promise<SessionWithProvider> {
+  const create = (provider: ExecutionProvider): Promise<ort.InferenceSession> => {
+    const o = options(provider, profiling);
+    if (typeof source === 'string') return ort.InferenceSession.create(source, o);
+    if (source instanceof Uint8Array) return ort.InferenceSession.create(source, o);
+    // bytes name their external data relative to this folder, read in place: no copy is written
+    const session = { ...(o.extra?.session as Record<string, string>), model_external_initializers_file_folder_path: source.externalDataFolder };
+    return ort.InferenceSession.create(source.bytes, { ...o, extra: { ...o.extra, session } });
+  };
   // WebGPU (bundled, through Dawn: Vulkan, D3D12 or Metal) only when asked for, until a GPU has
   // checked its captures against the CPU's (npm run device-check)
   if (choice === 'webgpu') {
@@ -98,6 +115,18 @@ export function boolTensor(values: readonly boolean[], dims: number[]): ort.Tens
 export function zeroTensor(type: string, dims: number[]): ort.Tensor {
   const count = dims.reduce((a, b) => a * b, 1);
   return type === 'float16' ? new ort.Tensor('float16', new Uint16Array(count), dims) : new ort.Tensor('float32', new Float32Array(count), dims);
+}
+
+/** The tensor repeated `times` along `axis`, where it has size 1: a batch of copies of one input. */
+export function repeatedTensor(t: ort.Tensor, axis: number, times: number): ort.Tensor {
+  const dims = t.dims.map(Number);
+  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = dims.slice(axis).reduce((a, b) => a * b, 1);
+  const data = t.data as Float32Array;
+  const out = new (data.constructor as Float32ArrayConstructor)(data.length * times);
+  for (let o = 0; o < outer; o++) for (let r = 0; r < times; r++) out.set(data.subarray(o * inner, (o + 1) * inner), (o * times + r) * inner);
+  dims[axis] *= times;
+  return new ort.Tensor(t.type as 'float32', out, dims);
 }
 
 /** Entry i of a tensor's first axis (one iteration of a Loop's stacked output), copied: a capture keeping one iteration does not keep them all. */

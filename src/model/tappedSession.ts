@@ -1,5 +1,5 @@
 // The ONNX Runtime session of a model's tapped copy, its external weights carried along.
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { InputError } from './inputError';
 import type { ModelFiles } from './modelFiles';
@@ -10,17 +10,18 @@ import { checkedUserFile, readUserFile } from './userFiles';
 
 // ONNX Runtime resolves external data next to the model file and refuses paths that lead
 // elsewhere (symbolic links included), so the tapped copy carries those weights inline. That
-// holds below protobuf's 2 GiB limit; larger models are written beside the original for the
-// moment the session is created, then removed.
+// holds below protobuf's 2 GiB limit; larger models go to ONNX Runtime as the tapped graph's
+// bytes with the folder their weights lie in, which it reads in place: nothing is written, so
+// a read-only model folder loads and a killed engine leaves nothing behind.
 const INLINE_LIMIT_BYTES = 1.9 * 1024 ** 3;
-// each session's copy its own file: two loads at once must not remove each other's
-let besideCount = 0;
 
+/** `inlineLimitBytes`: the size up to which weights are inlined (smaller only in tests, to reach the other path). */
 export async function tappedSession(
   files: ModelFiles,
   model: OnnxModel,
   rewrite: ModelRewrite,
   choice: ExecutionProviderChoice,
+  inlineLimitBytes = INLINE_LIMIT_BYTES,
 ): Promise<SessionWithProvider> {
   const external = [...model.initializers.values()].filter((i) => i.external);
   if (external.length === 0) return createSession(rewrittenModelBytes(model, rewrite), choice);
@@ -43,7 +44,7 @@ export async function tappedSession(
     if (offsetBytes + (lengthBytes ?? 0) > size) throw new InputError(`external data file '${location}' (${size} bytes) is shorter than the weights of '${init.name}' need (bytes ${offsetBytes} to ${offsetBytes + (lengthBytes ?? 0)}): truncated?`);
   }
   const total = model.bytes.length + [...new Map([...found.values()].map((f) => [f.path, f.sizeBytes])).values()].reduce((s, b) => s + b, 0);
-  if (total < INLINE_LIMIT_BYTES) {
+  if (total < inlineLimitBytes) {
     const inlineData = new Map<string, Uint8Array>();
     const opened = new Map<string, Buffer>();
     for (const init of external) {
@@ -55,11 +56,5 @@ export async function tappedSession(
     }
     return createSession(rewrittenModelBytes(model, { ...rewrite, inlineData }), choice);
   }
-  const beside = join(dir, `.attention-lens-${process.pid}-${besideCount++}-${basename(files.modelPath)}`);
-  writeFileSync(beside, rewrittenModelBytes(model, rewrite));
-  try {
-    return await createSession(beside, choice);
-  } finally {
-    rmSync(beside, { force: true });
-  }
+  return createSession({ bytes: rewrittenModelBytes(model, rewrite), externalDataFolder: dir }, choice);
 }

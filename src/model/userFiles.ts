@@ -3,7 +3,7 @@
 // for the files beside a model, inside the model's folder once links are resolved, except for
 // the Hugging Face cache's layout (a snapshot's files are links into its repository's blobs/).
 // Every failure is one line naming the file.
-import { Stats, readFileSync, realpathSync, statSync } from 'node:fs';
+import { Stats, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from './inputError';
 
@@ -94,5 +94,20 @@ export function realPath(path: string): string {
     return realpathSync(path);
   } catch {
     return resolve(path);
+  }
+}
+
+/**
+ * Writes a report whole or not at all: into a temporary file beside it, then renamed over it, so
+ * that a full disk or a kill leaves the previous report as it was.
+ */
+export function writeAtomically(path: string, content: string): void {
+  const temporary = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temporary, content);
+    renameSync(temporary, path);
+  } catch (e) {
+    rmSync(temporary, { force: true });
+    throw new InputError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

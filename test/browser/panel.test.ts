@@ -119,3 +119,85 @@ test('head distances left out for their cost are offered, asked of the host, and
     await browser.close();
   }
 });
+
+test('exports follow what is shown: the head on screen names the file, JSON holds arrays, charts (the line view too) carry a title; the header names the model and the text', async () => {
+  const m = await LoadedModel.load({ model: TINY_BERT, executionProvider: 'cpu' });
+  const text = 'the quick brown fox jumps over the lazy dog.';
+  const capture = await m.capture({ text });
+  const summary = { ...captureSummary(m.info.path, capture, analyzeCapture(capture)), source: { model: m.info.path, text } };
+  const browser = await launch();
+  try {
+    const p = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await p.goto(`file://${standInPage()}`);
+    await p.waitForFunction('window.sent.length > 0');
+    await p.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary })}, '*')`);
+    await p.waitForSelector('#view[data-ready="overview"]');
+    // The header: the model's folder (its path in the tooltip), the text (collapsible), and Run again with….
+    assert.equal(await p.locator('header .model').innerText(), 'tiny-bert-mlm');
+    assert.equal(await p.locator('header .model').getAttribute('title'), m.info.path);
+    assert.equal(await p.locator('#analysed-text p').textContent(), text);
+    await p.click('#run-again');
+    assert.ok(await p.evaluate('window.sent.some((m) => m.type === "runAgain")'));
+    // Answers every head request with its matrix, as the host does.
+    await p.exposeFunction('headOf', (layer: number, head: number) => {
+      const { probs, ...shape } = headMatrix(capture, layer, head)!;
+      return { ...shape, probs: Array.from(probs) };
+    });
+    await p.evaluate(`window.addEventListener('message', () => {}); setInterval(async () => {
+      const r = window.sent.find((m) => m.type === 'requestHead' && !m.answered);
+      if (!r) return;
+      r.answered = true;
+      const h = await window.headOf(r.layer, r.head);
+      window.postMessage({ type: 'headMatrix', id: r.id, matrix: { ...h, probs: new Float32Array(h.probs) } }, '*');
+    }, 20)`);
+    await p.click('nav.tabs button[data-view="head"]');
+    await p.waitForSelector('#view[data-ready="head"]');
+    // layer 1, head 2 chosen in the pickers after the tab was built
+    const choose = async (picker: number, value: string): Promise<void> => {
+      await p.evaluate(`(() => { const d = document.querySelectorAll('vscode-dropdown')[${picker}]; d.value = '${value}'; d.dispatchEvent(new Event('change')); })()`);
+    };
+    await choose(0, '1');
+    await choose(1, '2');
+    await p.waitForFunction('window.sent.some((m) => m.type === "requestHead" && m.layer === 1 && m.head === 2 && m.answered)');
+    await p.waitForSelector('#view[data-ready="head"] #heatmap .main-svg');
+    const exported = async (format: string): Promise<{ fileName: string; content: string; base64: boolean }> => {
+      const before = (await p.evaluate('window.sent.filter((m) => m.type === "export").length')) as number;
+      await p.click(`.exports button[data-export="${format}"]`);
+      const e = (await (await p.waitForFunction(`window.sent.filter((m) => m.type === "export")[${before}]`)).jsonValue()) as { fileName: string; content: string; base64: boolean };
+      assert.ok(isWebviewMessage(e), e.fileName);
+      return e;
+    };
+    const json = await exported('json');
+    assert.equal(json.fileName, 'head-1-2.json');
+    const data = JSON.parse(json.content) as { layer: number; head: number; attention: number[][] };
+    assert.deepEqual([data.layer, data.head], [1, 2]);
+    assert.ok(Array.isArray(data.attention) && data.attention.every(Array.isArray), 'rows of numbers, not {"0": …}');
+    assert.equal(data.attention.length, capture.tokens.length);
+    assert.ok(Math.abs(data.attention[3].reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    const svg = await exported('svg');
+    assert.equal(svg.fileName, 'head-1-2.svg');
+    const title = (svgText: string): string => svgText.match(/<text class="(?:gtitle|title)"[^>]*>([^<]*)</)?.[1] ?? 'no title';
+    assert.match(title(svg.content), /^tiny-bert-mlm · “the quick brown fox jumps over the lazy dog\.” · layer 1 \([^)]*\) · head 2$/);
+    const png = await exported('png');
+    assert.equal(png.fileName, 'head-1-2.png');
+    assert.ok(png.base64 && png.content.startsWith('iVBOR'), 'a PNG');
+    // The line view exports its own drawing, titled too.
+    await p.click('#line-view');
+    await p.waitForSelector('#heatmap svg.lines');
+    const lines = await exported('svg');
+    assert.equal(lines.fileName, 'head-1-2-lines.svg');
+    assert.ok(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/.test(lines.content), 'a standalone SVG');
+    assert.match(title(lines.content), /^tiny-bert-mlm · “the quick brown fox jumps over the lazy dog\.” · layer 1 \([^)]*\) · head 2$/);
+    assert.ok((lines.content.match(/<line /g) ?? []).length > 0);
+    const linesPng = await exported('png');
+    assert.ok(linesPng.base64 && linesPng.content.startsWith('iVBOR') && linesPng.content.length > 1000, 'the line view as a PNG');
+    // The overview's title names the statistic it is coloured by.
+    await p.click('nav.tabs button[data-view="overview"]');
+    await p.waitForSelector('#view[data-ready="overview"]');
+    const overview = await exported('svg');
+    assert.equal(overview.fileName, 'overview.svg');
+    assert.match(title(overview.content), /every head coloured by entropy/);
+  } finally {
+    await browser.close();
+  }
+});

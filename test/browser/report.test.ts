@@ -327,3 +327,34 @@ test('the report of the induction probe says what ran and opens coloured by the 
     await browser.close();
   }
 });
+
+test("the report's header names the model's folder and the text; a head's exports follow the head shown, its JSON holds rows of numbers", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'report-'));
+  const report = join(dir, 'report.html');
+  const r = spawnSync(process.execPath, [CLI, 'analyze', '--model', 'demo', '--text', 'the cat sat on the mat.', '--html', report], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 }, acceptDownloads: true })).newPage();
+    await page.goto(`file://${report}`);
+    await page.waitForSelector('#view[data-ready="overview"]', { timeout: 30000 });
+    assert.equal(await page.locator('header .model').innerText(), 'specimen');
+    assert.match((await page.locator('header .model').getAttribute('title')) ?? '', /specimen[\\/]model\.onnx$/);
+    assert.equal(await page.locator('#run-again').count(), 0, 'the report runs no model');
+    assert.equal(await page.locator('#analysed-text p').textContent(), 'the cat sat on the mat .', 'read back from its tokens');
+    await page.click('nav.tabs button[data-view="head"]');
+    await page.waitForSelector('#view[data-ready="head"]');
+    await page.evaluate(`(() => { const d = document.querySelectorAll('vscode-dropdown')[1]; d.value = '3'; d.dispatchEvent(new Event('change')); })()`);
+    await page.waitForSelector('#view[data-ready="head"] #heatmap .main-svg');
+    const [json] = await Promise.all([page.waitForEvent('download'), page.click('.exports button[data-export="json"]')]);
+    assert.equal(json.suggestedFilename(), 'head-0-3.json');
+    const data = JSON.parse(readFileSync((await json.path())!, 'utf8')) as { head: number; attention: number[][]; queryTokens: string[] };
+    assert.equal(data.head, 3);
+    assert.ok(data.attention.length === data.queryTokens.length && data.attention.every((row) => Array.isArray(row) && row.every((p) => typeof p === 'number')));
+    const [png] = await Promise.all([page.waitForEvent('download'), page.click('.exports button[data-export="png"]')]);
+    assert.equal(png.suggestedFilename(), 'head-0-3.png');
+    assert.equal(readFileSync((await png.path())!).subarray(1, 4).toString(), 'PNG');
+  } finally {
+    await browser.close();
+  }
+});

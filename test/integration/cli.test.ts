@@ -12,6 +12,7 @@ import { GraphBuilder } from '../../src/model/builder/onnxBuilder';
 import { TINY_FUSED_SHAPE, fusedAttentionModel } from '../../src/model/builder/fusedAttentionModels';
 import { inductionDecoder } from '../../src/model/builder/inductionDecoder';
 import { ONNX_FLOAT, ONNX_INT64 } from '../../src/model/onnxGraph';
+import { refuses } from '../helpers/cliRefusal';
 import { CLI, ENGINE, ORT_TESTDATA, SPECIMEN, TINY_BERT } from '../helpers/paths';
 
 const scratch = mkdtempSync(join(tmpdir(), 'attention-lens-cli-'));
@@ -21,14 +22,6 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env): { code: numb
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Exit 2 and one stderr line that matches. */
-function refuses(args: string[], message: RegExp): void {
-  const r = cli(args);
-  assert.equal(r.code, 2, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], message);
-}
 
 test('analyze writes the JSON contract, attention included on request', () => {
   const out = join(scratch, 'demo.json');
@@ -276,7 +269,7 @@ test('memory: the JSON contract from a config, and from sizes on the command lin
   const out = join(scratch, 'memory.json');
   const r = cli(['memory', '--config', join(__dirname, '..', 'fixtures', 'configs', 'bert-base-uncased.json'), '--json', out]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /attention at n=512: 12 MiB\/layer, 144 MiB in all \(fp32, batch 1\)/);
+  assert.match(r.stdout, /inference at n=512, fp32: no KV cache \(encoder\), attention scores 12 MiB\/layer \(fused kernel: none\)/);
   const j = JSON.parse(readFileSync(out, 'utf8'));
   assert.equal(j.dense.keysFloatsPerLayer, 393216);
   assert.equal(j.dense.attentionFloatsPerLayer, 3145728);
@@ -292,6 +285,17 @@ test('memory: the JSON contract from a config, and from sizes on the command lin
   const f = JSON.parse(flags.stdout);
   assert.equal(f.dense.attentionBytesAllLayers, 12 * 12 * 2048 * 2048 * 2);
   assert.equal(f.shape.mode, 'training');
+  // the rules of the inline estimates: Mistral's window and torch_dtype; a YAML's own training keys
+  const configs = join(__dirname, '..', 'fixtures', 'configs');
+  const mistral = cli(['memory', '--config', join(configs, 'Mistral-7B-v0.1.json'), '--seq', '32768']);
+  assert.equal(mistral.code, 0, mistral.stderr);
+  const m = JSON.parse(mistral.stdout);
+  assert.deepEqual([m.shape.dtype, m.dense.kvCacheBytes, m.dense.parts[0].windowedLayers], ['bf16', 512 * 2 ** 20, 32]);
+  const yaml = JSON.parse(cli(['memory', '--config', join(configs, 'finetune.yaml'), '--mode', 'decode']).stdout);
+  assert.deepEqual([yaml.shape.seq, yaml.shape.batch, yaml.shape.dtype, yaml.notes.seqKey], [4096, 4, 'bf16', 'training.seq_len']);
+  const whisper = JSON.parse(cli(['memory', '--config', join(configs, 'whisper-tiny.json'), '--fused-kernel']).stdout);
+  assert.deepEqual(whisper.dense.parts.map((p: { part: string }) => p.part), ['encoderSelf', 'decoderSelf', 'cross']);
+  assert.equal(whisper.dense.transientScoresBytes, 0);
 });
 
 test('memory: bad configs and sizes exit 2 with what is wrong', () => {

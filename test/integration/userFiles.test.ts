@@ -3,7 +3,7 @@
 // a model reads must lie in its folder once links are resolved, except for the Hugging Face
 // cache's layout, whose snapshot files are links into the repository's blobs/.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import { LoadedModel } from '../../src/model/capture';
 import { checkedUserFile } from '../../src/model/userFiles';
 import { encoderGraphWithExternal } from '../helpers/externalSpecimen';
-import { CLI, SPECIMEN } from '../helpers/paths';
+import { SPECIMEN } from '../helpers/paths';
+import { refuses } from '../helpers/cliRefusal';
 
 const scratch = mkdtempSync(join(tmpdir(), 'attention-lens-files-'));
 const fifo = (path: string): string => (execFileSync('mkfifo', [path]), path);
@@ -44,11 +45,6 @@ test('FIFOs, devices and folders where a file belongs are refused by name, befor
   await assert.rejects(load(dir), /the tokenizer .*vocab\.txt is a FIFO \(named pipe\), not a file/);
   await assert.rejects(load(SPECIMEN, '/dev/zero'), /the tokenizer \/dev\/zero is a device, not a file/);
   // the CLI: a FIFO as the text file, a folder as the JSON to write (refused before the run)
-  const refuses = (args: string[], message: RegExp): void => {
-    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
-    assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr.trim(), message);
-  };
   refuses(['analyze', '--model', 'demo', '--text-file', fifo(join(scratch, 'text-pipe'))], /the text file .*text-pipe is a FIFO/);
   refuses(['analyze', '--model', 'demo', '--text', 'a fox', '--json', scratch], /--json .* is a folder: name the file to write/);
   refuses(['analyze', '--model', 'demo', '--text', 'a fox', '--json', join(scratch, 'no', 'such', 'report.json')], /the folder .*no\/such does not exist/);

@@ -123,14 +123,15 @@ test("a decoder's KV cache holds its sliding window at most; an encoder keeps no
   assert.equal(binaryBytes(estimate(mistral, 32768).dense.kvCacheBytes), '512 MiB');
   assert.equal(estimate(mistral, 1024).dense.kvCacheBytes, 2 * 32 * 8 * 128 * 1024 * 2, 'below the window the cache grows with n');
   assert.equal(binaryBytes(estimate({ ...mistral, use_sliding_window: false }, 32768).dense.kvCacheBytes), '4 GiB', 'use_sliding_window: false');
-  // layers that alternate windowed and global attention are not taken for one window
-  assert.equal(estimate({ ...mistral, model_type: 'gemma2' }, 32768).shape.slidingWindow, undefined);
+  // layers that alternate windowed and global attention keep the window on the windowed ones only
+  assert.deepEqual(estimate({ ...mistral, model_type: 'gemma2' }, 32768).shape.windowedLayers?.length, 16);
   // an encoder
   const bert = { model_type: 'bert', num_hidden_layers: 12, num_attention_heads: 12, hidden_size: 768 };
   const e = estimate(bert, 512);
   assert.equal(e.dense.kvCacheBytes, 0);
-  assert.match(memoryMarkdown(memoryEstimate(e.shape)), /no KV cache \(an encoder\)/);
-  assert.match(memoryMarkdown(memoryEstimate(estimate(mistral, 32768).shape)), /KV cache 512 MiB .*\(a sliding window of 4096 positions\)/);
+  assert.match(memoryMarkdown(memoryEstimate(e.shape)), /\| KV cache \| none \(encoder\) \|/);
+  assert.match(memoryMarkdown(memoryEstimate(estimate(mistral, 32768).shape)), /\| self \| 32 \| 32,768 × 4,096 \| 8 GiB \| 512 MiB \|/);
+  assert.match(memoryMarkdown(memoryEstimate(estimate(mistral, 32768).shape)), /32 heads \(8 KV\) of 128, window 4096/);
 });
 
 test("an encoder-decoder config of BART's or Whisper's keys gives its encoder's estimate instead of a refusal", () => {

@@ -30,7 +30,8 @@ test('Hugging Face config.json of six public models and the tiny BERT', () => {
   ];
   for (const [file, dims] of cases) {
     const site = onlySite(fixture(file));
-    assert.deepEqual(site.dims, dims, file);
+    // the sizes; the weights, windows and dtype read beside them are tested in memoryArchitectures.test.ts
+    assert.deepEqual(Object.fromEntries(Object.keys(dims).map((k) => [k, site.dims[k as keyof typeof site.dims]])), dims, file);
     assert.deepEqual(site.missing, []);
   }
   const tiny = onlySite(readFileSync(join(TINY_BERT, 'config.json'), 'utf8'));

@@ -36,7 +36,8 @@ export class GraphBuilder {
     return `${this.namePrefix}${prefix}_${this.counter++}`;
   }
 
-  input(name: string, elemType: number, dims: (number | string)[]): string {
+  /** A graph input; without dims it declares no shape (as some exporters leave it). */
+  input(name: string, elemType: number, dims?: (number | string)[]): string {
     this.inputs.push(valueInfo(name, elemType, dims));
     return name;
   }
@@ -92,8 +93,11 @@ export class GraphBuilder {
     return this.graphProto({}).graph.finish();
   }
 
-  /** The encoded model; weights of at least `externalMinBytes` go to `externalLocation` when given. */
-  encode(opts: { opset?: number; externalLocation?: string; externalMinBytes?: number } = {}): EncodedModel {
+  /**
+   * The encoded model; weights of at least `externalMinBytes` go to `externalLocation` when given,
+   * their location, offset and length replaced by `externalEntries` where it names them (damaged models for tests).
+   */
+  encode(opts: { opset?: number; externalLocation?: string; externalMinBytes?: number; externalEntries?: Record<string, string> } = {}): EncodedModel {
     const { graph, externalData } = this.graphProto(opts);
     const m = new MessageWriter()
       .int(1, 8)
@@ -105,7 +109,7 @@ export class GraphBuilder {
     return { model: m.finish(), externalData };
   }
 
-  private graphProto(opts: { externalLocation?: string; externalMinBytes?: number }): { graph: MessageWriter; externalData?: Uint8Array } {
+  private graphProto(opts: { externalLocation?: string; externalMinBytes?: number; externalEntries?: Record<string, string> }): { graph: MessageWriter; externalData?: Uint8Array } {
     const g = new MessageWriter();
     for (const n of this.nodes) g.bytes(1, n);
     g.string(2, this.name);
@@ -119,10 +123,8 @@ export class GraphBuilder {
       const t = new MessageWriter();
       for (const d of wt.dims) t.int(1, d);
       t.int(2, wt.dataType).string(8, wt.name);
-      const entry = (k: string, v: string): MessageWriter => new MessageWriter().string(1, k).string(2, v);
-      t.message(13, entry('location', opts.externalLocation));
-      t.message(13, entry('offset', String(externalOffset)));
-      t.message(13, entry('length', String(wt.bytes.length)));
+      const entries = { location: opts.externalLocation, offset: String(externalOffset), length: String(wt.bytes.length), ...opts.externalEntries };
+      for (const [k, v] of Object.entries(entries)) t.message(13, new MessageWriter().string(1, k).string(2, v));
       t.int(14, 1);
       external.push(wt.bytes);
       externalOffset += wt.bytes.length;
@@ -143,9 +145,12 @@ export class GraphBuilder {
   }
 }
 
-function valueInfo(name: string, elemType: number, dims: (number | string)[]): MessageWriter {
-  const shape = new MessageWriter();
-  for (const d of dims) shape.message(1, typeof d === 'number' ? new MessageWriter().int(1, d) : new MessageWriter().string(2, d));
-  const tensor = new MessageWriter().int(1, elemType).message(2, shape);
+function valueInfo(name: string, elemType: number, dims?: (number | string)[]): MessageWriter {
+  const tensor = new MessageWriter().int(1, elemType);
+  if (dims) {
+    const shape = new MessageWriter();
+    for (const d of dims) shape.message(1, typeof d === 'number' ? new MessageWriter().int(1, d) : new MessageWriter().string(2, d));
+    tensor.message(2, shape);
+  }
   return new MessageWriter().string(1, name).message(2, new MessageWriter().message(1, tensor));
 }
