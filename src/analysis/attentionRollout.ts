@@ -3,14 +3,14 @@
 // each input position, through every layer's heads averaged and mixed with the residual
 // connection as 0.5 A + 0.5 I.
 import type { AttentionPart, LayerAttention } from './attentionCapture';
+import { productSpace } from './productKernel';
 
 /** The identity's share in each layer's mixing: the paper's 0.5 A + 0.5 I. */
 export const RESIDUAL_WEIGHT = 0.5;
 
 /**
  * Rollout is left out above this many positions, the most the head view draws whole: its product
- * costs n^3 a layer (25 ms for 12 layers at n = 128 on one core, 0.17 s at 256) and the views get
- * n x n numbers.
+ * costs n^3 a layer, in every analysis (docs/performance.md), and the views get n x n numbers.
  */
 export const ROLLOUT_MAX_POSITIONS = 256;
 
@@ -55,38 +55,35 @@ export function residualMixed(layer: LayerAttention, out: Float64Array): Float64
   return out;
 }
 
-/** a b of two n x n row-major matrices, into `out`. */
-function matrixProduct(a: Float64Array, b: Float64Array, n: number, out: Float64Array): Float64Array {
-  out.fill(0);
-  for (let i = 0; i < n; i++) {
-    const o = i * n;
-    let k = 0;
-    // four rows of b at a time: each pass over out's row does four times the work (2.5x faster)
-    for (; k + 4 <= n; k += 4) {
-      const x0 = a[o + k], x1 = a[o + k + 1], x2 = a[o + k + 2], x3 = a[o + k + 3];
-      // causal layers are zero past the diagonal, sharp heads mostly zero
-      if (x0 === 0 && x1 === 0 && x2 === 0 && x3 === 0) continue;
-      const f0 = k * n, f1 = f0 + n, f2 = f1 + n, f3 = f2 + n;
-      for (let j = 0; j < n; j++) out[o + j] += x0 * b[f0 + j] + x1 * b[f1 + j] + x2 * b[f2 + j] + x3 * b[f3 + j];
-    }
-    for (; k < n; k++) {
-      const x = a[o + k];
-      for (let j = 0, f = k * n; j < n; j++) out[o + j] += x * b[f + j];
-    }
-  }
-  return out;
+/** The n x n matrix `src` into the m x m matrix `dst` (m >= n), zeros around it. */
+function placed(src: Float64Array, n: number, dst: Float64Array, m: number): void {
+  if (m === n) return void dst.set(src);
+  dst.fill(0);
+  for (let i = 0; i < n; i++) dst.set(src.subarray(i * n, (i + 1) * n), i * m);
 }
 
-/** The rollout of layers given bottom first, Ã_L ... Ã_1 with Ã the residual-mixed layers: [outputs][inputs] row-major. */
+/**
+ * The rollout of layers given bottom first, Ã_L ... Ã_1 with Ã the residual-mixed layers:
+ * [outputs][inputs] row-major. The products run in the WebAssembly kernel (productKernel.ts) on
+ * matrices of an even size, an odd n padded with zeros, which leave the n x n block exact.
+ */
 export function attentionRollout(layers: readonly LayerAttention[]): Float64Array {
   const n = layers[0].queries;
-  let rolled: Float64Array = residualMixed(layers[0], new Float64Array(n * n));
-  let next: Float64Array = new Float64Array(n * n);
+  const m = n + (n & 1);
+  const { kernel, at, views } = productSpace(m);
   const mixed = new Float64Array(n * n);
+  let [rolled, next] = [0, 1];
+  const layer = 2;
+  placed(residualMixed(layers[0], mixed), n, views[rolled], m);
   for (let l = 1; l < layers.length; l++) {
-    [rolled, next] = [matrixProduct(residualMixed(layers[l], mixed), rolled, n, next), rolled];
+    placed(residualMixed(layers[l], mixed), n, views[layer], m);
+    views[next].fill(0);
+    kernel.product(at[layer], at[rolled], at[next], m);
+    [rolled, next] = [next, rolled];
   }
-  return rolled;
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) out.set(views[rolled].subarray(i * m, i * m + n), i * n);
+  return out;
 }
 
 /** What attentionFlow costs: a max-flow per (output, input) pair over L n^2 edges. */

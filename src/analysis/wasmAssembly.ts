@@ -48,6 +48,7 @@ export const storeF64 = (off: number): number[] => [0x39, 3, ...uleb(off)];
 
 // scalar arithmetic
 export const [ADD_I32, SUB_I32, MUL_I32, AND_I32, SHL, SHR_U, GE_U] = [[0x6a], [0x6b], [0x6c], [0x71], [0x74], [0x76], [0x4f]];
+export const NE_F64 = [0x62];
 export const [ADD_F64, SUB_F64, MUL_F64, PROMOTE, REINTERPRET] = [[0xa0], [0xa1], [0xa2], [0xbb], [0xbe]];
 export const [SHR_U_I64, WRAP] = [[0x88], [0xa7]];
 
