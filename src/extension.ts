@@ -33,9 +33,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const scans = new ConfigScanCache(join(context.extensionPath, 'dist', 'configScanWorker.js'));
   const ran = (model: string, summary: string, ranOn: string): void => status.ran(model, summary, ranOn);
   const analysis = { engine, log, extensionUri: context.extensionUri, specimenFolder: specimen, recent: context.globalState, ran };
-  const lens = new MemoryLensProvider(scans, (configPath, n) => {
+  const lens = new MemoryLensProvider(scans, (configPath) => {
     const kept = profileBeside(context.globalState, configPath);
-    return kept && measuredLine(kept, n);
+    return kept && ((n: number) => measuredLine(kept, n));
   });
   const selector = MEMORY_LANGUAGES.map((language) => ({ language }));
   context.subscriptions.push(

@@ -23,6 +23,7 @@ export async function modelProfile(
   const estimator = profileEstimator(configText, target.configPath ? basename(target.configPath) : '', target.floatType === 'float16' ? 'fp16' : 'fp32', target.hasPast);
   const profile = await profileSweep(engine, {
     load,
+    target,
     lengths: o.lengths,
     batches: o.batches,
     text: o.text,

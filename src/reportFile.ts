@@ -9,8 +9,8 @@ import type { LabResult } from './analysis/efficientAttentionLab';
 import { writeAtomically } from './model/userFiles';
 import { REPORT_MATRIX_FLOATS, reportHtml } from './reportHtml';
 
-/** The standalone HTML report, with every head's matrix when they fit. */
-export function writeReport(path: string, modelPath: string, capture: AttentionCapture, analysis: AttentionAnalysis, lab: LabResult | undefined, files: { webviewBundle: string; reportHost: string; css: string }): void {
+/** The standalone HTML report, with every head's matrix when they fit; what it says of itself, for the one who asked. */
+export function writeReport(path: string, modelPath: string, capture: AttentionCapture, analysis: AttentionAnalysis, lab: LabResult | undefined, files: { webviewBundle: string; reportHost: string; css: string }): string {
   const floats = capture.layers.reduce((s, l) => s + l.probs.length, 0);
   const matrices =
     floats <= REPORT_MATRIX_FLOATS
@@ -19,5 +19,5 @@ export function writeReport(path: string, modelPath: string, capture: AttentionC
   const bundles = { webview: readFileSync(files.webviewBundle, 'utf8'), host: readFileSync(files.reportHost, 'utf8') };
   const css = readFileSync(files.css, 'utf8');
   writeAtomically(path, reportHtml(captureSummary(modelPath, capture, analysis, lab), matrices, bundles, css));
-  process.stderr.write(`attention-lens: wrote the report ${path}${matrices ? '' : ` (matrices left out: ${floats} probabilities)`}\n`);
+  return `wrote the report ${path}${matrices ? '' : ` (matrices left out: ${floats} probabilities)`}`;
 }

@@ -212,7 +212,8 @@ export async function drawMethods(bars: HTMLElement, curves: HTMLElement, detail
         name: 'mean recall',
         x: names,
         y: at.map((m) => m.meanRecall),
-        text: at.map((m) => (over(m) ? 'over budget' : `#${eq.ranking.indexOf(names[at.indexOf(m)]) + 1}`)),
+        // the ranked methods come first, in their order
+        text: at.map((m, i) => (over(m) ? 'over budget' : `#${i + 1}`)),
         textposition: 'outside',
         customdata: at.map((m) =>
           `${paramsText(m.params)}<br>${Math.round(m.scoresComputed).toLocaleString('en')} scores per head on average, ${m.maxScoresComputed.toLocaleString('en')} at most` +

@@ -19,6 +19,8 @@ export interface AnalysisOptions {
   wordLevel?: boolean;
   /** leave attention flow out above this much flowWork (default FLOW_WORK_BUDGET) */
   flowBudget?: number;
+  /** leave rollout and flow out: a corpus keeps its first text's only */
+  noRollout?: boolean;
 }
 
 export interface AttentionAnalysis {
@@ -141,7 +143,7 @@ export function analysisOf(plan: AnalysisPlan, perLayer: readonly LayerHeadStats
     positions: plan.layerPlans[0]?.keys ?? 0,
     heads: perLayer.flatMap((l) => l.heads),
     relative: { offsets, profile: perLayer.flatMap((l) => l.profile) },
-    rollout: captureRollout(plan.captured, plan.layerIndices, opts.flowBudget),
+    ...(opts.noRollout ? {} : { rollout: captureRollout(plan.captured, plan.layerIndices, opts.flowBudget) }),
     texts: 1,
   };
   if (headDistanceWanted(plan, opts)) analysis.headDistance = headDistance ?? headMap(plan.layers, causal);

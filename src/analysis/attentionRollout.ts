@@ -3,6 +3,7 @@
 // each input position, through every layer's heads averaged and mixed with the residual
 // connection as 0.5 A + 0.5 I.
 import type { AttentionPart, LayerAttention } from './attentionCapture';
+import { matrixRows } from './headDistance';
 import { productSpace } from './productKernel';
 
 /** The identity's share in each layer's mixing: the paper's 0.5 A + 0.5 I. */
@@ -192,9 +193,6 @@ export function attentionFlow(layers: readonly LayerAttention[]): Float64Array {
   return flow;
 }
 
-/** The rows of a row-major n x n matrix. */
-const squareRows = (m: Float64Array, n: number): number[][] => Array.from({ length: n }, (_, i) => Array.from(m.subarray(i * n, (i + 1) * n)));
-
 /**
  * Rollout, and flow within `flowBudget`, of each self-attention stack of a capture: the one of a
  * model of one stack, or an encoder-decoder's encoder and decoder, cross-attention left out.
@@ -220,10 +218,10 @@ export function captureRollout(layers: readonly LayerAttention[], layerIndices: 
       continue;
     }
     notes.push(`${name} is over the captured layers ${indices.join(', ')}: a layer not captured is not in the product`);
-    const s: RolloutStack = { ...(part ? { part } : {}), layers: indices, rollout: squareRows(attentionRollout(stack), n) };
+    const s: RolloutStack = { ...(part ? { part } : {}), layers: indices, rollout: matrixRows(attentionRollout(stack), n) };
     const work = flowWork(stack.length, n);
     if (work <= flowBudget) {
-      s.flow = squareRows(attentionFlow(stack), n);
+      s.flow = matrixRows(attentionFlow(stack), n);
       notes.push(`attention flow${part ? ` of the ${part}` : ''}: each output's max-flow to each input through the layers, the same mixed weights as capacities, as shares of the output's total`);
     } else notes.push(`attention flow${part ? ` of the ${part}` : ''} is left out: a max-flow for every output and input costs layers x n^4 = ${work.toExponential(1)}, above the budget of ${flowBudget.toExponential(1)} (${stack.length} layers at n = ${Math.floor((flowBudget / stack.length) ** 0.25)} at most)`);
     stacks.push(s);

@@ -149,11 +149,11 @@ export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions 
   if (opts.ramp === undefined && ramp < SPAN_RAMP) notes.push(`adaptive span's ramp R is ${ramp} (n / 4) instead of ${SPAN_RAMP}: at n = ${n} a ramp of ${SPAN_RAMP} would reach every key`);
   const ctx: BudgetContext = { n, causal, ramp, hashes, buckets, iterations, seed };
   // k-means is most of the lab's time: by default the table's routing is the equal budget's, run once
-  const clusters = opts.clusters ?? methodSettings(ctx, budget).routing.params.clusters;
+  const atBudget = methodSettings(ctx, budget);
+  const clusters = opts.clusters ?? atBudget.routing.params.clusters;
 
   const heads: HeadMethods[] = [];
   const budgeted: HeadForBudget[] = [];
-  const headRefs: { layer: number; head: number }[] = [];
   const defaultRouting: { clusters: number; routing: ReturnType<typeof routing> }[] = [];
   let shown: HeadBuckets | undefined;
   capture.layers.forEach((l, li) => {
@@ -202,21 +202,20 @@ export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions 
       }
       heads.push({ layer: capture.layerIndices[li], head: h, methods });
       budgeted.push(head);
-      headRefs.push({ layer: capture.layerIndices[li], head: h });
     }
   });
   if (capture.layers.some((l) => !l.query || !l.key)) notes.push('queries and keys were not captured: LSH and routing are left out');
 
-  const equal = methodsAtBudget(ctx, budgeted, budget, defaultRouting);
+  const equal = methodsAtBudget(ctx, budgeted, budget, atBudget, defaultRouting);
   const ranking = Object.entries(equal)
     .filter(([, m]) => m.withinBudget)
     .sort((x, y) => y[1].meanRecall - x[1].meanRecall)
     .map(([name]) => name);
   const budgets = curveBudgets(n, CURVE_POINTS);
   const sample = sampledHeads(budgeted.length, curveHeads(n));
-  const curves: BudgetCurves = { budgets, heads: sample.map((i) => headRefs[i]), methods: {} };
+  const curves: BudgetCurves = { budgets, heads: sample.map((i) => ({ layer: heads[i].layer, head: heads[i].head })), methods: {} };
   budgets.forEach((b, at) => {
-    const point = methodsAtBudget(ctx, sample.map((i) => budgeted[i]), b, sample.map((i) => defaultRouting[i]));
+    const point = methodsAtBudget(ctx, sample.map((i) => budgeted[i]), b, methodSettings(ctx, b), sample.map((i) => defaultRouting[i]));
     for (const [name, m] of Object.entries(point)) {
       const curve = (curves.methods[name] ??= { meanRecall: budgets.map(() => null), scoresComputed: budgets.map(() => null) });
       if (!m.withinBudget) continue;
@@ -230,8 +229,13 @@ export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions 
 }
 
 /** Each method tuned to the budget on these heads: mean recall, scores per head, and whether every head is within the budget. */
-function methodsAtBudget(ctx: BudgetContext, heads: HeadForBudget[], budget: number, routed: ({ clusters: number; routing: ReturnType<typeof routing> } | undefined)[]): Record<string, BudgetedMethod> {
-  const settings = methodSettings(ctx, budget);
+function methodsAtBudget(
+  ctx: BudgetContext,
+  heads: HeadForBudget[],
+  budget: number,
+  settings: ReturnType<typeof methodSettings>,
+  routed: ({ clusters: number; routing: ReturnType<typeof routing> } | undefined)[],
+): Record<string, BudgetedMethod> {
   const sums: Record<string, { recall: number; scores: number; max: number; within: boolean; params: Record<string, number>; count: number }> = {};
   heads.forEach((head, i) => {
     for (const [name, r] of Object.entries(headAtBudget(ctx, head, settings, budget, routed[i]))) {

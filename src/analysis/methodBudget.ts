@@ -17,9 +17,10 @@ export interface MethodSetting {
   withinBudget: boolean;
 }
 
-/** One head's recall and scores under a method at its setting. */
+/** One head's recall and scores under a method at its setting, and whether they are within the budget. */
 export interface BudgetedRecall extends PatternResult {
   params: Record<string, number>;
+  withinBudget: boolean;
 }
 
 /** What a head offers the methods: its attention, its mass by distance, and its unit queries and keys when captured. */
@@ -53,17 +54,19 @@ export interface BudgetContext {
  */
 function searched(lo: number, hi: number, count: (p: number) => number, budget: number): { value: number; withinBudget: boolean } {
   let best: number | undefined;
+  let bestCount = -Infinity;
   let cheapest = lo;
+  let cheapestCount = Infinity;
   for (let p = lo; p <= hi; p++) {
     const c = count(p);
-    if (c <= budget && (best === undefined || c > count(best))) best = p;
-    if (c < count(cheapest)) cheapest = p;
+    if (c <= budget && c > bestCount) [best, bestCount] = [p, c];
+    if (c < cheapestCount) [cheapest, cheapestCount] = [p, c];
   }
   return best === undefined ? { value: cheapest, withinBudget: false } : { value: best, withinBudget: true };
 }
 
 /** Scores of shared-QK LSH: per round each sorted chunk against itself and the one before (the last may be short). */
-export function lshScores(n: number, chunk: number, hashes: number): number {
+function lshScores(n: number, chunk: number, hashes: number): number {
   const m = Math.ceil(n / chunk);
   const last = n - (m - 1) * chunk;
   const perRound = m === 1 ? n * n : chunk * chunk + (m - 2) * 2 * chunk * chunk + last * (last + chunk);
@@ -71,7 +74,7 @@ export function lshScores(n: number, chunk: number, hashes: number): number {
 }
 
 /** Scores of balanced routing with k clusters: each takes ceil(n / k) queries and as many keys. */
-export const routingScores = (n: number, k: number): number => k * Math.ceil(n / k) ** 2;
+const routingScores = (n: number, k: number): number => k * Math.ceil(n / k) ** 2;
 
 /** The settings at a budget of the methods whose cost depends on n alone (all but separate-QK LSH, set per head). */
 export function methodSettings(ctx: BudgetContext, budget: number): Record<Exclude<BudgetMethod, 'lshSeparate'>, MethodSetting> {
@@ -106,12 +109,13 @@ export function methodSettings(ctx: BudgetContext, budget: number): Record<Exclu
 const SEPARATE_TRIES = 4;
 
 /** Separate-QK LSH on one head at a budget: its bucket count and result, within the budget or at n buckets. */
-function separateLshAt(ctx: BudgetContext, head: HeadForBudget, budget: number, hashes: number): BudgetedRecall & { withinBudget: boolean } {
+function separateLshAt(ctx: BudgetContext, head: HeadForBudget, budget: number): BudgetedRecall {
+  const { hashes } = ctx;
   const { n } = ctx;
   const v = head.vectors!;
   const even = (b: number): number => Math.max(2, Math.min(n + (n % 2), 2 * Math.ceil(b / 2)));
   let buckets = even((v.separate.buckets * v.separate.scores) / budget);
-  let last: (BudgetedRecall & { withinBudget: boolean }) | undefined;
+  let last: (BudgetedRecall) | undefined;
   for (let t = 0; t < SEPARATE_TRIES; t++) {
     const keys = lshBuckets(v.keys, n, v.dims, buckets, hashes, ctx.seed);
     const computed = lshPairs(lshBuckets(v.queries, n, v.dims, buckets, hashes, ctx.seed), keys, n, 0, false);
@@ -139,12 +143,12 @@ export function headAtBudget(
   settings: ReturnType<typeof methodSettings>,
   budget: number,
   routed?: { clusters: number; routing: ReturnType<typeof routing> },
-): Partial<Record<BudgetMethod, BudgetedRecall & { withinBudget: boolean }>> {
+): Partial<Record<BudgetMethod, BudgetedRecall>> {
   const a = head.attention;
   const { n, causal } = ctx;
   const p = (m: keyof typeof settings): Record<string, number> => settings[m].params;
-  const at = (m: keyof typeof settings, r: PatternResult): BudgetedRecall & { withinBudget: boolean } => ({ ...r, params: p(m), withinBudget: settings[m].withinBudget });
-  const out: Partial<Record<BudgetMethod, BudgetedRecall & { withinBudget: boolean }>> = {
+  const at = (m: keyof typeof settings, r: PatternResult): BudgetedRecall => ({ ...r, params: p(m), withinBudget: settings[m].withinBudget });
+  const out: Partial<Record<BudgetMethod, BudgetedRecall>> = {
     local: at('local', patternRecall(a, localPattern(p('local').window))),
     strided: at('strided', patternRecall(a, stridedPattern(p('strided').stride))),
     fixed: at('fixed', patternRecall(a, fixedPattern(p('fixed').block, p('fixed').summary))),
@@ -153,8 +157,9 @@ export function headAtBudget(
   const v = head.vectors;
   if (v) {
     const { chunk, hashes } = p('lsh');
-    out.lsh = at('lsh', recallOver(a, lshPairs(v.sharedBuckets.slice(0, hashes), v.sharedBuckets.slice(0, hashes), n, chunk, true)));
-    out.lshSeparate = separateLshAt(ctx, head, budget, ctx.hashes);
+    const rounds = v.sharedBuckets.slice(0, hashes);
+    out.lsh = at('lsh', recallOver(a, lshPairs(rounds, rounds, n, chunk, true)));
+    out.lshSeparate = separateLshAt(ctx, head, budget);
     const k = p('routing').clusters;
     const r = routed?.clusters === k ? routed.routing : routing(v.queries, v.keys, n, v.dims, { clusters: k, iterations: ctx.iterations, seed: ctx.seed });
     out.routing = at('routing', recallOver(a, routingPairs(r, n)));

@@ -51,7 +51,7 @@ export async function runAnalyze(o: AnalyzeOptions, files: { enginePath: string;
       lab: mode.lab,
       returnAttention: output.includeAttention || output.html !== undefined,
     });
-    if (output.html !== undefined) writeReport(output.html, info.path, capture, analysis, labResult, files);
+    if (output.html !== undefined) process.stderr.write(`attention-lens: ${writeReport(output.html, info.path, capture, analysis, labResult, files)}\n`);
     for (const w of capture.warnings) process.stderr.write(`attention-lens: warning: ${w}\n`);
     write(
       analysisReport(info, capture, analysis, output.includeAttention, labResult),

@@ -123,10 +123,10 @@ export class MemoryLensProvider implements vscode.CodeLensProvider, vscode.Hover
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
 
-  /** measured: the kept profile's line for a model beside this config at n (src/editor/profileStore.ts) */
+  /** measured: for a config, the kept profile's line at n of a model beside it (src/editor/profileStore.ts), looked up once per document */
   constructor(
     private readonly cache: ConfigScanCache,
-    private readonly measured: (configPath: string, n: number) => string | undefined = () => undefined,
+    private readonly measured: (configPath: string) => ((n: number) => string | undefined) | undefined = () => undefined,
   ) {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -140,13 +140,14 @@ export class MemoryLensProvider implements vscode.CodeLensProvider, vscode.Hover
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const scan = this.cache.scan(doc);
     const settings = estimateSettings();
+    const measuredAt = this.measuredBeside(doc);
     const lenses = scan.sites.map((site, index) => {
       const range = doc.lineAt(doc.positionAt(site.from).line).range;
       const e = siteEstimate(site, settings, scan.training);
       const source: MemorySource = { uri: doc.uri.toString(), index };
       return 'problem' in e
         ? new vscode.CodeLens(range, { title: `Attention Lens: ${e.problem}`, command: '' })
-        : new vscode.CodeLens(range, { title: this.withMeasured(doc, e.title, e.shape.seq), command: SHOW_MEMORY_COMMAND, arguments: [e.shape, source], tooltip: 'Open the attention memory panel (it follows this config)' });
+        : new vscode.CodeLens(range, { title: withMeasured(e.title, measuredAt?.(e.shape.seq)), command: SHOW_MEMORY_COMMAND, arguments: [e.shape, source], tooltip: 'Open the attention memory panel (it follows this config)' });
     });
     // A file that does not parse says so where a lens would stand, when it names model sizes.
     if (scan.problems.length && /hidden_size|num_attention_heads|n_head|d_model|num_heads/.test(doc.getText())) {
@@ -168,16 +169,14 @@ export class MemoryLensProvider implements vscode.CodeLensProvider, vscode.Hover
     const e = siteEstimate(scan.sites[index], estimateSettings(), scan.training);
     if ('problem' in e) return new vscode.Hover(new vscode.MarkdownString(`Attention Lens: ${e.problem}`), doc.lineAt(position.line).range);
     const args = encodeURIComponent(JSON.stringify([e.shape, { uri: doc.uri.toString(), index } satisfies MemorySource]));
-    const measured = doc.uri.scheme === 'file' ? this.measured(doc.uri.fsPath, e.shape.seq) : undefined;
+    const measured = this.measuredBeside(doc)?.(e.shape.seq);
     const md = new vscode.MarkdownString(`${e.markdown()}${measured ? `\n\nProfiled beside this config: ${measured}` : ''}\n\n[Open the memory panel](command:${SHOW_MEMORY_COMMAND}?${args})`);
     md.isTrusted = { enabledCommands: [SHOW_MEMORY_COMMAND] };
     return new vscode.Hover(md, doc.lineAt(position.line).range);
   }
 
-  /** The lens's title with the measured figure of a profiled model beside the config, where there is one. */
-  private withMeasured(doc: vscode.TextDocument, title: string, n: number): string {
-    const measured = doc.uri.scheme === 'file' ? this.measured(doc.uri.fsPath, n) : undefined;
-    return measured ? `${title} · ${measured}` : title;
+  private measuredBeside(doc: vscode.TextDocument): ((n: number) => string | undefined) | undefined {
+    return doc.uri.scheme === 'file' ? this.measured(doc.uri.fsPath) : undefined;
   }
 
   /** The lenses again: a profile was kept. */
@@ -189,3 +188,6 @@ export class MemoryLensProvider implements vscode.CodeLensProvider, vscode.Hover
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }
 }
+
+/** The lens's title with the measured figure of a profiled model beside the config, where there is one. */
+const withMeasured = (title: string, measured: string | undefined): string => (measured ? `${title} · ${measured}` : title);

@@ -59,7 +59,7 @@ export async function analyzedCorpus(
   let executionProvider = '';
   for (const [k, text] of texts.entries()) {
     if (signal?.aborted) throw new EngineError('cancelled', 'the run was cancelled');
-    const r = await engine.analyze({ load, capture: { ...opts.capture, text }, analysis: opts.analysis, returnAttention: false, ...(k === 0 && opts.keepFirst ? { keep: opts.keepFirst } : {}) });
+    const r = await engine.analyze({ load, capture: { ...opts.capture, text }, analysis: k === 0 ? opts.analysis : { ...opts.analysis, noRollout: true }, returnAttention: false, ...(k === 0 && opts.keepFirst ? { keep: opts.keepFirst } : {}) });
     parts.push(r.analysis);
     first ??= r.capture;
     firstCaptureId ??= r.captureId;

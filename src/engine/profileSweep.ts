@@ -17,6 +17,8 @@ export interface SweepOptions {
   seed?: number;
   memPattern?: boolean;
   /** the memory the sweep may use; a point predicted past it is not run */
+  /** the model's facts for the sweep, asked of the engine once */
+  target: ProfileTarget;
   budgetBytes: number;
   budgetFrom: string;
   /** a length to extrapolate to besides the model's positions */
@@ -31,7 +33,7 @@ export interface SweepOptions {
 const firstGuessBytes = (target: ProfileTarget, e: PointEstimate | undefined): number => target.weightsBytes + 2 * (e?.attentionBytes ?? 0) + (e?.kvCacheBytes ?? 0);
 
 export async function profileSweep(engine: EngineClient, o: SweepOptions): Promise<MemoryProfile> {
-  const target = await engine.profileTarget(o.load);
+  const { target } = o;
   const lengths = o.lengths ?? defaultLengths(target.maxPositions);
   const batches = o.batches ?? [1];
   const plan = batches.flatMap((batch) => lengths.map((n) => ({ n, batch })));
@@ -40,6 +42,7 @@ export async function profileSweep(engine: EngineClient, o: SweepOptions): Promi
   let provider = o.load.executionProvider as string;
   let stopped: string | undefined;
   const notes: string[] = [];
+  let freshEngines = false;
   const queriesPerRun = (n: number): number => (target.sequenceMode === 'stepwise' ? 1 : n);
   for (const [i, { n, batch }] of plan.entries()) {
     const predicted = predictedPeakBytes(points, n, batch, firstGuessBytes(target, o.estimate(n, batch, queriesPerRun(n))));
@@ -56,7 +59,7 @@ export async function profileSweep(engine: EngineClient, o: SweepOptions): Promi
       // where the engine cannot reset its peak, each point starts a fresh one
       if (!r.rssReset) {
         engine.dispose();
-        if (!notes.some((x) => x.startsWith('VmHWM'))) notes.push('VmHWM could not be reset (/proc/self/clear_refs): each point ran in a fresh engine process');
+        freshEngines = true;
       }
     } catch (e) {
       if (e instanceof EngineError && e.kind === 'cancelled' && points.length === 0) throw e;
@@ -64,6 +67,7 @@ export async function profileSweep(engine: EngineClient, o: SweepOptions): Promi
       break;
     }
   }
+  if (freshEngines) notes.push('VmHWM could not be reset (/proc/self/clear_refs): each point ran in a fresh engine process');
   const fits = profileFits(points, target.maxPositions, o.extrapolateTo, o.budgetBytes);
   if (target.sequenceMode === 'stepwise') notes.push('the model takes one token per run: each point is the step at position n, after a past of n - 1 (its attention is one query row per head)');
   if (target.attentionLayers === 0) notes.push('no attention was found in the graph: nothing is counted as attention');

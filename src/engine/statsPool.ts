@@ -58,7 +58,7 @@ const WORKER_QUEUE = 2;
 const MAX_THREADS = 8;
 
 /** The threads a pool runs on by default: the engine's and a worker per further core. */
-export function poolThreads(): number {
+function poolThreads(): number {
   return Math.min(MAX_THREADS, availableParallelism());
 }
 

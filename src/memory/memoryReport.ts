@@ -34,10 +34,6 @@ export const METHOD_LABELS: Record<MethodName | 'dense', string> = {
 const count = (v: number): string => (v >= 1e15 ? v.toExponential(2).replace('e+', 'e') : Math.round(v).toLocaleString('en-US'));
 const bothUnits = (bytes: number): string => `${binaryBytes(bytes)} (${decimalBytes(bytes)})`;
 
-export function shapeLabel(s: AttentionShape): string {
-  return `${s.dtype}, batch ${s.batch}, ${s.mode}`;
-}
-
 export const PART_LABELS: Record<AttentionPart['part'], string> = {
   self: 'self',
   encoderSelf: 'encoder self',

@@ -2,7 +2,7 @@
 // through the scaling and mask steps to the score MatMul, and down to the probabilities x V
 // MatMul; or the fused op itself. The memory profiler sums what they allocate and take.
 import { AttentionSites, SCORE_STEPS, attentionSites } from './attentionTap';
-import { OnnxModel, OnnxNode } from './onnxGraph';
+import { OnnxModel, OnnxNode, producers } from './onnxGraph';
 
 // what lies between the probabilities and the MatMul that applies them to V
 const PROBABILITY_STEPS = new Set(['Cast', 'Dropout', 'Identity', 'Reshape', 'Where']);
@@ -14,16 +14,21 @@ export interface AttentionOperators {
 }
 
 export function attentionOperators(model: OnnxModel, sites: AttentionSites = attentionSites(model)): AttentionOperators {
-  const producer = new Map<string, OnnxNode>();
+  const producer = producers(model);
   const consumers = new Map<string, OnnxNode[]>();
-  for (const n of model.nodes) {
-    for (const o of n.outputs) producer.set(o, n);
-    for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  }
   const nameOf = (n: OnnxNode): string => n.name || n.outputs[0];
+  const byName = new Map<string, OnnxNode>();
+  for (const n of model.nodes) {
+    if (!byName.has(nameOf(n))) byName.set(nameOf(n), n);
+    for (const i of n.inputs) {
+      const list = consumers.get(i);
+      if (list) list.push(n);
+      else consumers.set(i, [n]);
+    }
+  }
   const nodes = new Set<string>();
   for (const tap of sites.taps) {
-    const softmax = model.nodes.find((n) => nameOf(n) === tap.softmaxNode);
+    const softmax = byName.get(tap.softmaxNode);
     if (!softmax) continue;
     nodes.add(nameOf(softmax));
     if (softmax.opType !== 'Softmax') continue;

@@ -30,7 +30,7 @@ const CUDA_HOW_TO =
   'install them with: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (needs CUDA 12 and cuDNN 9 on the machine)';
 
 /** A session of the memory profiler (src/model/profiledRun.ts): ONNX Runtime writes filePrefix_<date>.json on endProfiling. */
-export interface ProfilingOptions {
+interface ProfilingOptions {
   filePrefix: string;
   /** ONNX Runtime plans the run's memory from the first and allocates it as one block (its default) */
   memPattern: boolean;
@@ -49,7 +49,7 @@ function options(provider: ExecutionProvider, profiling?: ProfilingOptions): ort
 }
 
 /** What keeps WebGPU from starting, in one line: Dawn's own messages run to many. */
-export function webgpuFailure(message: string): string {
+function webgpuFailure(message: string): string {
   // on Linux Dawn reaches the GPU through Vulkan: without its loader no adapter is ever found
   const vulkanLoader = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib'].some((d) => existsSync(join(d, 'libvulkan.so.1')));
   if (/libvulkan\.so/.test(message) || (process.platform === 'linux' && !vulkanLoader)) return "no Vulkan loader (libvulkan.so.1): install the Vulkan loader and the GPU's Vulkan driver";
@@ -58,7 +58,7 @@ export function webgpuFailure(message: string): string {
 }
 
 /** A model as ONNX Runtime takes it: its file, its bytes, or its bytes and the folder its external data lies in. */
-export type ModelSource = string | Uint8Array | { bytes: Uint8Array; externalDataFolder: string };
+type ModelSource = string | Uint8Array | { bytes: Uint8Array; externalDataFolder: string };
 
 export async function createSession(source: ModelSource, choice: ExecutionProviderChoice, profiling?: ProfilingOptions): Promise<SessionWithProvider> {
   const create = (provider: ExecutionProvider): Promise<ort.InferenceSession> => {

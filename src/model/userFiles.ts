@@ -11,7 +11,7 @@ export type UserFileKind = 'model' | 'weights' | 'tokenizer' | 'config' | 'text'
 
 const MIB = 2 ** 20;
 /** The largest file of each kind read whole; models and weights are bounded by what they declare and by memory. */
-export const USER_FILE_LIMIT_BYTES: Record<UserFileKind, number> = {
+const USER_FILE_LIMIT_BYTES: Record<UserFileKind, number> = {
   model: Number.POSITIVE_INFINITY,
   weights: Number.POSITIVE_INFINITY,
   tokenizer: 512 * MIB,

@@ -14,8 +14,8 @@ export type InductionDecoderRole = 'induction' | 'previous' | 'duplicate' | 'uni
 /** The heads of its one layer, in order. */
 export const INDUCTION_DECODER_ROLES: readonly InductionDecoderRole[] = ['induction', 'previous', 'duplicate', 'uniform'];
 
-export const INDUCTION_DECODER_VOCAB = 64;
-export const INDUCTION_DECODER_POSITIONS = 128;
+const INDUCTION_DECODER_VOCAB = 64;
+const INDUCTION_DECODER_POSITIONS = 128;
 
 const VOCAB = INDUCTION_DECODER_VOCAB;
 const POSITIONS = INDUCTION_DECODER_POSITIONS;
