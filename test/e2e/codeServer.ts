@@ -114,6 +114,22 @@ export class VsCodeInstance {
     await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   }
 
+  /**
+   * Reloads the window, as Developer: Reload Window does. VS Code may be reloading it already (as
+   * trust is taken away), which aborts this navigation or detaches the page under it: then the
+   * reload is asked again once that one has loaded, so the window is reloaded either way.
+   */
+  async reload(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const failed = await this.page.reload().then(() => undefined, (e: Error) => e);
+      if (!failed) break;
+      if (attempt === 3 || !/ERR_ABORTED|frame was detached|Not attached to an active page/.test(failed.message)) throw failed;
+      await this.page.waitForTimeout(1000);
+      await this.page.waitForLoadState('load').catch(() => undefined);
+    }
+    await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  }
+
   /** Runs a command from the palette (F1), retrying while the extension's commands register. */
   async runCommand(title: string): Promise<void> {
     const input = this.page.locator('.quick-input-widget input');

@@ -302,18 +302,41 @@ describe('in a trusted workspace', () => {
 
   /**
    * Answers VS Code's file dialog of the browser (a quick input holding a path) with `path`, once
-   * it offers its default (ending with `offered`); OK when Enter only opened a folder of the list.
+   * it offers its default (ending with `offered`). Enter accepts the path, or only opens a folder of
+   * the list, which leaves the dialog showing the path: its OK button accepts it then. Both are
+   * judged in the page in one step, so that a slow accept is never taken for the second case and
+   * OK is never clicked on the box that follows the dialog.
    */
   const inFileDialog = async (path: string, offered: string): Promise<void> => {
     const widget = vscode.page.locator('.quick-input-widget');
     const dialog = widget.locator('input').first();
     await dialog.waitFor({ state: 'visible', timeout: 30_000 });
     await vscode.page.waitForFunction(`document.querySelector('.quick-input-widget input')?.value.endsWith(${JSON.stringify(offered)})`);
+    const title = (await widget.locator('.quick-input-title').textContent()) ?? '';
     await dialog.fill(path);
     await vscode.page.waitForTimeout(300); // the dialog lists the folder typed before it takes Enter
     await dialog.press('Enter');
-    await vscode.page.waitForTimeout(1000);
-    if ((await dialog.isVisible()) && (await dialog.inputValue()) === path) await widget.getByRole('button', { name: 'OK' }).click();
+    /** 'gone' once the dialog closed or another box took its place; 'waiting' else; 'ok' where OK was clicked. */
+    // the page's side, as a string: this project's TypeScript has no DOM types
+    const step = (clickOk: boolean): Promise<string> =>
+      vscode.page.evaluate(`(([t, p, click]) => {
+        const w = document.querySelector('.quick-input-widget');
+        if (!w?.checkVisibility() || w.querySelector('.quick-input-title')?.textContent !== t) return 'gone';
+        if (!click || w.querySelector('input')?.value !== p) return 'waiting';
+        const ok = [...w.querySelectorAll('.monaco-button')].find((b) => b.textContent.trim() === 'OK');
+        if (!ok) return 'waiting';
+        ok.click();
+        return 'ok';
+      })(${JSON.stringify([title, path, clickOk])})`);
+    const started = Date.now();
+    let clicked = false;
+    for (;;) {
+      const now = await step(!clicked && Date.now() - started > 5_000);
+      if (now === 'gone') return;
+      clicked ||= now === 'ok';
+      if (Date.now() - started > 60_000) throw new Error(`the file dialog "${title}" still shows ${path}`);
+      await vscode.page.waitForTimeout(250);
+    }
   };
 
   e2eTest(vscode, 'a model without a tokenizer offers the tokenizer picker and runs once one is chosen; an empty text is refused; two texts open two panels named after them', async () => {
@@ -461,8 +484,7 @@ describe('in a trusted workspace', () => {
   });
 
   e2eTest(vscode, 'a window reload brings the attention panel back, its model run again', async () => {
-    await vscode.page.reload();
-    await vscode.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await vscode.reload();
     // VS Code restores a panel when it is shown: the 144-head model's, brought to the front
     await vscode.runCommand('View: Show All Editors By Most Recently Used');
     await vscode.pick('Attention: wide');
@@ -548,8 +570,7 @@ describe('in an untrusted workspace', () => {
     await trusted.hover();
     await trusted.locator('.action-label[aria-label="Delete Path"]').click();
     await vscode.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 30_000 });
-    await vscode.page.reload();
-    await vscode.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await vscode.reload();
     await vscode.page.locator('.tab', { hasText: /^Attention/ }).first().waitFor({ timeout: 30_000 });
     await vscode.page.waitForTimeout(5_000);
     assert.equal(runs(), before, 'the model was run again in the untrusted window');
