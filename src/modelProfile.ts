@@ -20,7 +20,11 @@ export async function modelProfile(
   const load = { model: o.model, executionProvider: o.ep };
   const target = await engine.profileTarget(load);
   const configText = target.configPath ? readUserText(target.configPath, 'config') : undefined;
-  const estimator = profileEstimator(configText, target.configPath ? basename(target.configPath) : '', target.floatType === 'float16' ? 'fp16' : 'fp32', target.hasPast);
+  const estimator = profileEstimator(configText, target.configPath ? basename(target.configPath) : '', target.floatType === 'float16' ? 'fp16' : 'fp32', {
+    hasPast: target.hasPast,
+    fusedOp: target.fusedOp,
+    dims: target.graphDims,
+  });
   const profile = await profileSweep(engine, {
     load,
     target,

@@ -31,8 +31,13 @@ export interface ProfilePoint {
   rssBytes: number | null;
   /** in use before the first operator: weights and inputs */
   weightsBytes: number;
-  /** the attention probabilities: every layer's softmax output (0 where a fused op keeps them inside) */
+  /**
+   * the attention probabilities: every layer's softmax output; for a fused op, the part of its
+   * kernel's scratch that grows as n^2 over the sweep (see fusedProbabilities), or all of it
+   */
   attentionBytes: number;
+  /** everything the fused attention kernels allocated inside themselves (probabilities and working copies), summed over layers */
+  fusedScratchBytes?: number;
   /** every attention operator's output: scores, mask steps, probabilities, probabilities x V */
   attentionOperatorBytes: number;
   /** the outputs of every other operator */
@@ -100,6 +105,40 @@ export function comparedPoint(p: ProfilePoint, e: PointEstimate | undefined): Pr
   say('key/value cache', errorPercent.kvCache, p.kvCacheBytes, e.kvCacheBytes);
   if (e.peakBytes !== undefined) say('total peak', errorPercent.peak ?? null, p.peakBytes, e.peakBytes);
   return { ...p, estimate: e, errorPercent, ...(differences.length ? { differences } : {}) };
+}
+
+/**
+ * A fused kernel's probabilities, told apart from its working copies of Q, K, V and the output:
+ * what it allocates is a polynomial in n (ONNX Runtime's kernels allocate exact sizes, so the
+ * least-squares fit is exact) whose term in queries x keys is the probabilities: n^2 for a whole
+ * sequence, n for one token per run after a past (its copies of that token do not grow), fitted
+ * over the points of each batch size. Where a batch has too few lengths (three; two for steps),
+ * the whole scratch stays counted, and said. Each point is compared with its estimate again.
+ */
+export function fusedProbabilities(points: readonly ProfilePoint[], stepwise: boolean): { points: ProfilePoint[]; note?: string } {
+  const fused = points.filter((p) => p.fusedScratchBytes !== undefined);
+  if (fused.length === 0) return { points: [...points] };
+  const batches = [...new Set(fused.map((p) => p.batch))];
+  const perPosition = new Map<number, (n: number) => number>();
+  for (const batch of batches) {
+    const same = fused.filter((p) => p.batch === batch);
+    if (new Set(same.map((p) => p.n)).size < (stepwise ? 2 : 3)) continue;
+    const f = growthFit(same.map((p) => p.n), same.map((p) => p.fusedScratchBytes!));
+    perPosition.set(batch, stepwise ? (n) => Math.max(0, f.b) * n : (n) => Math.max(0, f.c) * n * n);
+  }
+  const separated = points.map((p) => {
+    const term = perPosition.get(p.batch);
+    if (p.fusedScratchBytes === undefined || term === undefined) return p;
+    // softmaxes of layers left unfused stay counted beside the fused ones
+    const next: ProfilePoint = { ...p, attentionBytes: p.attentionBytes - p.fusedScratchBytes + Math.round(term(p.n)) };
+    delete next.differences;
+    return comparedPoint(next, p.estimate);
+  });
+  const note =
+    perPosition.size === batches.length
+      ? `the fused kernel's probabilities: the part of what it allocates that grows as ${stepwise ? 'n (one query row after a past of n - 1)' : 'n^2'}, fitted over the sweep; the rest is its working copies of Q, K, V and the output (fusedScratchBytes holds all of it)`
+      : `the fused kernel's probabilities could not be told apart from its working copies (too few lengths): attentionBytes counts all of its scratch`;
+  return { points: separated, note };
 }
 
 /** Powers of two from 16 up to the model's positions (1024 at most where it states none, 8192 at most where it does), and that limit itself. */

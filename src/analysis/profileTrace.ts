@@ -16,6 +16,8 @@ export interface TraceOperator {
   outputShapes: string;
   /** the node is part of an attention layer (scores, their scaling and mask, softmax, probabilities x V, or a fused op) */
   attention: boolean;
+  /** what the kernel allocated inside itself and freed before it ended (ONNX Runtime's node memory statistics), where they were written */
+  scratchBytes?: number;
 }
 
 /** An allocator's figures over one run: in use before the first node (weights and inputs), its peak, the arena it held. */
@@ -60,6 +62,25 @@ function shapesText(v: unknown): string {
 export const traceNodeName = (eventName: string): string => (eventName.endsWith(KERNEL_SUFFIX) ? eventName.slice(0, -KERNEL_SUFFIX.length) : eventName);
 
 /**
+ * Each node's scratch from ONNX Runtime's node memory statistics (the CSV that
+ * session.collect_node_memory_stats_to_file writes: name, input_sizes, initializers_sizes,
+ * total_dynamic_sizes, total_temp_allocations), keyed by the node's name: the file appends a hash
+ * of the node to it ("GQA_0_2379168813677912260").
+ */
+export function nodeScratchBytes(csv: string): Map<string, number> {
+  const scratch = new Map<string, number>();
+  for (const line of csv.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const cells = line.split(',');
+    const temp = Number(cells.at(-1));
+    // a name holding commas keeps them: only the four figures are split off its end
+    const name = cells.slice(0, -4).join(',').replace(/_\d+$/, '');
+    if (cells.length >= 5 && Number.isFinite(temp)) scratch.set(name, temp);
+  }
+  return scratch;
+}
+
+/**
  * Whether a node of the optimised graph belongs to attention: it is one of the graph's attention
  * nodes, or a fusion of one (ONNX Runtime names a fused node after the first it replaced:
  * "/layers.0/attn/MatMul/MatMulScaleFusion/"), or a fused attention op.
@@ -73,7 +94,7 @@ export function attentionMatcher(attentionNodes: readonly string[], fusedOps: Re
  * The last run in a trace (a profile holds the warm-up run before it): its operators in execution
  * order, and each provider's memory. `isAttention` marks attention's operators.
  */
-export function tracedRun(trace: unknown, isAttention: (node: string, op: string) => boolean): TracedRun {
+export function tracedRun(trace: unknown, isAttention: (node: string, op: string) => boolean, scratch: ReadonlyMap<string, number> = new Map()): TracedRun {
   if (!Array.isArray(trace)) throw new Error('the profile is not a trace array');
   const events = trace as TraceEvent[];
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run' && typeof e.ts === 'number');
@@ -100,6 +121,7 @@ export function tracedRun(trace: unknown, isAttention: (node: string, op: string
       inputShapes: shapesText(a.input_type_shape),
       outputShapes: shapesText(a.output_type_shape),
       attention: isAttention(node, op),
+      ...(scratch.has(node) ? { scratchBytes: scratch.get(node) } : {}),
     };
   });
   const providers = new Map<string, ProviderMemory>();
@@ -124,11 +146,16 @@ export function topOperators(operators: readonly TraceOperator[], key: 'outputBy
 
 /**
  * What attention's operators add up to in one run: the probabilities (its softmaxes' outputs; for
- * a fused op, the scratch it allocates and frees inside its kernel, seen where it raises the
- * allocator's peak), every attention output, and time.
+ * a fused op, the scratch its kernel allocates and frees inside itself, where ONNX Runtime
+ * wrote its node statistics, else the rise it made in the allocator's peak, a lower bound),
+ * every attention output, and time.
  */
-export function attentionTotals(operators: readonly TraceOperator[], fusedOps: ReadonlySet<string>): { probabilityBytes: number; operatorBytes: number; ms: number; otherBytes: number; totalMs: number } {
+export function attentionTotals(
+  operators: readonly TraceOperator[],
+  fusedOps: ReadonlySet<string>,
+): { probabilityBytes: number; fusedScratchBytes?: number; operatorBytes: number; ms: number; otherBytes: number; totalMs: number } {
   let probabilityBytes = 0;
+  let fusedScratchBytes: number | undefined;
   let operatorBytes = 0;
   let ms = 0;
   let otherBytes = 0;
@@ -145,7 +172,11 @@ export function attentionTotals(operators: readonly TraceOperator[], fusedOps: R
     operatorBytes += o.outputBytes;
     ms += o.durationMs;
     if (o.op === 'Softmax') probabilityBytes += o.outputBytes;
-    else if (fusedOps.has(o.op) && o.peakBytes > before) probabilityBytes += o.peakBytes - o.inUseBytes;
+    else if (fusedOps.has(o.op)) {
+      const scratch = o.scratchBytes ?? (o.peakBytes > before ? o.peakBytes - o.inUseBytes : 0);
+      probabilityBytes += scratch;
+      fusedScratchBytes = (fusedScratchBytes ?? 0) + scratch;
+    }
   }
-  return { probabilityBytes, operatorBytes, ms, otherBytes, totalMs };
+  return { probabilityBytes, ...(fusedScratchBytes === undefined ? {} : { fusedScratchBytes }), operatorBytes, ms, otherBytes, totalMs };
 }

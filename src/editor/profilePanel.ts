@@ -8,7 +8,7 @@ import { ModelProfile, modelProfile } from '../modelProfile';
 import { isWebviewMessage } from '../protocol';
 import { AnalysisContext, pickedModel, trusted } from './analysisCommands';
 import { keepProfile } from './profileStore';
-import { executionProvider } from './settings';
+import { executionProvider, profileSettings } from './settings';
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -37,7 +37,7 @@ export function profileCommand(ctx: AnalysisContext, storage: vscode.Memento, ke
     try {
       profile = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Attention Lens: profiling ${name}`, cancellable: true }, (progress, token) => {
         token.onCancellationRequested(() => ctx.engine.cancel());
-        return modelProfile(ctx.engine, { model, ep: executionProvider() }, (i, total, n, batch) => progress.report({ message: `n = ${n}, batch ${batch} (point ${i + 1} of ${total})`, increment: i === 0 ? 0 : 100 / total }));
+        return modelProfile(ctx.engine, { model, ep: executionProvider(), ...profileSettings() }, (i, total, n, batch) => progress.report({ message: `n = ${n}, batch ${batch} (point ${i + 1} of ${total})`, increment: i === 0 ? 0 : 100 / total }));
       });
     } catch (e) {
       if (e instanceof EngineError && e.kind === 'cancelled') return;

@@ -28,6 +28,18 @@ export function headMapSeconds(): number {
   return seconds >= 0 ? seconds : 2;
 }
 
+/** Whole numbers above 0 from a list setting; the rest dropped (an empty list: the defaults). */
+const positiveWholes = (xs: unknown): number[] => (Array.isArray(xs) ? xs.filter((x): x is number => Number.isInteger(x) && x > 0) : []);
+
+/** Profile Model Memory's sweep: its lengths (powers of two up to the model's positions when none), batch sizes and memory budget (the machine's free memory when 0). */
+export function profileSettings(): { lengths?: number[]; batches: number[]; budgetBytes?: number } {
+  const c = section();
+  const lengths = positiveWholes(c.get('profileLengths', []));
+  const batches = positiveWholes(c.get('profileBatchSizes', [1]));
+  const mib = c.get<number>('profileBudgetMiB', 0);
+  return { ...(lengths.length ? { lengths: [...new Set(lengths)].sort((a, b) => a - b) } : {}), batches: batches.length ? [...new Set(batches)] : [1], ...(mib > 0 ? { budgetBytes: mib * 2 ** 20 } : {}) };
+}
+
 /** Whether the layers to capture are always asked for, or only when all of them would not fit in the captures the engine keeps. */
 export function alwaysAskLayers(): boolean {
   return section().get<string>('layerPicker', 'whenTooLarge') === 'always';

@@ -153,7 +153,11 @@ export class EngineClient {
     this.opts.onHealth?.('running', `engine process ${child.pid}`);
     child.on('message', (msg: EngineResponse) => this.settle(msg));
     child.on('exit', (code, signal) => this.exited(child, code, signal));
-    child.on('error', (e) => this.failAll(new EngineError('crashed', `the engine process could not run: ${e.message}`), child));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      // a request sent as the process dies: its exit follows, and says why
+      if (e.code === 'EPIPE' || e.code === 'ERR_IPC_CHANNEL_CLOSED') return;
+      this.failAll(new EngineError('crashed', `the engine process could not run: ${e.message}`), child);
+    });
     this.child = child;
     return child;
   }

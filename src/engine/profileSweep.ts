@@ -2,7 +2,7 @@
 // predicted before it runs (from the points measured, or the estimate for the first) and the
 // sweep stopped, with the numbers, when it would not fit; a point that fails, or an engine that
 // dies, ends the sweep with the points measured kept.
-import { MemoryProfile, PointEstimate, ProfilePoint, TimelineStep, comparedPoint, defaultLengths, predictedPeakBytes, profileFits } from '../analysis/memoryProfile';
+import { MemoryProfile, PointEstimate, ProfilePoint, TimelineStep, comparedPoint, defaultLengths, fusedProbabilities, predictedPeakBytes, profileFits } from '../analysis/memoryProfile';
 import { binaryBytes } from '../analysis/units';
 import type { LoadOptions } from '../model/capture';
 import type { ProfileTarget } from '../model/profiledRun';
@@ -67,6 +67,9 @@ export async function profileSweep(engine: EngineClient, o: SweepOptions): Promi
       break;
     }
   }
+  const separated = fusedProbabilities(points, target.sequenceMode === 'stepwise');
+  points.splice(0, points.length, ...separated.points);
+  if (separated.note) notes.push(separated.note);
   if (freshEngines) notes.push('VmHWM could not be reset (/proc/self/clear_refs): each point ran in a fresh engine process');
   const fits = profileFits(points, target.maxPositions, o.extrapolateTo, o.budgetBytes);
   if (target.sequenceMode === 'stepwise') notes.push('the model takes one token per run: each point is the step at position n, after a past of n - 1 (its attention is one query row per head)');

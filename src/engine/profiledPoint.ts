@@ -1,7 +1,7 @@
 // A profiled run read into a point of a memory profile, in the engine: the trace stays here,
 // the host receives the figures and one timeline.
 import { ProfilePoint, ProfiledOperator, TimelineStep } from '../analysis/memoryProfile';
-import { attentionMatcher, attentionTotals, topOperators, TraceOperator, tracedRun } from '../analysis/profileTrace';
+import { attentionMatcher, attentionTotals, nodeScratchBytes, topOperators, TraceOperator, tracedRun } from '../analysis/profileTrace';
 import type { LoadOptions } from '../model/capture';
 import { FUSED_OPS } from '../model/fusedAttention';
 import { ProfileInput, profiledRun } from '../model/profiledRun';
@@ -14,7 +14,7 @@ const listed = ({ node, op, durationMs, outputBytes, attention }: TraceOperator)
 export async function profiledPoint(load: LoadOptions, input: ProfileInput): Promise<EngineMethods['profile']['result']> {
   const run = await profiledRun(load, input);
   const target = run.target;
-  const traced = tracedRun(run.trace, attentionMatcher(target.attentionNodes, FUSED_OPS));
+  const traced = tracedRun(run.trace, attentionMatcher(target.attentionNodes, FUSED_OPS), nodeScratchBytes(run.nodeStats ?? ''));
   // the main allocator: the one with the largest peak (the GPU's on CUDA, the CPU's otherwise)
   const main = [...traced.providers].sort((a, b) => b.peakBytes - a.peakBytes)[0] ?? { provider: '', startBytes: 0, peakBytes: 0, arenaBytes: 0 };
   const totals = attentionTotals(traced.operators, FUSED_OPS);
@@ -27,6 +27,7 @@ export async function profiledPoint(load: LoadOptions, input: ProfileInput): Pro
     rssBytes: run.rssBytes,
     weightsBytes: target.weightsBytes,
     attentionBytes: totals.probabilityBytes,
+    ...(totals.fusedScratchBytes === undefined ? {} : { fusedScratchBytes: totals.fusedScratchBytes }),
     attentionOperatorBytes: totals.operatorBytes,
     otherActivationBytes: totals.otherBytes,
     kvCacheBytes: run.kvCacheBytes,

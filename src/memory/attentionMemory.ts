@@ -62,6 +62,10 @@ export interface AttentionShape {
   weightBits?: number;
   /** the MLP's hidden size (intermediate_size), for one layer's activations */
   mlpHidden?: number;
+  /** the output's width (vocab_size): the logits a run ends with */
+  vocab?: number;
+  /** the kernel holds its scores in fp32 whatever the dtype (ONNX Runtime's CPU GroupQueryAttention) */
+  float32Scores?: boolean;
 }
 
 /** One kind of attention in the model, each its own row: a decoder's self-attention, an encoder's, cross-attention. */
@@ -102,13 +106,15 @@ export interface DenseEstimate {
   transientScoresBytes: number;
   /** one layer's activations at inference: hidden states, Q K V and the MLP's hidden */
   layerActivationBytes: number;
+  /** the logits a run ends with (queries x vocab, in fp32 as runtimes give them); 0 where the config gives no vocab_size */
+  logitsBytes: number;
   /** every layer's activations kept for the backward pass (Korthikanti, 16-bit), the probabilities unless a fused kernel recomputes them */
   trainingActivationBytes: number;
   /** of which the attention terms (scores, probabilities, dropout mask): 0 with a fused kernel */
   trainingAttentionBytes: number;
   /** the weights in their dtype (or quantised bits); with Adam's states in training; undefined when the config lacks the sizes */
   weightBytes?: number;
-  /** what the mode needs at its peak: weights + KV cache + one layer's scores + one layer's activations (inference), or + every layer's activations (training) */
+  /** what the mode needs at its peak: weights + KV cache + one layer's scores and activations or the logits, the larger (inference), or + every layer's activations (training) */
   peakBytes: number;
 }
 
@@ -247,8 +253,10 @@ export function denseEstimate(s: AttentionShape): DenseEstimate {
     trainingActivationBytes += s.decoder.layers * 34 * s.decoder.seq * b * H;
   }
   trainingActivationBytes += trainingAttentionBytes;
-  const transientScoresBytes = s.fusedKernel ? 0 : largestFloats * bytes;
+  const transientScoresBytes = s.fusedKernel ? 0 : largestFloats * (s.float32Scores ? 4 : bytes);
   const layerActivationBytes = queries * b * (2 * H + (h + 2 * kvHeads) * d + 2 * (s.mlpHidden ?? 4 * H)) * bytes;
+  // an encoder-decoder's logits are its decoder's
+  const logitsBytes = (s.decoder && s.mode !== 'decode' ? s.decoder.seq : queries) * b * (s.vocab ?? 0) * 4;
   const weightBytes =
     s.parameters === undefined ? undefined : s.mode === 'training' ? s.parameters * TRAINING_BYTES_PER_PARAMETER : (s.parameters * (s.weightBits ?? bytes * 8)) / 8;
   return {
@@ -266,11 +274,13 @@ export function denseEstimate(s: AttentionShape): DenseEstimate {
     parts,
     transientScoresBytes,
     layerActivationBytes,
+    logitsBytes,
     trainingActivationBytes,
     trainingAttentionBytes,
     ...(weightBytes === undefined ? {} : { weightBytes }),
     peakBytes:
-      (weightBytes ?? 0) + (s.mode === 'training' ? trainingActivationBytes : kvCacheBytes + transientScoresBytes + layerActivationBytes),
+      // at inference the last layer's activations are gone when the logits are made: the larger of the two
+      (weightBytes ?? 0) + (s.mode === 'training' ? trainingActivationBytes : kvCacheBytes + Math.max(transientScoresBytes + layerActivationBytes, logitsBytes)),
   };
 }
 

@@ -72,7 +72,9 @@ export function memoryLensTitle(e: MemoryEstimate, notes: EstimateNotes = {}): s
   const s = e.shape;
   const d = e.dense;
   const at = `${s.mode} at n=${s.seq}${notes.seqKey ? ` (${notes.seqKey})` : ''}, ${s.dtype}${s.batch > 1 ? `, batch ${s.batch}` : ''}`;
-  const scores = s.fusedKernel ? 'attention scores: none (fused kernel)' : `attention scores ${binaryBytes(d.transientScoresBytes)}/layer (fused kernel: none)`;
+  const scores = s.fusedKernel
+    ? 'attention scores: none (fused kernel)'
+    : `attention scores ${binaryBytes(d.transientScoresBytes)}/layer (${s.float32Scores ? 'GroupQueryAttention on the CPU: fp32' : 'fused kernel: none'})`;
   const figures =
     s.mode === 'training'
       ? `activations ${binaryBytes(d.trainingActivationBytes)} over ${s.layers + (s.decoder?.layers ?? 0)} layers, ${
@@ -146,6 +148,7 @@ export function peakRows(e: MemoryEstimate): [string, string][] {
       ['KV cache', d.kvCacheBytes ? binaryBytes(d.kvCacheBytes) : 'none (encoder)'],
       [`attention scores, largest layer`, s.fusedKernel ? 'none (fused kernel)' : binaryBytes(d.transientScoresBytes)],
       ['activations, one layer', binaryBytes(d.layerActivationBytes)],
+      ...(d.logitsBytes > 0 ? [['logits (fp32)', binaryBytes(d.logitsBytes)] as [string, string]] : []),
     );
   rows.push([`peak${d.weightBytes === undefined ? ' without weights' : ''}`, binaryBytes(d.peakBytes)]);
   return rows;

@@ -32,6 +32,10 @@ export interface ModelDims {
   weightBits?: number;
   parameters?: number;
   mlpHidden?: number;
+  /** the kernel holds its scores in fp32 whatever the dtype (onnxruntime-genai's GroupQueryAttention on the CPU) */
+  float32Scores?: boolean;
+  /** the output's width (vocab_size): a language model's logits are n x vocab at the end of a run */
+  vocab?: number;
   /** the config asks for a fused kernel (attn_implementation flash/sdpa, an onnxruntime-genai export) */
   fusedKernel?: boolean;
   /** a decoder: attention to earlier positions only */
@@ -173,18 +177,24 @@ export function dimsFromValues(values: ReadonlyMap<string, unknown>): ModelDims 
     const bits = whole(quant.get('bits')) ?? (quant.get('load_in_4bit') === true ? 4 : quant.get('load_in_8bit') === true || /fp8/i.test(String(quant.get('quant_method'))) ? 8 : undefined);
     if (bits) dims.weightBits = bits;
   }
+  const architectures = lower.get('architectures');
   const implementation = String(lower.get('attn_implementation') ?? lower.get('_attn_implementation') ?? '');
-  // onnxruntime-genai exports (head_size beside context_length) run GroupQueryAttention, a fused kernel
+  // onnxruntime-genai exports (head_size beside context_length) run GroupQueryAttention, whose CPU
+  // kernel holds a layer's probabilities in fp32 whatever the model's dtype (measured by the profiler)
   const genai = lower.has('head_size') && lower.has('context_length');
-  if (/flash|sdpa|flex/i.test(implementation) || genai) dims.fusedKernel = true;
+  if (genai) dims.float32Scores = true;
+  if (/flash|sdpa|flex/i.test(implementation)) dims.fusedKernel = true;
   else if (implementation === 'eager') dims.fusedKernel = false;
+  const lmHead = Array.isArray(architectures) && architectures.some((a) => typeof a === 'string' && /ForMaskedLM|CausalLM|LMHead|ForConditionalGeneration|ForPreTraining/.test(a));
 
   const mlp = whole(firstOf(lower, MLP_KEYS));
   if (mlp) dims.mlpHidden = mlp;
+  const vocab = whole(lower.get('vocab_size'));
+  // logits only where the architecture has a language-model head (or an onnxruntime-genai decoder)
+  if (vocab && (lmHead || genai)) dims.vocab = vocab;
   const parameters = parameterCount(lower, dims, modelType);
   if (parameters) dims.parameters = parameters;
 
-  const architectures = lower.get('architectures');
   dims.causal =
     genai ||
     lower.get('is_decoder') === true ||
@@ -273,6 +283,8 @@ export function attentionShape(d: ModelDims, settings: EstimateSettings): { shap
       : {}),
     ...((settings.fusedKernel ?? d.fusedKernel) ? { fusedKernel: true } : {}),
     ...(d.parameters ? { parameters: d.parameters } : {}),
+    ...(d.vocab ? { vocab: d.vocab } : {}),
+    ...(d.float32Scores ? { float32Scores: true } : {}),
     ...(d.weightBits ? { weightBits: d.weightBits } : {}),
     ...(d.mlpHidden ? { mlpHidden: d.mlpHidden } : {}),
   };

@@ -1,7 +1,7 @@
 // One point of a memory profile: the model as it is (not tapped) in a session with ONNX
 // Runtime's profiler on, a warm-up run and a profiled run at n positions and a batch, and the
 // trace that the profiler wrote (read, then deleted). The trace is read by src/analysis/profileTrace.ts.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { seededUniform } from '../analysis/seededRandom';
@@ -12,8 +12,10 @@ import { InputError } from './inputError';
 import { modelFeeds } from './modelFeeds';
 import { modelConfig, modelFiles, tokenizerAt } from './modelFiles';
 import { InputPlan, concreteDims, inputPlan } from './modelInputs';
-import { ONNX_FLOAT, ONNX_FLOAT16, onnxModel } from './onnxGraph';
-import { OrtFeeds, OrtSession, createSession, repeatedTensor } from './ortSession';
+import { FUSED_OPS } from './fusedAttention';
+import { ONNX_FLOAT, ONNX_FLOAT16, OnnxModel, onnxModel } from './onnxGraph';
+import { providerRun } from './executionProviders';
+import { OrtFeeds, OrtSession, createSession, probedProvider, repeatedTensor } from './ortSession';
 import { configNumber, embeddingRows, positionsLimit } from './positionLimits';
 import { likelyCause } from './runFailure';
 import { readUserFile } from './userFiles';
@@ -45,10 +47,39 @@ export interface ProfileTarget {
   hasPast: boolean;
   /** the element type most of its weights have: float16 or float32 */
   floatType: 'float16' | 'float32';
+  /** the fused op that holds its attention (GroupQueryAttention, Attention, ...), when one does */
+  fusedOp: string | null;
+  /** the attention's sizes as the graph states them (a fused op's head counts, a cache's shape), for an estimate without a config */
+  graphDims: GraphAttentionDims | null;
+}
+
+export interface GraphAttentionDims {
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+/**
+ * Head counts and head size from the graph: a fused op's num_heads and kv_num_heads, a cache
+ * input's [.., kv heads, past, head size] (GPT-2's [2, batch, heads, past, head size] alike).
+ */
+function graphAttentionDims(model: OnnxModel, plan: InputPlan, layers: number): GraphAttentionDims | null {
+  const fused = model.nodes.find((n) => FUSED_OPS.has(n.opType));
+  const past = plan.inputs.find((i) => i.role === 'past');
+  const pastAxis = past ? past.shape.findIndex((d, k) => typeof d !== 'number' && k > 0 && d !== plan.batchSymbol) : -1;
+  const cacheHeads = past && pastAxis > 0 ? past.shape[pastAxis - 1] : undefined;
+  const cacheHeadDim = past?.shape.at(-1);
+  const heads = fused?.attributes.get('num_heads')?.i ?? (typeof cacheHeads === 'number' ? cacheHeads : undefined);
+  const kvHeads = fused?.attributes.get('kv_num_heads')?.i ?? (typeof cacheHeads === 'number' ? cacheHeads : heads);
+  if (!layers || !heads || !kvHeads || typeof cacheHeadDim !== 'number') return null;
+  return { layers, heads, kvHeads, headDim: cacheHeadDim };
 }
 
 export interface ProfiledPointRun {
   trace: unknown;
+  /** ONNX Runtime's node memory statistics (CSV) of the session's first run, where it wrote them */
+  nodeStats?: string;
   wallMs: number;
   /** VmHWM over the profiled run: reset after the warm-up where /proc/self/clear_refs allows */
   rssBytes: number | null;
@@ -99,6 +130,8 @@ function opened(load: LoadOptions): OpenedModel {
       configPath: files.configPath ?? files.genaiConfigPath ?? null,
       hasPast: plan.hasPast,
       floatType: halves > floats ? 'float16' : 'float32',
+      fusedOp: model.nodes.find((n) => FUSED_OPS.has(n.opType))?.opType ?? null,
+      graphDims: graphAttentionDims(model, plan, ops.layers),
     },
     vocab,
     config,
@@ -144,6 +177,8 @@ function pointFeeds(plan: InputPlan, ids: number[], batch: number): { feeds: Ort
   return { feeds, queries: stepwise ? 1 : n, kvCacheBytes };
 }
 
+const NODE_STATS = 'node-memory.csv';
+
 const HWM = /^VmHWM:\s+(\d+) kB/m;
 
 function peakRssBytes(): number | null {
@@ -173,7 +208,7 @@ export async function profiledRun(load: LoadOptions, input: ProfileInput): Promi
   try {
     let created;
     try {
-      created = await createSession(m.files.modelPath, load.executionProvider, { filePrefix: join(folder, 'profile'), memPattern: input.memPattern ?? true });
+      created = await createSession(m.files.modelPath, await providerRun(load.executionProvider, probedProvider), { filePrefix: join(folder, 'profile'), memPattern: input.memPattern ?? true, nodeStatsFile: join(folder, NODE_STATS) });
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError(`ONNX Runtime cannot load ${basename(m.files.modelPath)}: ${(e as Error).message}`);
@@ -203,7 +238,9 @@ export async function profiledRun(load: LoadOptions, input: ProfileInput): Promi
     const written = readdirSync(folder).filter((f) => f.endsWith('.json'));
     if (written.length !== 1) throw new Error(`ONNX Runtime's profiler wrote ${written.length} trace files, not one`);
     const trace: unknown = JSON.parse(readFileSync(join(folder, written[0]), 'utf8'));
-    return { trace, wallMs, rssBytes, rssReset, executionProvider: created.provider, kvCacheBytes, queries, target: m.target };
+    // written on the first run, the warm-up, whose shapes are the profiled run's
+    const nodeStats = existsSync(join(folder, NODE_STATS)) ? readFileSync(join(folder, NODE_STATS), 'utf8') : undefined;
+    return { trace, ...(nodeStats === undefined ? {} : { nodeStats }), wallMs, rssBytes, rssReset, executionProvider: created.run.provider, kvCacheBytes, queries, target: m.target };
   } finally {
     await session?.release().catch(() => undefined);
     rmSync(folder, { recursive: true, force: true });

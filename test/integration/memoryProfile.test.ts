@@ -36,18 +36,32 @@ test('tiny-bert-mlm: the peak grows with n, the probabilities are exactly 4 L h 
   assert.equal(p.timeline.steps.filter((s) => s.attention && s.op === 'Softmax').length, 2);
 });
 
-test('decoders: gpt2_past (a step after a past of n - 1) and the GQA decoder (fused attention): what they hold grows with n', async () => {
+test('decoders: gpt2_past (a step after a past of n - 1, 8 positions) and the GQA decoder (fused attention): what they hold grows with n, the attention as estimated', async () => {
   const gpt2 = await modelProfile(engine, { model: join(ORT_TESTDATA, 'gpt2_past.onnx'), ep: 'cpu', lengths: [2, 4, 8] });
   // its largest tensor is one step's logits, which n leaves alone: the peak stays, the step's scores and cache grow
   assert.ok(gpt2.points.every((x, i) => i === 0 || x.peakBytes >= gpt2.points[i - 1].peakBytes));
   assert.ok(increasing(gpt2.points.map((x) => x.attentionOperatorBytes)));
   assert.ok(increasing(gpt2.points.map((x) => x.kvCacheBytes)));
   assert.match(gpt2.notes.join(' '), /one token per run/);
+  // no config beside it: the estimate reads the graph; ONNX Runtime fuses its attention, whose one
+  // query row a step (12 layers x 2 heads x n fp32) is the part of the kernel's scratch that grows with n
+  assert.equal(gpt2.estimateSource, 'the graph (12 attention layers, 2 heads, head size 2)');
+  for (const x of gpt2.points) {
+    assert.ok(x.fusedScratchBytes! > x.attentionBytes);
+    assert.ok(Math.abs(x.errorPercent!.attention!) <= 10, `gpt2_past attention at n = ${x.n}: ${x.errorPercent!.attention}%`);
+  }
   const gqa = await modelProfile(engine, { model: GENAI_GQA, ep: 'cpu', lengths: [16, 32, 64, 128] });
   assert.ok(increasing(gqa.points.map((x) => x.peakBytes)));
   assert.equal(gqa.estimateSource, 'genai_config.json (decoder)');
-  // the cache the run leaves is the estimate's exactly
-  for (const x of gqa.points) assert.equal(x.errorPercent!.kvCache, 0);
+  // the cache the run leaves is the estimate's exactly; the probabilities the kernel holds in fp32
+  // (2 layers x 4 heads x n^2 x 4 bytes), told apart from its working copies, are the estimate's
+  for (const x of gqa.points) {
+    assert.equal(x.errorPercent!.kvCache, 0);
+    assert.equal(x.attentionBytes, 2 * 4 * x.n * x.n * 4);
+    assert.ok(Math.abs(x.errorPercent!.attention!) <= 10, `GQA attention at n = ${x.n}: ${x.errorPercent!.attention}%`);
+    assert.ok(x.fusedScratchBytes! > x.attentionBytes, 'its scratch holds its working copies of Q, K, V besides');
+  }
+  assert.match(gqa.notes.join(' '), /the fused kernel's probabilities: the part of what it allocates that grows as n\^2/);
   assert.ok(gqa.points.every((x) => x.attentionOperatorBytes > 0));
 });
 

@@ -196,10 +196,11 @@ test('public configs in test/fixtures/configs read as their models are built', (
   const gemma3 = fixture('gemma-3-4b-it.json').sites;
   assert.deepEqual(gemma3.map((s) => [s.label, s.dims.causal, s.dims.dtype]), [['text_config', true, 'bf16'], ['vision_config', false, 'bf16']]);
   assert.equal(gemma3[0].dims.windowedLayers?.length, 34 - 5, 'every sixth of 34 layers global');
-  // onnxruntime-genai: the decoder's head_size, the model's context_length, a fused kernel
+  // onnxruntime-genai: the decoder's head_size, the model's context_length, GroupQueryAttention's fp32 scores on the CPU
   const genai = first('genai_config.json');
   assert.equal(genai.label, 'decoder');
-  assert.deepEqual([genai.dims.headDim, genai.dims.maxPositions, genai.dims.causal, genai.dims.fusedKernel], [96, 4096, true, true]);
+  assert.deepEqual([genai.dims.headDim, genai.dims.maxPositions, genai.dims.causal, genai.dims.fusedKernel, genai.dims.float32Scores], [96, 4096, true, undefined, true]);
+  assert.equal(first('bert-base-uncased.json').dims.vocab, 30522, 'BertForMaskedLM ends with logits');
   // DeepSeek-V2-Lite's 15.7 B parameters: 64 routed and 2 shared experts of 1408 after one dense layer
   assert.ok(Math.abs(first('DeepSeek-V2-Lite.json').dims.parameters! / 15.7e9 - 1) < 0.01);
   assert.ok(Math.abs(first('Mistral-7B-v0.1.json').dims.parameters! / 7.24e9 - 1) < 0.01);
@@ -220,4 +221,15 @@ test("a file's own training keys set n, batch and dtype; an n above the position
   assert.deepEqual(py.training, { batch: { value: 8, key: 'per_device_train_batch_size' }, dtype: { value: 'bf16', key: 'bf16' }, seq: { value: 2048, key: 'block_size' } });
   const json = configSites('{"model": {"hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2}, "max_seq_length": 256, "train_batch_size": 2}', 'json');
   assert.deepEqual([json.training?.seq?.value, json.training?.batch?.value], [256, 2]);
+});
+
+test("the inference peak ends with the logits where the architecture has a language-model head, in fp32", () => {
+  const base = { model_type: 'bert', hidden_size: 64, num_attention_heads: 4, num_hidden_layers: 2, intermediate_size: 256, vocab_size: 30522, max_position_embeddings: 128 };
+  const lm = estimate({ ...base, architectures: ['BertForMaskedLM'] }, { seq: 128 }).dense;
+  const encoder = estimate({ ...base, architectures: ['BertModel'] }, { seq: 128 }).dense;
+  assert.equal(lm.logitsBytes, 128 * 30522 * 4);
+  assert.equal(encoder.logitsBytes, 0, 'a bare encoder outputs hidden states');
+  // the logits outweigh one layer's scores and activations here: the peak holds the weights and them
+  assert.equal(lm.peakBytes, lm.weightBytes! + lm.logitsBytes);
+  assert.equal(encoder.peakBytes, encoder.weightBytes! + encoder.transientScoresBytes + encoder.layerActivationBytes);
 });

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { fittedAt, fitsUpTo, growthFit } from '../../src/analysis/growthFit';
-import { ProfilePoint, comparedPoint, defaultLengths, predictedPeakBytes, profileFits } from '../../src/analysis/memoryProfile';
-import { attentionMatcher, attentionTotals, topOperators, tracedRun } from '../../src/analysis/profileTrace';
+import { ProfilePoint, comparedPoint, defaultLengths, fusedProbabilities, predictedPeakBytes, profileFits } from '../../src/analysis/memoryProfile';
+import { attentionMatcher, attentionTotals, nodeScratchBytes, topOperators, tracedRun } from '../../src/analysis/profileTrace';
 import { bytesOption } from '../../src/cli/optionValues';
 import { FUSED_OPS } from '../../src/model/fusedAttention';
 import { profileTarget, profiledRun } from '../../src/model/profiledRun';
@@ -48,10 +48,37 @@ test("attention's operators in the optimised graph: the fused score MatMul, the 
   assert.equal(topOperators(run.operators, 'outputBytes', 1)[0].op, 'Gemm');
 });
 
-test('a fused op counts the scratch it allocates inside its kernel where it raises the peak', () => {
-  const op = (node: string, inUse: number, peak: number) => ({ node, op: 'GroupQueryAttention', provider: 'CPU', durationMs: 1, outputBytes: 10, inUseBytes: inUse, peakBytes: peak, arenaBytes: peak, inputShapes: '', outputShapes: '', attention: true });
-  const totals = attentionTotals([op('a', 100, 400), op('b', 150, 400), op('c', 200, 900)], new Set(['GroupQueryAttention']));
-  assert.equal(totals.probabilityBytes, 300 + 700);
+test("a fused op counts the scratch ONNX Runtime's node statistics give it, else the rise it made in the peak", () => {
+  const op = (node: string, inUse: number, peak: number, scratchBytes?: number) => ({ node, op: 'GroupQueryAttention', provider: 'CPU', durationMs: 1, outputBytes: 10, inUseBytes: inUse, peakBytes: peak, arenaBytes: peak, inputShapes: '', outputShapes: '', attention: true, ...(scratchBytes === undefined ? {} : { scratchBytes }) });
+  const fused = new Set(['GroupQueryAttention']);
+  const seen = attentionTotals([op('a', 100, 400), op('b', 150, 400), op('c', 200, 900)], fused);
+  assert.equal(seen.probabilityBytes, 300 + 700);
+  assert.equal(seen.fusedScratchBytes, 1000);
+  // b allocated 120 bytes beneath the peak a had raised: only the statistics see them
+  const counted = attentionTotals([op('a', 100, 400, 300), op('b', 150, 400, 120)], fused);
+  assert.deepEqual([counted.probabilityBytes, counted.fusedScratchBytes], [420, 420]);
+  assert.equal(attentionTotals([{ ...op('s', 0, 0), op: 'Softmax', outputBytes: 64 }], fused).fusedScratchBytes, undefined);
+});
+
+test("ONNX Runtime's node memory statistics: each node's scratch by its name, the file's hash suffix taken off", () => {
+  const csv = '#name,input_sizes,initializers_sizes,total_dynamic_sizes,total_temp_allocations\nGQA_0_2379168813677912260,8192,0,16384,147456\n/layers.0/attn,Softmax_12,0,0,4,8\n\n';
+  assert.deepEqual([...nodeScratchBytes(csv)], [['GQA_0', 147456], ['/layers.0/attn,Softmax', 8]]);
+});
+
+test("a fused kernel's probabilities: the n^2 part of its scratch over a whole-sequence sweep, the n part over steps", () => {
+  // GroupQueryAttention fp16 on the CPU, 2 layers of 4 heads x 16: 2 (16 n^2 + 1280 n), as measured
+  const fusedAt = (n: number, scratch: number, softmaxBytes = 0): ProfilePoint => ({ ...point(n, 1, 1e6, scratch + softmaxBytes), fusedScratchBytes: scratch });
+  const whole = [16, 32, 64, 128].map((n) => fusedAt(n, 2 * (16 * n * n + 1280 * n)));
+  const split = fusedProbabilities(whole, false);
+  assert.deepEqual(split.points.map((p) => p.attentionBytes), [16, 32, 64, 128].map((n) => 32 * n * n));
+  assert.match(split.note!, /grows as n\^2/);
+  // one query row a step after a past: the part in n; a softmax left unfused (8 n) stays counted
+  const steps = [2, 4, 8].map((n) => fusedAt(n, 88 * n + 2112, 8 * n));
+  assert.deepEqual(fusedProbabilities(steps, true).points.map((p) => p.attentionBytes), [2, 4, 8].map((n) => 96 * n));
+  const few = fusedProbabilities(whole.slice(0, 2), false);
+  assert.deepEqual(few.points.map((p) => p.attentionBytes), whole.slice(0, 2).map((p) => p.attentionBytes));
+  assert.match(few.note!, /could not be told apart/);
+  assert.equal(fusedProbabilities([point(16, 1, 1e6, 10)], false).note, undefined, 'no fused op, nothing said');
 });
 
 test('the growth fit: an exact quadratic, its exponent, and the longest n within a budget', () => {
