@@ -113,6 +113,12 @@ function windowedLayers(lower: ReadonlyMap<string, unknown>, layers: number | un
   return undefined;
 }
 
+// What a model type's configuration class fills in when its config.json leaves keys out
+// (Hugging Face transformers' defaults): Gemma 3's published text_config names few keys.
+const TYPE_DEFAULTS: Record<string, Record<string, number>> = {
+  gemma3_text: { num_attention_heads: 8, num_key_value_heads: 4, head_dim: 256, max_position_embeddings: 131072, vocab_size: 262208 },
+};
+
 function readStack(lower: ReadonlyMap<string, unknown>, dims: ModelDims): void {
   for (const [dim, keys] of Object.entries(DIM_KEYS) as [DimKey, readonly string[]][]) {
     for (const k of keys) {
@@ -129,16 +135,19 @@ function readStack(lower: ReadonlyMap<string, unknown>, dims: ModelDims): void {
 export function dimsFromValues(values: ReadonlyMap<string, unknown>): ModelDims {
   const lower = new Map<string, unknown>();
   for (const [k, v] of values) lower.set(k.toLowerCase(), v);
+  const modelType = String(lower.get('model_type') ?? lower.get('type') ?? '').toLowerCase();
+  for (const [k, v] of Object.entries(TYPE_DEFAULTS[modelType] ?? {})) if (!lower.has(k)) lower.set(k, v);
   const dims: ModelDims = { causal: false };
   readStack(lower, dims);
-  const modelType = String(lower.get('model_type') ?? lower.get('type') ?? '').toLowerCase();
   // key/value heads given per layer (a list): the cache sums them, the shape takes the largest
   const kvList = firstOf(lower, DIM_KEYS.kvHeads);
   if (Array.isArray(kvList) && kvList.length && kvList.every((v) => whole(v))) {
     dims.kvHeadsPerLayer = kvList as number[];
     dims.kvHeads = Math.max(...dims.kvHeadsPerLayer);
   }
-  if (dims.kvHeads === undefined && lower.get('multi_query') === true) dims.kvHeads = 1;
+  // Falcon's old layout: multi_query with the old decoder has one key/value head whatever
+  // num_kv_heads says (transformers' FalconAttention)
+  if (lower.get('multi_query') === true && lower.get('new_decoder_architecture') !== true) dims.kvHeads = 1;
 
   // Windows: sliding_window (genai: sliding_window.window_size) unless use_sliding_window is false;
   // Llama 4's attention_chunk_size holds a chunk at most in the same way.

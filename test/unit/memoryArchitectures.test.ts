@@ -233,3 +233,20 @@ test("the inference peak ends with the logits where the architecture has a langu
   assert.equal(lm.peakBytes, lm.weightBytes! + lm.logitsBytes);
   assert.equal(encoder.peakBytes, encoder.weightBytes! + encoder.transientScoresBytes + encoder.layerActivationBytes);
 });
+
+test("gemma-3-4b-it's published text_config (few keys) is estimated with transformers' Gemma 3 defaults: 8 heads, 4 KV heads of 256", () => {
+  const text = configSites(readFileSync(join(REPO, 'test', 'fixtures', 'configs', 'gemma-3-4b-it.json'), 'utf8'), 'json').sites[0];
+  assert.deepEqual(text.missing, []);
+  assert.deepEqual([text.dims.heads, text.dims.kvHeads, text.dims.headDim, text.dims.maxPositions], [8, 4, 256, 131072]);
+  const shaped = attentionShape(text.dims, { seq: 8192, mode: 'inference' });
+  assert.ok('shape' in shaped);
+  // per token and layer 2 (K, V) x 4 heads x 256 x 2 bytes; 5 global layers keep 8192 tokens, 29 local ones their 1024-token window
+  const perToken = 2 * 4 * 256 * 2;
+  assert.equal(denseEstimate(shaped.shape).kvCacheBytes, 5 * 8192 * perToken + 29 * 1024 * perToken);
+});
+
+test("Falcon's old multi-query layout has one key/value head even where num_kv_heads says 71 (transformers' FalconAttention)", () => {
+  const falcon = { model_type: 'falcon', hidden_size: 4544, num_attention_heads: 71, num_hidden_layers: 32, multi_query: true, new_decoder_architecture: false, num_kv_heads: 71, vocab_size: 65024 };
+  assert.equal(dimsFromValues(new Map(Object.entries(falcon))).kvHeads, 1);
+  assert.equal(dimsFromValues(new Map(Object.entries({ ...falcon, new_decoder_architecture: true, num_kv_heads: 8 }))).kvHeads, 8, 'the new decoder reads num_kv_heads');
+});
