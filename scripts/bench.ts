@@ -19,6 +19,7 @@ import { lshBuckets, lshPairs, unitRows } from '../src/analysis/lshBuckets';
 import { routing, routingPairs } from '../src/analysis/routingClusters';
 import { seededNormals } from '../src/analysis/seededRandom';
 import { randomAttention, randomCapture } from '../src/analysis/syntheticAttention';
+import { CPU_RUN } from '../src/model/executionProviders';
 import { createSession, intTensor } from '../src/model/ortSession';
 import { AttentionForm, FusedModelShape, fusedAttentionModel } from '../src/model/builder/fusedAttentionModels';
 import { onnxModel, rewrittenModelBytes } from '../src/model/onnxGraph';
@@ -209,7 +210,7 @@ async function benchCapture(): Promise<void> {
     writeFileSync(modelPath, randomBert(BERT_BASE_SHAPE).model);
     console.log(`generated ${modelPath} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
-  const bare = (await createSession(modelPath, 'cpu')).session;
+  const bare = (await createSession(modelPath, CPU_RUN)).session;
   const engine = new EngineClient({ enginePath: join(ROOT, 'dist', 'engine.js'), timeoutMs: 600_000 });
   console.log(`BERT-base shape (L ${BERT_BASE_SHAPE.layers}, h ${BERT_BASE_SHAPE.heads}, hidden ${BERT_BASE_SHAPE.hidden}), CPU, median of ${REPEATS} alternating pairs after ${WARMUP} warm-up pairs (ratio: the median of the pairs' ratios)`);
   console.log('n\tbare ms\tcapture ms\tratio\tbare ms\tanalyze ms\tratio\tanalyze: capture + statistics + trip ms\tattention captured\tengine peak RSS');
@@ -265,7 +266,7 @@ async function benchProfiler(): Promise<void> {
   const modelPath = join(MODEL_DIR, 'model.onnx');
   const lengths = [16, 32, 64, 128, 256, 512];
   const engine = new EngineClient({ enginePath: join(ROOT, 'dist', 'engine.js'), timeoutMs: 600_000 });
-  const bare = (await createSession(modelPath, 'cpu')).session;
+  const bare = (await createSession(modelPath, CPU_RUN)).session;
   try {
     const t0 = performance.now();
     const profile = await modelProfile(engine, { model: modelPath, ep: 'cpu', lengths });
@@ -313,7 +314,7 @@ async function benchFusedCapture(): Promise<void> {
     const path = benchModel(`fused-${form}`, () => fusedAttentionModel(shape, form, 'bench').model);
     const ids = Array.from({ length: n }, (_, i) => 1 + ((i * 7919) % (shape.vocab - 1)));
     const feeds = { input_ids: intTensor('int64', ids, [1, n]), attention_mask: intTensor('int64', Array(n).fill(1), [1, n]) };
-    const bare = (await createSession(path, 'cpu')).session;
+    const bare = (await createSession(path, CPU_RUN)).session;
     const tapped = await LoadedModel.load({ model: path, executionProvider: 'cpu' });
     await tapped.capture({ ids }); // the first capture is the one checked against the original graph
     const times = await alternating(
@@ -324,7 +325,7 @@ async function benchFusedCapture(): Promise<void> {
     // handing over the probabilities
     const model = onnxModel(new Uint8Array(readFileSync(path)));
     const { rewrite } = tapRewrite(model, attentionSites(model).taps);
-    const graphOnly = (await createSession(rewrittenModelBytes(model, { ...rewrite, extraOutputs: [] }), 'cpu')).session;
+    const graphOnly = (await createSession(rewrittenModelBytes(model, { ...rewrite, extraOutputs: [] }), CPU_RUN)).session;
     const rewritten = await alternating(
       () => bare.run(feeds),
       () => graphOnly.run(feeds),
@@ -333,9 +334,9 @@ async function benchFusedCapture(): Promise<void> {
     console.log(`${label}\t${times.aMs.toFixed(1)}\t${times.bMs.toFixed(1)}\t${times.ratio.toFixed(2)}x\t${rewritten.bMs.toFixed(1)}\t${rewritten.ratio.toFixed(2)}x`);
     if (form === 'Attention') {
       // the self-check: the original graph's session, one run of it, and the comparison of outputs
-      const tappedOutputs = await (await createSession(rewrittenModelBytes(model, rewrite), 'cpu')).session.run(feeds);
+      const tappedOutputs = await (await createSession(rewrittenModelBytes(model, rewrite), CPU_RUN)).session.run(feeds);
       const t0 = performance.now();
-      const original = (await createSession(path, 'cpu')).session;
+      const original = (await createSession(path, CPU_RUN)).session;
       const t1 = performance.now();
       await checkedRewrite(original, tappedOutputs, feeds, model.outputs.map((o) => o.name), ['all']);
       const t2 = performance.now();

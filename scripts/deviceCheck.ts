@@ -1,18 +1,22 @@
 // npm run device-check: what the GPU providers do on this machine, in one short run that needs
-// no network. (1) Which providers ONNX Runtime offers and which start (CUDA's binaries, a WebGPU
-// adapter). (2) For each that starts: the specimen's and tiny-bert's captures on it against the
-// CPU's, every probability within 1e-4. (3) Bare inference and the capture with its head
-// statistics on a BERT-base-shaped model (random weights, generated into .bench/) at n = 128,
-// 512 and (on a GPU) 2,048, on the CPU and on each GPU provider, with the ratios. Without a GPU
-// it says so and prints the CPU's figures.
+// no network. (1) The provider chain's decisions: which providers ONNX Runtime offers, which
+// start (CUDA's libraries, a WebGPU adapter) or why not, and what auto chooses. (2) For each that
+// starts: the specimen's and tiny-bert's captures on it against the CPU's, every probability
+// within 1e-4. (3) Bare inference and the capture with its head statistics on a BERT-base-shaped
+// model (random weights, generated into .bench/) at n = 128, 512 and (on a GPU) 2,048, on the
+// CPU and on each GPU provider, with the ratios. (4) The memory check's figures at n = 512: each
+// allocator's peak as ONNX Runtime's profile reports it (the GPU's on CUDA; WebGPU reports none).
+// Without a GPU it says so and prints the CPU's figures.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { analyzeCapture } from '../src/analysis/attentionAnalysis';
+import { binaryBytes } from '../src/analysis/units';
+import { profiledPoint } from '../src/engine/profiledPoint';
 import { BERT_BASE_SHAPE, randomBert } from '../src/model/builder/randomBert';
 import { LoadedModel } from '../src/model/capture';
-import type { ExecutionProvider } from '../src/model/executionProviders';
-import { createSession, cudaBinariesPresent, intTensor } from '../src/model/ortSession';
+import { AUTO_GPU_ORDER, ExecutionProvider, GpuProvider, providerLine, providerRun } from '../src/model/executionProviders';
+import { createSession, intTensor, probedProvider } from '../src/model/ortSession';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const ROOT = resolve(__dirname, '..');
@@ -33,24 +37,17 @@ async function timed(run: () => Promise<unknown>, repeats: number): Promise<numb
   return median(times);
 }
 
-/** The GPU providers that start here, and why the others do not. */
-async function gpuProviders(): Promise<ExecutionProvider[]> {
-  console.log(`ONNX Runtime ${ort.env.versions?.common ?? ''} backends: ${JSON.stringify(ort.listSupportedBackends?.() ?? 'unknown')}`);
-  const started: ExecutionProvider[] = [];
-  for (const provider of ['cuda', 'webgpu'] as const) {
-    if (provider === 'cuda' && !cudaBinariesPresent()) {
-      console.log('cuda: its binaries are not installed (opt-in: see the README)');
-      continue;
-    }
-    try {
-      const s = await createSession(join(SPECIMEN, 'model.onnx'), provider);
-      await s.session.release();
-      console.log(`${provider}: starts`);
-      started.push(provider);
-    } catch (e) {
-      console.log(`${provider}: ${(e as Error).message}`);
-    }
+/** The GPU providers that start here, as the provider chain probes them, and what auto chooses. */
+async function gpuProviders(): Promise<GpuProvider[]> {
+  console.log(`ONNX Runtime ${ort.env.versions?.common ?? ''} backends: ${JSON.stringify(ort.listSupportedBackends())}`);
+  const started: GpuProvider[] = [];
+  for (const provider of AUTO_GPU_ORDER) {
+    const probe = await probedProvider(provider);
+    if (probe.starts) started.push(provider);
+    const adapter = probe.starts && probe.adapter ? ` on ${probe.adapter.vendor} (PCI ${probe.adapter.vendorId}:${probe.adapter.deviceId})` : '';
+    console.log(`${provider}: ${probe.starts ? `starts${adapter}` : `skipped: ${probe.reason}`}`);
   }
+  console.log(`auto runs on: ${providerLine(await providerRun('auto', probedProvider))}`);
   return started;
 }
 
@@ -77,7 +74,7 @@ async function timings(providers: ExecutionProvider[]): Promise<void> {
   console.log('provider\tn\tbare inference\tcapture + statistics\tratio');
   const cpuBare = new Map<number, number>();
   for (const provider of ['cpu', ...providers] as ExecutionProvider[]) {
-    const bare = (await createSession(path, provider)).session;
+    const bare = (await createSession(path, await providerRun(provider, probedProvider))).session;
     const tapped = await LoadedModel.load({ model: path, executionProvider: provider });
     for (const n of lengths) {
       const ids = Array.from({ length: n }, (_, i) => 1 + ((i * 7919) % (BERT_BASE_SHAPE.vocab - 1)));
@@ -91,6 +88,19 @@ async function timings(providers: ExecutionProvider[]): Promise<void> {
       console.log(`${provider}\t${n}\t${bareMs.toFixed(0)}\t${captureMs.toFixed(0)}\t${(captureMs / bareMs).toFixed(2)}x${vsCpu}`);
     }
     await Promise.all([bare.release(), tapped.release()]);
+  }
+}
+
+/** Each allocator's peak at n = 512 in ONNX Runtime's profile, on the CPU and on each GPU provider. */
+async function memoryFigures(providers: GpuProvider[]): Promise<void> {
+  const model = join(ROOT, '.bench', 'bert-base-random', 'model.onnx');
+  console.log("\nthe memory check's figures, BERT-base shape at n = 512: each allocator's peak in ONNX Runtime's profile");
+  for (const provider of ['cpu', ...providers] as ExecutionProvider[]) {
+    const { point } = await profiledPoint({ model, executionProvider: provider }, { n: 512, batch: 1 });
+    const gpu = point.providers.filter((p) => !/^cpu/i.test(p.provider));
+    const figures = point.providers.map((p) => `${p.provider} ${binaryBytes(p.peakBytes)}`).join(', ');
+    const none = provider !== 'cpu' && gpu.length === 0 ? `; ${provider} reports no GPU allocator figures` : '';
+    console.log(`${provider}: ${figures || 'no allocator figures'}${none}`);
   }
 }
 
@@ -111,6 +121,7 @@ async function main(): Promise<void> {
     }
   }
   await timings(providers);
+  await memoryFigures(providers);
   process.exitCode = failed ? 1 : 0;
 }
 

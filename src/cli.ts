@@ -29,7 +29,7 @@ const USAGE = `usage:
                         (n, batch and dtype: the options, else the file's seq_len/batch_size/precision keys,
                          else the config's positions and torch_dtype)
   attention-lens profile --model <path|demo> [--seq 64,128,...] [--batch 1,4] [--ep auto|cpu|webgpu|cuda]
-                         [--budget 8GiB] [--text T] [--seed S] [--no-mem-pattern] [--extrapolate-to N] [--timeout SECONDS]
+                         [--budget 8GiB] [--text T] [--seed S] [--no-mem-pattern] [--tapped] [--extrapolate-to N] [--timeout SECONDS]
                          [--json OUT] [--html REPORT.html]
                          (the model's memory and time measured with ONNX Runtime's profiler at each n and batch,
                           default n: powers of two from 16 to the model's positions; budget: the free memory)

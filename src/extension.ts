@@ -31,7 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   const specimen = join(context.extensionPath, 'media', 'specimen');
   const scans = new ConfigScanCache(join(context.extensionPath, 'dist', 'configScanWorker.js'));
-  const ran = (model: string, summary: string, ranOn: string): void => status.ran(model, summary, ranOn);
+  const ran = (model: string, summary: string, ranOn: string, providerLine?: string): void => status.ran(model, summary, ranOn, providerLine);
   const analysis = { engine, log, extensionUri: context.extensionUri, specimenFolder: specimen, recent: context.globalState, ran };
   const lens = new MemoryLensProvider(scans, (configPath) => {
     const kept = profileBeside(context.globalState, configPath);

@@ -14,7 +14,7 @@ export type ModelProfile = MemoryProfile & { estimateSource: string };
 /** The sweep of a model with the estimate beside it, as the editor and the CLI both run it. */
 export async function modelProfile(
   engine: EngineClient,
-  o: { model: string; ep: ExecutionProviderChoice; lengths?: number[]; batches?: number[]; text?: string; seed?: number; memPattern?: boolean; budgetBytes?: number; extrapolateTo?: number },
+  o: { model: string; ep: ExecutionProviderChoice; lengths?: number[]; batches?: number[]; text?: string; seed?: number; memPattern?: boolean; tapped?: boolean; budgetBytes?: number; extrapolateTo?: number },
   onPoint?: (index: number, total: number, n: number, batch: number) => void,
 ): Promise<ModelProfile> {
   const load = { model: o.model, executionProvider: o.ep };
@@ -33,6 +33,7 @@ export async function modelProfile(
     text: o.text,
     seed: o.seed,
     memPattern: o.memPattern,
+    tapped: o.tapped,
     budgetBytes: o.budgetBytes ?? freemem(),
     budgetFrom: o.budgetBytes === undefined ? "the machine's free memory" : 'the budget set',
     extrapolateTo: o.extrapolateTo,

@@ -49,6 +49,8 @@ export interface LabSummary {
 export interface CaptureSummary {
   modelPath: string;
   executionProvider: string;
+  /** how the provider was chosen (skipped providers and why, the GPU): the header's tooltip */
+  executionProviderLine?: string;
   tokens: string[];
   /** each token's [start, end) in the text: word boundaries come from them */
   offsets: [number, number][];
@@ -83,6 +85,8 @@ export interface CaptureSource {
   lab?: LabOptions;
   /** a tokenizer.json or vocab.txt the user chose for a model without one beside it */
   tokenizer?: string;
+  /** an audio encoder's log-mel features: the .npy file the user chose */
+  inputFeatures?: string;
 }
 
 /** The name a model goes by: its folder's (the parent of optimum's onnx/), or the file's when it lies loose. */
@@ -207,6 +211,9 @@ export interface WebviewState {
   overlayParameter?: number;
   /** the output token clicked in each stack of the rollout view */
   rolloutOutputs?: number[];
+  /** heatmaps' colours: over the quantity's range ('fixed') or the data's, and 'linear', 'sqrt' or 'log' */
+  colorRange?: string;
+  colorCurve?: string;
   source?: CaptureSource;
   memoryShape?: Record<string, number | string | boolean>;
   memorySource?: MemorySource;

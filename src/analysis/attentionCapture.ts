@@ -41,6 +41,8 @@ export interface AttentionCapture {
   layerIndices: number[];
   layers: LayerAttention[];
   executionProvider: string;
+  /** how the provider was chosen, in one line: the providers auto skipped and why, the GPU */
+  executionProviderLine?: string;
   /** what was done on the user's behalf: text cut, provider fallback, fused layers skipped */
   warnings: string[];
 }

@@ -10,6 +10,7 @@ export function captureSummary(modelPath: string, capture: AttentionCapture, ana
   return {
     modelPath,
     executionProvider: capture.executionProvider,
+    ...(capture.executionProviderLine ? { executionProviderLine: capture.executionProviderLine } : {}),
     tokens: capture.tokens,
     offsets: capture.offsets,
     ...(capture.target ? { target: { tokens: capture.target.tokens, offsets: capture.target.offsets } } : {}),

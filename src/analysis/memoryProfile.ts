@@ -38,6 +38,8 @@ export interface ProfilePoint {
   attentionBytes: number;
   /** everything the fused attention kernels allocated inside themselves (probabilities and working copies), summed over layers */
   fusedScratchBytes?: number;
+  /** the same point on the capture's tapped copy (every layer's probabilities as outputs), where asked for: what analysing costs on top */
+  tapped?: { peakBytes: number; wallMs: number; rssBytes: number | null };
   /** every attention operator's output: scores, mask steps, probabilities, probabilities x V */
   attentionOperatorBytes: number;
   /** the outputs of every other operator */

@@ -4,6 +4,7 @@ import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import type { LabResult } from '../analysis/efficientAttentionLab';
 import type { ModelInfo } from '../model/capture';
+import type { ProviderRun } from '../model/executionProviders';
 
 /** The JSON report of `analyze`: field names are a contract. */
 export function analysisReport(info: ModelInfo, capture: AttentionCapture, analysis: AttentionAnalysis, includeAttention: boolean, lab?: LabResult): object {
@@ -51,10 +52,16 @@ export function modelReport(info: ModelInfo, executionProvider: string): object 
     precision: info.precision,
     maxPositions: info.maxPositions,
     tokenizer: info.tokenizer,
+    executionProviderChoice: providerChoice(info.providerRun),
     ...(info.variants.length ? { variants: info.variants } : {}),
     ...(info.decoder ? { decoder: info.decoder } : {}),
     ...(info.decoderStartId !== undefined ? { decoderStartId: info.decoderStartId } : {}),
   };
+}
+
+/** How the provider was chosen (the one that ran is executionProvider). */
+function providerChoice({ provider: _ran, ...choice }: ProviderRun): object {
+  return choice;
 }
 
 export function analysisFields(a: AttentionAnalysis): object {

@@ -26,7 +26,8 @@ export function profileSummary(p: MemoryProfile): string {
   if (!last) return `${p.model}: no point was measured${p.stopped ? `: ${p.stopped}` : ''}`;
   const exp = p.fit.attentionBytes.exponent;
   const fits = p.budget.fitsUpTo === null ? '' : `, fits in ${binaryBytes(p.budget.bytes)} up to n = ${p.budget.fitsUpTo}`;
-  return `${p.model}: ${p.points.length} points, peak ${binaryBytes(last.peakBytes)} at n=${last.n} (batch ${last.batch})${exp === null ? '' : `, attention grows as n^${exp.toFixed(2)}`}${fits}${p.stopped ? `; ${p.stopped}` : ''}`;
+  const tapped = last.tapped ? ` (${binaryBytes(last.tapped.peakBytes)} tapped for a capture)` : '';
+  return `${p.model}: ${p.points.length} points, peak ${binaryBytes(last.peakBytes)}${tapped} at n=${last.n} (batch ${last.batch})${exp === null ? '' : `, attention grows as n^${exp.toFixed(2)}`}${fits}${p.stopped ? `; ${p.stopped}` : ''}`;
 }
 
 export async function profileCommand(argv: string[], files: ProfileFiles): Promise<void> {
@@ -41,6 +42,7 @@ export async function profileCommand(argv: string[], files: ProfileFiles): Promi
       text: { type: 'string' },
       seed: { type: 'string', default: '0' },
       'no-mem-pattern': { type: 'boolean' },
+      tapped: { type: 'boolean' },
       'extrapolate-to': { type: 'string' },
       timeout: { type: 'string', default: '600' },
       json: { type: 'string' },
@@ -70,6 +72,7 @@ export async function profileCommand(argv: string[], files: ProfileFiles): Promi
         text: values.text,
         seed: Number(values.seed),
         memPattern: !values['no-mem-pattern'],
+        tapped: values.tapped === true,
         budgetBytes: bytesOption(values.budget, 'budget'),
         extrapolateTo: positiveOption(values['extrapolate-to'], 'extrapolate-to'),
       },

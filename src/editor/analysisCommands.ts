@@ -3,7 +3,6 @@
 // and checked as soon as it is picked, before a text is asked; the capture and analysis then run
 // in the engine process (a cancellable progress notification when they last), what ran is
 // logged, and each run opens an attention panel of its own.
-import { existsSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
 import * as vscode from 'vscode';
 import type { LabOptions } from '../analysis/efficientAttentionLab';
@@ -15,6 +14,7 @@ import { InputError } from '../model/inputError';
 import { CaptureSource, modelName } from '../protocol';
 import { isInside, realPath } from '../model/userFiles';
 import { AttentionPanel, PanelHost, Shown, panelRun, sourceLoad } from './attentionPanel';
+import { FEATURES_KEY, TOKENIZERS_KEY, rememberFile, rememberedFile, takesFeatures } from './modelChoices';
 import { isCorpusFile } from './modelFolders';
 import { withQuietProgress } from './runProgress';
 import { savedMessage } from './webviewExport';
@@ -27,10 +27,10 @@ export interface AnalysisContext {
   log: vscode.LogOutputChannel;
   extensionUri: vscode.Uri;
   specimenFolder: string;
-  /** where the recently analyzed models, and the tokenizers chosen for models without one, are remembered */
+  /** where the recently analyzed models, the tokenizers chosen for models without one and an audio encoder's features are remembered */
   recent: vscode.Memento;
-  /** the status bar's report of the last run: the model, what ran, the provider */
-  ran(model: string, summary: string, provider: string): void;
+  /** the status bar's report of the last run: the model, what ran, the provider (and how it was chosen) */
+  ran(model: string, summary: string, provider: string, providerLine?: string): void;
 }
 
 const RECENT_KEY = 'attentionLens.recentModels';
@@ -117,6 +117,8 @@ interface AnalysisInput {
   probe?: ProbeOptions;
   /** the tokenizer chosen for a model without one beside it */
   tokenizer?: string;
+  /** an audio encoder's features: a .npy file */
+  inputFeatures?: string;
 }
 
 /** Token ids typed as "1, 5, 9", or undefined when an entry is not a non-negative integer. */
@@ -135,17 +137,8 @@ interface Loaded {
   info: ModelInfo;
 }
 
-const TOKENIZERS_KEY = 'attentionLens.tokenizers';
-
 /** The tokenizer the user chose before for a model without one, while it is still there. */
-function rememberedTokenizer(ctx: AnalysisContext, modelPath: string): string | undefined {
-  const path = ctx.recent.get<Record<string, string>>(TOKENIZERS_KEY, {})[modelPath];
-  return path && existsSync(path) ? path : undefined;
-}
-
-function rememberTokenizer(ctx: AnalysisContext, modelPath: string, tokenizer: string): void {
-  void ctx.recent.update(TOKENIZERS_KEY, { ...ctx.recent.get<Record<string, string>>(TOKENIZERS_KEY, {}), [modelPath]: tokenizer });
-}
+const rememberedTokenizer = (ctx: AnalysisContext, modelPath: string): string | undefined => rememberedFile(ctx.recent, TOKENIZERS_KEY, modelPath);
 
 /** Says why a run failed: a user's mistake (a model that cannot be analysed, a text too long) logged as information, one of ours as an error. */
 function failed(ctx: AnalysisContext, modelPath: string, e: unknown): void {
@@ -197,7 +190,7 @@ async function withTokenizer(ctx: AnalysisContext, loaded: Loaded, ids: boolean)
   if (!tokenizer) return undefined;
   // loaded again with it: a tokenizer that does not fit the model's vocabulary is refused now
   const again = await loadedModel(ctx, loaded.load.model, tokenizer);
-  if (again) rememberTokenizer(ctx, loaded.load.model, tokenizer);
+  if (again) void rememberFile(ctx.recent, TOKENIZERS_KEY, loaded.load.model, tokenizer);
   return again;
 }
 
@@ -224,6 +217,7 @@ async function askedIds(info: ModelInfo, value: number[] = Array.from({ length: 
  * an encoder-decoder's target text, or token ids; a model without a tokenizer is given one first.
  */
 async function askedInput(ctx: AnalysisContext, first: Loaded, given: { selected?: string; last?: CaptureSource } = {}): Promise<{ loaded: Loaded; input: AnalysisInput } | undefined> {
+  if (takesFeatures(first.info)) return askedFeatures(ctx, first, given.last);
   const loaded = await withTokenizer(ctx, first, true);
   if (!loaded) return undefined;
   if (loaded === 'ids') {
@@ -235,13 +229,43 @@ async function askedInput(ctx: AnalysisContext, first: Loaded, given: { selected
   if (!text) return undefined;
   const tokenizer = load.tokenizer ? { tokenizer: load.tokenizer } : {};
   if (!info.attention.some((a) => a.part === 'cross')) return { loaded, input: { text, ...tokenizer } };
-  const targetText = await vscode.window.showInputBox({
+  const targetText = await askedTargetText(info, given.last?.targetText);
+  return targetText === undefined ? undefined : { loaded, input: { text, targetText, ...tokenizer } };
+}
+
+const askedTargetText = (info: ModelInfo, value: string | undefined): Thenable<string | undefined> =>
+  vscode.window.showInputBox({
     title: `Attention Lens: ${modelName(info.path)} is an encoder-decoder: the target text its decoder reads after its start token (empty: the start token alone)`,
     placeHolder: 'the translation, summary or answer whose cross-attention to show',
-    value: given.last?.targetText,
+    value,
     ignoreFocusOut: true,
   });
-  return targetText === undefined ? undefined : { loaded, input: { text, targetText, ...tokenizer } };
+
+/**
+ * For an audio encoder (input_features): a features file the user picks (.npy, remembered for
+ * this model; the engine reads it as it reads every file a user names), and an encoder-decoder's
+ * target text. The file's name stands for the text in the panel.
+ */
+async function askedFeatures(ctx: AnalysisContext, loaded: Loaded, last?: CaptureSource): Promise<{ loaded: Loaded; input: AnalysisInput } | undefined> {
+  const { info } = loaded;
+  const name = modelName(info.path);
+  const before = last?.inputFeatures ?? rememberedFile(ctx.recent, FEATURES_KEY, loaded.load.model);
+  const choices = [
+    ...(before ? [{ label: `$(file) ${basename(before)}`, description: 'the features used last', path: before }] : []),
+    { label: '$(file-add) Choose a features file (.npy)…', description: "log-mel features from the model's feature extractor, saved with numpy.save", path: undefined },
+  ];
+  const picked = await vscode.window.showQuickPick(choices, { title: `Attention Lens: ${name} reads audio features (input_features), not a text`, ignoreFocusOut: true });
+  if (!picked) return undefined;
+  const uri = picked.path
+    ? undefined
+    : await vscode.window.showOpenDialog({ title: `Attention Lens: the features ${name} reads`, defaultUri: vscode.Uri.file(dirname(info.path)), canSelectFiles: true, filters: { 'NumPy features (.npy)': ['npy'] } });
+  const inputFeatures = picked.path ?? uri?.[0]?.fsPath;
+  if (!inputFeatures) return undefined;
+  void rememberFile(ctx.recent, FEATURES_KEY, loaded.load.model, inputFeatures);
+  const input = { text: basename(inputFeatures), inputFeatures, ...(loaded.load.tokenizer ? { tokenizer: loaded.load.tokenizer } : {}) };
+  if (!info.attention.some((a) => a.part === 'cross')) return { loaded, input };
+  const targetText = await askedTargetText(info, last?.targetText);
+  return targetText === undefined ? undefined : { loaded, input: { ...input, targetText } };
 }
 
 /** The extension host's resident memory, for the log. */
@@ -327,11 +351,11 @@ async function withEngine(
       ctx.engine.cancel();
     });
     if (!done) return false;
-    const provider = done.shown.capture.executionProvider;
+    const { executionProvider: provider, executionProviderLine: providerLine } = done.shown.capture;
     const summary = `${done.summary}, ${Date.now() - started} ms`;
-    ctx.log.info(`${modelPath}: ${summary}, provider ${provider} (extension host ${hostMemory()})`);
+    ctx.log.info(`${modelPath}: ${summary}, provider ${providerLine ?? provider} (extension host ${hostMemory()})`);
     for (const w of done.shown.capture.warnings) ctx.log.warn(`${modelPath}: ${w}`);
-    ctx.ran(modelPath === ctx.specimenFolder ? 'specimen' : modelName(done.shown.modelPath), summary, provider);
+    ctx.ran(modelPath === ctx.specimenFolder ? 'specimen' : modelName(done.shown.modelPath), summary, provider, providerLine);
     remember(ctx, modelPath);
     present(done.shown);
     return true;
@@ -439,7 +463,7 @@ export async function restorePanel(ctx: AnalysisContext, panel: vscode.WebviewPa
   const present = (shown: Shown): void => restored.setCapture(shown);
   const ran = source.corpus
     ? await runCorpus(ctx, source.model, source.corpus, source.tokenizer, present)
-    : await runAnalysis(ctx, source.model, { text: source.text, ids: source.ids, targetText: source.targetText, probe: source.probe, tokenizer: source.tokenizer }, { layers: source.layers, lab: source.lab }, present);
+    : await runAnalysis(ctx, source.model, { text: source.text, ids: source.ids, targetText: source.targetText, probe: source.probe, tokenizer: source.tokenizer, inputFeatures: source.inputFeatures }, { layers: source.layers, lab: source.lab }, present);
   if (!ran) restored.notice(`${workspaceRelative(what)} was not run again after the reload (cancelled, or it failed: see the log). Run the analysis again to see it.`, source);
 }
 

@@ -45,7 +45,7 @@ export async function panelRun(
   source: CaptureSource,
   run: { texts?: readonly string[]; onText?: (done: number, total: number) => void; signal?: AbortSignal } = {},
 ): Promise<Shown & { analysis: AttentionAnalysis }> {
-  const capture = { layers: source.layers, truncate: true, ...(source.targetText !== undefined ? { targetText: source.targetText } : {}) };
+  const capture = { layers: source.layers, truncate: true, ...(source.targetText !== undefined ? { targetText: source.targetText } : {}), ...(source.inputFeatures ? { inputFeatures: source.inputFeatures } : {}) };
   const keep = { budgetBytes: captureCacheBytes() };
   if (!source.corpus) {
     const r = await engine.analyze({ load, capture: { ...capture, ...(source.probe ? { probe: source.probe } : source.ids ? { ids: source.ids } : { text: source.text }) }, analysis: panelAnalysis(), lab: source.lab, returnAttention: false, keep });

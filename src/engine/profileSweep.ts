@@ -16,6 +16,8 @@ export interface SweepOptions {
   text?: string;
   seed?: number;
   memPattern?: boolean;
+  /** each point run on the capture's tapped copy as well */
+  tapped?: boolean;
   /** the memory the sweep may use; a point predicted past it is not run */
   /** the model's facts for the sweep, asked of the engine once */
   target: ProfileTarget;
@@ -52,7 +54,7 @@ export async function profileSweep(engine: EngineClient, o: SweepOptions): Promi
     }
     o.onPoint?.(i, plan.length, n, batch);
     try {
-      const r = await engine.profile({ load: o.load, input: { n, batch, text: o.text, seed: o.seed, memPattern: o.memPattern ?? true } });
+      const r = await engine.profile({ load: o.load, input: { n, batch, text: o.text, seed: o.seed, memPattern: o.memPattern ?? true, ...(o.tapped ? { tapped: true } : {}) } });
       provider = r.executionProvider;
       points.push(comparedPoint(r.point, o.estimate(n, batch, r.queries)));
       if (n * batch >= timeline.n * timeline.batch) timeline = { n, batch, steps: r.timeline };

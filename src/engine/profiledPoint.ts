@@ -36,6 +36,10 @@ export async function profiledPoint(load: LoadOptions, input: ProfileInput): Pro
     providers: traced.providers,
     operators: { byBytes: topOperators(traced.operators, 'outputBytes', TOP_OPERATORS).map(listed), byTime: topOperators(traced.operators, 'durationMs', TOP_OPERATORS).map(listed) },
   };
+  if (run.tapped) {
+    const copy = tracedRun(run.tapped.trace, () => false).providers.find((x) => x.provider === main.provider);
+    point.tapped = { peakBytes: copy?.peakBytes ?? 0, wallMs: run.tapped.wallMs, rssBytes: run.tapped.rssBytes };
+  }
   const timeline: TimelineStep[] = traced.operators.map(({ node, op, inUseBytes, outputBytes, durationMs, attention, inputShapes, outputShapes }) => ({ node, op, inUseBytes, outputBytes, durationMs, attention, inputShapes, outputShapes }));
   return { point, timeline, executionProvider: run.executionProvider, queries: run.queries, rssReset: run.rssReset };
 }

@@ -7,7 +7,7 @@ import { GraphPatch } from './graphPatch';
 import { OnnxModel, OnnxNode, ONNX_BOOL, ONNX_FLOAT, ONNX_FLOAT16, ONNX_INT64, producers, tensorElemType } from './onnxGraph';
 
 /** The rank of a tensor where the graph tells it: inputs, initializers, recorded shapes, or through casts. */
-function rankOf(model: OnnxModel, tensor: string, producer: Map<string, OnnxNode>, depth = 0): number | undefined {
+export function rankOf(model: OnnxModel, tensor: string, producer: Map<string, OnnxNode>, depth = 0): number | undefined {
   const known = model.inputs.find((i) => i.name === tensor)?.dims ?? model.valueInfo.get(tensor)?.dims ?? model.initializers.get(tensor)?.dims;
   if (known) return known.length;
   const p = producer.get(tensor);
@@ -34,6 +34,20 @@ function rankOf(model: OnnxModel, tensor: string, producer: Map<string, OnnxNode
 
 const FLOAT_LOWEST = -3.4028234663852886e38;
 const HALF_LOWEST = -65504;
+
+/** Unsqueeze as the graph's opset has it: axes an attribute before opset 13, an input from it. */
+export const unsqueezedIn = (g: GraphPatch, opset: number, x: string, axes: number[]): string => (opset >= 13 ? g.op('Unsqueeze', [x, g.ints(axes)]) : g.op('Unsqueeze', [x], { axes }));
+
+/**
+ * A keep mask (nonzero or true: kept) as scores to add, `axes` unsqueezed: 0 at kept keys,
+ * the op's mask_filter_value at the others, as its kernel adds it (exporters write the float
+ * type's lowest value, which float16 cannot hold: it is clamped to the type's).
+ */
+export function additiveMask(g: GraphPatch, keep: string, filterValue: number, floatType: number, opset: number, axes: number[]): string {
+  const filter = Math.max(filterValue, floatType === ONNX_FLOAT16 ? HALF_LOWEST : FLOAT_LOWEST);
+  const kept = g.op('Cast', [g.op('Cast', [keep], { to: ONNX_BOOL })], { to: floatType });
+  return unsqueezedIn(g, opset, g.op('Mul', [g.op('Sub', [g.float(1), kept]), g.float(filter)]), axes);
+}
 
 export function unfusedAttention(model: OnnxModel, n: OnnxNode, index: number, name: string, nodeName: string): AttentionTap | { reason: string } {
   const attr = (k: string): number | undefined => n.attributes.get(k)?.i;
@@ -68,9 +82,8 @@ export function unfusedAttention(model: OnnxModel, n: OnnxNode, index: number, n
 
   const headDim = qSize / heads;
   const scale = n.attributes.get('scale')?.f || 1 / Math.sqrt(headDim);
-  // exporters write the float type's lowest value, which float16 cannot hold
   const lowest = floatType === ONNX_FLOAT16 ? HALF_LOWEST : FLOAT_LOWEST;
-  const filter = Math.max(n.attributes.get('mask_filter_value')?.f ?? -10000, lowest);
+  const filter = n.attributes.get('mask_filter_value')?.f ?? -10000;
   const g = new GraphPatch(`${nodeName}/attention_lens_${index}`, floatType);
   let qkv = g.op('MatMul', [n.inputs[0], n.inputs[1]]);
   if (n.inputs[2]) qkv = g.op('Add', [qkv, n.inputs[2]]);
@@ -80,23 +93,32 @@ export function unfusedAttention(model: OnnxModel, n: OnnxNode, index: number, n
   const q = toHeads(part(0, qSize), headDim, [0, 2, 1, 3]);
   const kT = toHeads(part(qSize, qSize + kSize), headDim, [0, 2, 3, 1]);
   const v = toHeads(part(qSize + kSize, qSize + kSize + vSize), vSize / heads, [0, 2, 1, 3]);
-  // Padding masks add mask_filter_value at masked keys, as the kernel does.
-  const unsqueezed = (x: string, axes: number[]): string => (opset >= 13 ? g.op('Unsqueeze', [x, g.ints(axes)]) : g.op('Unsqueeze', [x], { axes }));
-  const additive = (keep: string): string => g.op('Mul', [g.op('Sub', [g.float(1), g.op('Cast', [keep], { to: floatType })]), g.float(filter)]);
-  let mask4d: string | undefined; // [batch, 1, 1 or queries, keys]
+  const unsqueezed = (x: string, axes: number[]): string => unsqueezedIn(g, opset, x, axes);
+  const additive = (keep: string, axes: number[]): string => additiveMask(g, keep, filter, floatType, opset, axes);
+  let keyMask: string | undefined; // [batch, 1, 1, keys]
   if (maskRank === 1) {
     // key counts per batch row: key j is kept when j < count
     const keys = g.op('Gather', [g.op('Shape', [n.inputs[0]]), g.ints([1], true)]);
     const positions = g.op('Range', [g.ints([0], true), keys, g.ints([1], true)]);
     const counts = g.op('Cast', [g.op('Reshape', [mask, g.ints([-1, 1])])], { to: ONNX_INT64 });
-    mask4d = unsqueezed(additive(g.op('Less', [unsqueezed(positions, [0]), counts])), [1, 2]);
-  } else if (maskRank === 2 || maskRank === 3) {
-    mask4d = unsqueezed(additive(g.op('Cast', [mask], { to: ONNX_BOOL })), maskRank === 2 ? [1, 2] : [1]);
+    keyMask = additive(g.op('Less', [unsqueezed(positions, [0]), counts]), [1, 2]);
+  } else if (maskRank === 2) {
+    keyMask = additive(mask, [1, 2]);
   }
   // the scale on the queries ([heads, n, d]), not on the scores ([heads, n, n]): one pass less over n^2
-  let scores = g.op('MatMul', [g.op('Mul', [q, g.float(scale)]), kT]);
+  let scaledQ = g.op('Mul', [q, g.float(scale)]);
+  let keyOperand = kT;
+  if (keyMask) {
+    // A mask per key rides in the score MatMul as one more dimension, a 1 on every query and the
+    // mask's value on every key: no pass over the n x n scores. A kept key's term is 1 x 0, so its
+    // score is the plain product's to the bit.
+    const ones = g.op('Expand', [g.float(1), g.op('Shape', [g.op('Slice', [scaledQ, g.ints([0]), g.ints([1]), lastAxis])])]);
+    scaledQ = g.op('Concat', [scaledQ, ones], { axis: -1 });
+    keyOperand = g.op('Concat', [kT, g.op('Expand', [keyMask, g.ints([1, heads, 1, 1])])], { axis: 2 });
+  }
+  let scores = g.op('MatMul', [scaledQ, keyOperand]);
   if (n.inputs[5]) scores = g.op('Add', [scores, n.inputs[5]]);
-  if (mask4d) scores = g.op('Add', [scores, mask4d]);
+  if (maskRank === 3) scores = g.op('Add', [scores, additive(mask, [1])]);
   // The causal mask sets later keys to the lowest float (it is not added); it is built on one
   // head's [n, n] and broadcast over the batch and heads.
   if (causal) {

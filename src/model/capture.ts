@@ -7,13 +7,13 @@ import { AttentionCapture, AttentionPart, LayerAttention } from '../analysis/att
 import { ProbeOptions, RepeatedTokensProbe, repeatedRandomIds } from '../analysis/inductionProbe';
 import { binaryBytes } from '../analysis/units';
 import { AttentionSiteInfo, AttentionTap, attentionSites, fusedAttentionMessage, tapRewrite } from './attentionTap';
-import type { ExecutionProviderChoice } from './executionProviders';
+import { ExecutionProviderChoice, GpuProvider, ProviderProbe, ProviderRun, cpuWhereNeeded, providerLine, providerRun } from './executionProviders';
 import { InputError } from './inputError';
 import { Seq2SeqFeeds, modelFeeds } from './modelFeeds';
 import { ModelFiles, modelConfig, modelFiles, tokenizerAt } from './modelFiles';
 import { InputPlan, PlannedInput, checkDeclaredShapes, inputPlan } from './modelInputs';
 import { ModelFormatError, onnxModel } from './onnxGraph';
-import { OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, firstAxisEntry, floatTensor, halfTensor, zeroTensor } from './ortSession';
+import { OrtFeeds, OrtSession, OrtTensor, SessionWithProvider, cpuOnlyOutput, firstAxisEntry, floatTensor, halfTensor, probedProvider, zeroTensor } from './ortSession';
 import { npyArray } from './npyArray';
 import { configNumber, embeddingRows, positionsLimit } from './positionLimits';
 import { checkedRewrite } from './rewriteCheck';
@@ -59,6 +59,8 @@ export interface ModelInfo {
   /** the other ONNX files of the model's folder */
   variants: string[];
   executionProvider: string;
+  /** how the provider was chosen: asked for, skipped and why, the GPU, the CPU instead */
+  providerRun: ProviderRun;
   inputs: ModelInput[];
   tokenizer: string | null;
   maxPositions: number | null;
@@ -136,12 +138,13 @@ export class LoadedModel {
   /** per layer, which attention of an encoder-decoder it is (learned from the probe's shapes) */
   private parts?: (AttentionPart | undefined)[];
 
-  static async load(opts: LoadOptions): Promise<LoadedModel> {
+  /** `probe`: whether a GPU provider starts (the engine's, probed once; tests give their own) */
+  static async load(opts: LoadOptions, probe: (p: GpuProvider) => Promise<ProviderProbe> = probedProvider): Promise<LoadedModel> {
     const files = modelFiles(opts.model);
-    if (!files.decoderPath) return LoadedModel.loadGraph(files, opts);
-    const encoder = await LoadedModel.loadGraph({ ...files, decoderPath: undefined }, opts, 'encoder');
+    if (!files.decoderPath) return LoadedModel.loadGraph(files, opts, probe);
+    const encoder = await LoadedModel.loadGraph({ ...files, decoderPath: undefined }, opts, probe, 'encoder');
     try {
-      encoder.joined(await LoadedModel.loadGraph({ ...files, modelPath: files.decoderPath, decoderPath: undefined, variants: [], notes: [] }, opts, encoder));
+      encoder.joined(await LoadedModel.loadGraph({ ...files, modelPath: files.decoderPath, decoderPath: undefined, variants: [], notes: [] }, opts, probe, encoder));
     } catch (e) {
       await encoder.release();
       throw e;
@@ -167,7 +170,7 @@ export class LoadedModel {
    * One graph loaded and probed. `part` 'encoder' marks an encoder-decoder's encoder; a
    * LoadedModel as `part` is the encoder whose output this graph, the decoder, reads.
    */
-  private static async loadGraph(files: ModelFiles, opts: LoadOptions, part?: 'encoder' | LoadedModel): Promise<LoadedModel> {
+  private static async loadGraph(files: ModelFiles, opts: LoadOptions, probe: (p: GpuProvider) => Promise<ProviderProbe>, part?: 'encoder' | LoadedModel): Promise<LoadedModel> {
     const encoder = part instanceof LoadedModel ? part : undefined;
     const what = basename(files.modelPath);
     const model = onnxModel(readUserFile(files.modelPath, 'model'), what);
@@ -191,15 +194,17 @@ export class LoadedModel {
     if (sites.fused.length) warnings.push(`some attention is fused and cannot be captured: ${fusedAttentionMessage(sites.fused)}`);
 
     const { taps, rewrite } = tapRewrite(model, sites.taps);
+    const run = cpuWhereNeeded(await providerRun(opts.executionProvider, probe), cpuOnlyOutput(taps.map((t) => t.site.op)));
     let created;
     try {
-      created = await tappedSession(files, model, rewrite, opts.executionProvider);
+      created = await tappedSession(files, model, rewrite, run);
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError(`ONNX Runtime cannot load ${what}: ${(e as Error).message}`);
     }
-    if (created.fallbackReason) warnings.push(created.fallbackReason);
-    const session = created.session;
+    // the run as the session started: on the CPU where the model needs it or where auto's GPU refused it
+    const { session, run: ran } = created;
+    if (ran.cpuInstead) warnings.push(ran.cpuInstead);
     // a model refused after its session started lets the session go: it would hold its weights
     try {
       const metadata = session.inputMetadata.map((m) => ({
@@ -239,7 +244,8 @@ export class LoadedModel {
         layers: taps.length,
         layerNames: taps.map((t) => t.name),
         headsPerLayer: [],
-        executionProvider: created.provider,
+        executionProvider: ran.provider,
+        providerRun: ran,
         inputs: plan.inputs.map((i) => ({ name: i.name, type: i.type, shape: [...i.shape], role: i.role })),
         tokenizer: tokenizerPath ? basename(tokenizerPath) : null,
         maxPositions: maxPositions ?? null,
@@ -254,7 +260,7 @@ export class LoadedModel {
       const unfused = taps.filter((t) => t.site.unfused).map((t) => t.softmaxNode);
       // The probe and the first capture each compare the rewrite with the original graph.
       const rewriteCheck = unfused.length
-        ? { nodes: unfused, original: () => tappedSession(files, model, { extraOutputs: [] }, opts.executionProvider), runsLeft: 2 }
+        ? { nodes: unfused, original: () => tappedSession(files, model, { extraOutputs: [] }, ran), runsLeft: 2 }
         : undefined;
       const configId = (key: string): number | undefined => {
         const v = config?.[key];
@@ -489,6 +495,7 @@ export class LoadedModel {
       layerIndices,
       layers: captured,
       executionProvider: this.info.executionProvider,
+      executionProviderLine: providerLine(this.info.providerRun),
       warnings: [...this.info.warnings, ...(probe?.warnings ?? []), ...tok.warnings, ...(target?.warnings ?? [])],
     };
   }
@@ -715,7 +722,11 @@ export class LoadedModel {
     const fetch = [...new Set([...this.fetchNames(layerIndices, withQK), ...pasts.map((p) => p.presentOutput)])];
     let layers: LayerAttention[] = [];
     for (let step = 0; step < n; step++) {
-      const out = await this.run(this.feeds([ids[step]], 1, step, cache), fetch);
+      const feeds = this.feeds([ids[step]], 1, step, cache);
+      const out = await this.run(feeds, fetch);
+      // A rewrite is checked on the second token: ONNX Runtime's CPU kernel of
+      // DecoderMaskedMultiHeadAttention misreads the first token's empty cache as a full one.
+      if (this.rewriteCheck && step === 1) await this.checkRewrite(feeds, out);
       for (const p of pasts) cache.set(p.name, out[p.presentOutput]);
       layerIndices.forEach((l, k) => {
         const tap = this.taps[l];

@@ -3,6 +3,7 @@
 // (a Softmax is appended), Attention has no such output and is rewritten into standard ops.
 import type { AttentionTap } from './attentionTap';
 import { unfusedAttention } from './attentionUnfusing';
+import { unfusedDecoderMasked } from './decoderMaskedUnfusing';
 import { ONNX_FLOAT, OnnxModel, OnnxNode, producers, reencodedNode, tensorElemType } from './onnxGraph';
 import { encodedNode } from './onnxEncoding';
 import { GraphPatch } from './graphPatch';
@@ -53,8 +54,10 @@ export function fusedTap(model: OnnxModel, n: OnnxNode, index: number, name: str
     case 'GroupQueryAttention':
       return groupQueryTap(n, index, name, nodeName);
     case 'MultiHeadAttention':
-    case 'DecoderMaskedMultiHeadAttention':
       return multiHeadTap(model, n, index, name, nodeName);
+    case 'DecoderMaskedMultiHeadAttention':
+      // with a past key it is self-attention over its cache; without, cross-attention to keys and values given whole
+      return given(n, 5) ? unfusedDecoderMasked(model, n, index, name, nodeName) : multiHeadTap(model, n, index, name, nodeName);
     case 'Attention':
       return unfusedAttention(model, n, index, name, nodeName);
     default:
@@ -104,8 +107,9 @@ function groupQueryTap(n: OnnxNode, index: number, name: string, nodeName: strin
   };
 }
 
-// MultiHeadAttention and DecoderMaskedMultiHeadAttention: output 3 (qk) holds the scores before
-// the softmax, scaled and with mask and bias added; a Softmax over them gives the kernel's own.
+// MultiHeadAttention and DecoderMaskedMultiHeadAttention's cross-attention: output 3 (qk) holds
+// the scores before the softmax, scaled and with mask and bias added; a Softmax over them gives
+// the kernel's own.
 function multiHeadTap(model: OnnxModel, n: OnnxNode, index: number, name: string, nodeName: string): AttentionTap {
   const heads = intAttr(n, 'num_heads', 0);
   // the two ops order their inputs differently
@@ -121,7 +125,8 @@ function multiHeadTap(model: OnnxModel, n: OnnxNode, index: number, name: string
   // vectors get the same bias added beside it.
   const floatType = tensorElemType(model, n.inputs[0]) ?? ONNX_FLOAT;
   const patch = new GraphPatch(`${nodeName}/attention_lens_${index}`, floatType);
-  const vectors = given(n, 1) && given(n, 2) ? biasedQueryKey(model, n, n.inputs[biasInput] ?? '', patch) : undefined;
+  // DecoderMaskedMultiHeadAttention's cross-attention keys are already per head, [batch, heads, keys, d]: its bias is the query's alone
+  const vectors = given(n, 1) && given(n, 2) ? biasedQueryKey(model, n, n.inputs[biasInput] ?? '', patch, !decoderMasked) : undefined;
   return {
     name,
     softmaxNode: nodeName,
@@ -133,17 +138,17 @@ function multiHeadTap(model: OnnxModel, n: OnnxNode, index: number, name: string
     initializers: patch.initializers,
     // the scores' type is a type variable of its own: ONNX Runtime needs it declared
     valueTypes: [[scores, floatType]],
-    site: { op: `com.microsoft.${n.opType}`, kind: crossAttention(model, n) ? 'cross' : 'self', ...(given(n, attentionBiasInput) ? { attentionBias: true } : {}) },
+    site: { op: `com.microsoft.${n.opType}`, kind: decoderMasked || crossAttention(model, n) ? 'cross' : 'self', ...(given(n, attentionBiasInput) ? { attentionBias: true } : {}) },
   };
 }
 
 /** Query and key with the op's bias added, as its kernel adds them; without a stored bias, the inputs as they are. */
-function biasedQueryKey(model: OnnxModel, n: OnnxNode, biasName: string, patch: GraphPatch): { queryTensor: string; keyTensor: string } {
+function biasedQueryKey(model: OnnxModel, n: OnnxNode, biasName: string, patch: GraphPatch, keyBiased: boolean): { queryTensor: string; keyTensor: string } {
   const bias = model.initializers.get(biasName);
   if (!bias || bias.dims.length !== 1 || bias.dims[0] % 3 !== 0) return { queryTensor: n.inputs[0], keyTensor: n.inputs[1] };
   const width = bias.dims[0] / 3;
   const part = (from: number): string => patch.op('Slice', [biasName, patch.ints([from]), patch.ints([from + width]), patch.ints([0])]);
-  return { queryTensor: patch.op('Add', [n.inputs[0], part(0)]), keyTensor: patch.op('Add', [n.inputs[1], part(width)]) };
+  return { queryTensor: patch.op('Add', [n.inputs[0], part(0)]), keyTensor: keyBiased ? patch.op('Add', [n.inputs[1], part(width)]) : n.inputs[1] };
 }
 
 /**

@@ -70,8 +70,8 @@ export function inputPlan(metadata: readonly InputMetadata[], outputNames: reado
       else if (/decoder_input_ids/.test(name)) role = 'targetIds';
       else if (/decoder_attention_mask/.test(name)) role = 'targetMask';
       else if (/mask/.test(name)) role = 'mask';
-      // a static cache: where the new keys are written, and how many of its rows are real
-      else if (/write_ind/.test(name)) role = 'writeIndex';
+      // a static cache: where the new keys are written (a shared buffer's past_sequence_length), and how many of its rows are real
+      else if (/write_ind|past_seq(uence)?_len/.test(name)) role = 'writeIndex';
       else if (/nonpad_kv_seqlen|kv_seqlen|kv_len/.test(name)) role = 'kvLength';
       else if (/token_type|segment/.test(name)) role = 'tokenType';
       else if (/position/.test(name)) role = 'position';

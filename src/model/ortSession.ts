@@ -1,9 +1,12 @@
 // The one module that imports onnxruntime-node: sessions, execution providers, tensors.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProvider, ExecutionProviderChoice } from './executionProviders';
+import { GraphBuilder } from './builder/onnxBuilder';
+import type { ExecutionProvider, GpuAdapter, GpuProvider, ProviderProbe, ProviderRun } from './executionProviders';
 import { InputError } from './inputError';
+import { ONNX_FLOAT } from './onnxGraph';
 import { float16Bits, floatOfHalf } from './onnxEncoding';
 
 export type OrtSession = ort.InferenceSession;
@@ -12,28 +15,137 @@ export type OrtFeeds = Record<string, ort.Tensor>;
 
 export interface SessionWithProvider {
   session: ort.InferenceSession;
-  provider: ExecutionProvider;
-  /** why auto fell back to the CPU, when it did */
-  fallbackReason?: string;
+  /** how its provider was chosen, and the one it runs on */
+  run: ProviderRun;
 }
 
-/** Whether the CUDA provider's library was installed beside the binding (it is opt-in). */
-export function cudaBinariesPresent(): boolean {
-  const binding = require.resolve('onnxruntime-node');
-  const root = join(dirname(binding), '..');
-  const bin = join(root, 'bin', 'napi-v6', process.platform, process.arch);
-  const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-  return existsSync(join(bin, lib));
+const CUDA_LIBRARY = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+
+/** The folder of the binding's native libraries, where the CUDA provider's go (README, GPU). */
+function nativeFolder(): string {
+  return join(dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
 }
 
-const CUDA_HOW_TO =
-  'install them with: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (needs CUDA 12 and cuDNN 9 on the machine)';
+// A GPU driver can hang in its first call: a probe that has not answered by then is stopped.
+const PROBE_LIMIT_MS = 20_000;
+
+// One probe per provider and process: a provider that does not start is not tried again at every capture.
+const probes = new Map<GpuProvider, Promise<ProviderProbe>>();
+
+/** Whether a GPU provider starts here, probed once per process. */
+export function probedProvider(p: GpuProvider): Promise<ProviderProbe> {
+  let probe = probes.get(p);
+  if (!probe) {
+    probe = startsHere(p);
+    probes.set(p, probe);
+  }
+  return probe;
+}
+
+async function startsHere(p: GpuProvider): Promise<ProviderProbe> {
+  // what this build of the binding offers decides what can be tried
+  if (!ort.listSupportedBackends().some((b) => b.name === p)) return { starts: false, reason: `this build of ONNX Runtime has no ${p} provider for ${process.platform}/${process.arch}` };
+  if (p === 'cuda' && !existsSync(join(nativeFolder(), CUDA_LIBRARY))) return { starts: false, reason: `${CUDA_LIBRARY} is not installed (see README, GPU)` };
+  const { error, log } = await probeProcess(p);
+  return probeOutcome(p, error, log);
+}
+
+// A Softmax of four numbers, run once: the provider's device is created and a kernel of it runs.
+const PROBE_MODEL = ((): Uint8Array => {
+  const g = new GraphBuilder('provider probe');
+  g.nodeOutputs('Softmax', [g.input('x', ONNX_FLOAT, [1, 4])], { axis: -1 }, 'probe', ['y']);
+  g.output('y', ONNX_FLOAT, [1, 4]);
+  return g.encode().model;
+})();
+
+// Verbose logging makes ONNX Runtime write the devices it discovers (its GPU's vendor and ids).
+const PROBE_SCRIPT = `const [binding, ep, model] = process.argv.slice(1);
+const ort = require(binding);
+ort.env.logLevel = 'verbose';
+(async () => {
+  const s = await ort.InferenceSession.create(Buffer.from(model, 'base64'), { executionProviders: [ep] });
+  await s.run({ x: new ort.Tensor('float32', Float32Array.of(1, 2, 3, 4), [1, 4]) });
+  await s.release();
+})().then(() => process.exit(0), (e) => { process.stdout.write(String((e && e.message) || e)); process.exit(1); });`;
+
+// The probe runs in a process of its own: Dawn and the CUDA libraries write their messages to its
+// stderr, not the engine's, a crash in a driver takes down only it, and a hang ends with its kill.
+function probeProcess(p: GpuProvider): Promise<{ error?: string; log: string }> {
+  return new Promise((resolve) => {
+    // ELECTRON_RUN_AS_NODE: under VS Code, process.execPath is its binary
+    const child = spawn(process.execPath, ['-e', PROBE_SCRIPT, require.resolve('onnxruntime-node'), p, Buffer.from(PROBE_MODEL).toString('base64')], {
+      env: { ...process.env, ORT_DISABLE_TELEMETRY: '1', ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let log = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (log += s));
+    // answered at once: a child stuck in a driver may hold its pipes past the kill
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve({ error: `no answer within ${PROBE_LIMIT_MS / 1000} s (the probe was stopped)`, log });
+    }, PROBE_LIMIT_MS);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ error: `the probe process could not start: ${e.message}`, log });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve(code === 0 ? { log } : { error: out.trim() || `the probe ended with ${signal ?? `code ${code}`}`, log });
+    });
+  });
+}
+
+// Attention outputs that only ONNX Runtime's CPU kernels compute (its operator documentation):
+// a capture that reads them runs on the CPU whatever provider was chosen.
+const CPU_ONLY_OUTPUTS: Record<string, string> = {
+  'com.microsoft.GroupQueryAttention': "GroupQueryAttention's output_qk exists only on ONNX Runtime's CPU provider",
+};
+
+/** Why a capture of attention computed by these ops must run on the CPU, if it must. */
+export function cpuOnlyOutput(ops: readonly string[]): string | undefined {
+  const op = ops.find((o) => o in CPU_ONLY_OUTPUTS);
+  return op === undefined ? undefined : CPU_ONLY_OUTPUTS[op];
+}
+
+/** ONNX Runtime's message in one line, without the source file, function and condition it starts with. */
+function ortMessage(message: string): string {
+  return message.split('\n')[0].replace(/^\S+:\d+ .* was false\. /, '').trim().slice(0, 300);
+}
+
+// ONNX Runtime's device discovery, at verbose level: type 1 is a GPU
+const DISCOVERED_GPU = /Discovered OrtHardwareDevice \{vendor_id:(0x[0-9a-f]+), device_id:(0x[0-9a-f]+), vendor:([^,]*), type:1\b/i;
+
+/**
+ * What a probe's error (none when it ran) and its stderr say: the GPU ONNX Runtime found, or why
+ * the provider does not start, in one line: Dawn's warning (no Vulkan loader) or the library
+ * that did not load (CUDA 12, cuDNN 9) where the log names them.
+ */
+export function probeOutcome(p: GpuProvider, error: string | undefined, log: string): ProviderProbe {
+  if (error === undefined) {
+    const gpu = DISCOVERED_GPU.exec(log);
+    const adapter: GpuAdapter | undefined = gpu ? { vendor: gpu[3].trim(), vendorId: gpu[1], deviceId: gpu[2] } : undefined;
+    return { starts: true, ...(adapter ? { adapter } : {}) };
+  }
+  const said = ortMessage(error);
+  if (p === 'webgpu') {
+    const dawn = /^Warning: (.+)$/m.exec(log)?.[1].trim();
+    return { starts: false, reason: `${/adapter/i.test(said) ? 'no adapter' : 'does not start'}: ${said}${dawn ? ` (Dawn: ${dawn})` : ''}` };
+  }
+  const unloaded = /Failed to load library (\S+) with error: (.+)$/m.exec(log);
+  // the loader names libraries by their whole paths: their names say enough
+  const named = (s: string): string => s.replace(/\/\S*\/([^/\s:]+)/g, '$1').trim();
+  return { starts: false, reason: unloaded ? `${basename(unloaded[1])} does not load: ${named(unloaded[2])}` : `does not start: ${said}` };
+}
 
 /** A session of the memory profiler (src/model/profiledRun.ts): ONNX Runtime writes filePrefix_<date>.json on endProfiling. */
-interface ProfilingOptions {
+export interface ProfilingOptions {
   filePrefix: string;
   /** ONNX Runtime plans the run's memory from the first and allocates it as one block (its default) */
   memPattern: boolean;
+  /** where ONNX Runtime writes each node's memory as its first run used it (what a kernel allocates inside itself: the trace lacks it) */
+  nodeStatsFile: string;
 }
 
 function options(provider: ExecutionProvider, profiling?: ProfilingOptions): ort.InferenceSession.SessionOptions {
@@ -44,23 +156,18 @@ function options(provider: ExecutionProvider, profiling?: ProfilingOptions): ort
     logSeverityLevel: 3,
     // ONNX Runtime's threads otherwise spin for tens of milliseconds after a run, taking a core
     // from the statistics that follow it (and from the editor).
-    extra: { session: { force_spinning_stop: '1' } },
+    extra: { session: { force_spinning_stop: '1', ...(profiling ? { collect_node_memory_stats_to_file: profiling.nodeStatsFile } : {}) } },
   };
-}
-
-/** What keeps WebGPU from starting, in one line: Dawn's own messages run to many. */
-function webgpuFailure(message: string): string {
-  // on Linux Dawn reaches the GPU through Vulkan: without its loader no adapter is ever found
-  const vulkanLoader = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib'].some((d) => existsSync(join(d, 'libvulkan.so.1')));
-  if (/libvulkan\.so/.test(message) || (process.platform === 'linux' && !vulkanLoader)) return "no Vulkan loader (libvulkan.so.1): install the Vulkan loader and the GPU's Vulkan driver";
-  if (/adapter/i.test(message)) return 'no WebGPU adapter (no GPU, or no driver for it)';
-  return message.split('\n')[0].slice(0, 300);
 }
 
 /** A model as ONNX Runtime takes it: its file, its bytes, or its bytes and the folder its external data lies in. */
 type ModelSource = string | Uint8Array | { bytes: Uint8Array; externalDataFolder: string };
 
-export async function createSession(source: ModelSource, choice: ExecutionProviderChoice, profiling?: ProfilingOptions): Promise<SessionWithProvider> {
+/**
+ * A session on the run's provider. Where auto chose a GPU on which this model's session does not
+ * start, the CPU runs it, and the run says why among its skipped; an explicit choice fails.
+ */
+export async function createSession(source: ModelSource, run: ProviderRun, profiling?: ProfilingOptions): Promise<SessionWithProvider> {
   const create = (provider: ExecutionProvider): Promise<ort.InferenceSession> => {
     const o = options(provider, profiling);
     if (typeof source === 'string') return ort.InferenceSession.create(source, o);
@@ -69,27 +176,15 @@ export async function createSession(source: ModelSource, choice: ExecutionProvid
     const session = { ...(o.extra?.session as Record<string, string>), model_external_initializers_file_folder_path: source.externalDataFolder };
     return ort.InferenceSession.create(source.bytes, { ...o, extra: { ...o.extra, session } });
   };
-  // WebGPU (bundled, through Dawn: Vulkan, D3D12 or Metal) only when asked for, until a GPU has
-  // checked its captures against the CPU's (npm run device-check)
-  if (choice === 'webgpu') {
-    try {
-      return { session: await create('webgpu'), provider: 'webgpu' };
-    } catch (e) {
-      throw new InputError(`the WebGPU execution provider could not start: ${webgpuFailure((e as Error).message)}`);
-    }
+  if (run.provider === 'cpu') return { session: await create('cpu'), run };
+  try {
+    return { session: await create(run.provider), run };
+  } catch (e) {
+    const why = ortMessage((e as Error).message);
+    if (run.asked !== 'auto') throw new InputError(`the ${run.provider} execution provider cannot run this model: ${why}`);
+    const { adapter: _gpu, ...rest } = run;
+    return { session: await create('cpu'), run: { ...rest, chosen: 'cpu', provider: 'cpu', skipped: [...run.skipped, `${run.provider}: this model's session does not start on it: ${why}`] } };
   }
-  if (choice === 'cuda' && !cudaBinariesPresent()) {
-    throw new InputError(`the CUDA execution provider was asked for, but its binaries are not installed: ${CUDA_HOW_TO}`);
-  }
-  if (choice !== 'cpu' && cudaBinariesPresent()) {
-    try {
-      return { session: await create('cuda'), provider: 'cuda' };
-    } catch (e) {
-      if (choice === 'cuda') throw new InputError(`the CUDA execution provider could not start: ${(e as Error).message}`);
-      return { session: await create('cpu'), provider: 'cpu', fallbackReason: `CUDA could not start (${(e as Error).message}); ran on the CPU` };
-    }
-  }
-  return { session: await create('cpu'), provider: 'cpu' };
 }
 
 export function intTensor(type: 'int32' | 'int64', values: readonly number[], dims: number[]): ort.Tensor {

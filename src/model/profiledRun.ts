@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { seededUniform } from '../analysis/seededRandom';
-import { attentionSites } from './attentionTap';
+import { AttentionSites, attentionSites, tapRewrite } from './attentionTap';
+import { tappedSession } from './tappedSession';
 import { attentionOperators } from './attentionOperators';
 import type { LoadOptions } from './capture';
 import { InputError } from './inputError';
@@ -28,6 +29,8 @@ export interface ProfileInput {
   seed?: number;
   /** ONNX Runtime's memory pattern (its default, on): the run's memory planned and allocated as one block */
   memPattern?: boolean;
+  /** run the capture's tapped copy as well, after the model as it is */
+  tapped?: boolean;
 }
 
 /** What a sweep needs to know of the model before its first point. */
@@ -80,6 +83,8 @@ export interface ProfiledPointRun {
   trace: unknown;
   /** ONNX Runtime's node memory statistics (CSV) of the session's first run, where it wrote them */
   nodeStats?: string;
+  /** the same point on the capture's tapped copy, where asked for */
+  tapped?: { trace: unknown; wallMs: number; rssBytes: number | null };
   wallMs: number;
   /** VmHWM over the profiled run: reset after the warm-up where /proc/self/clear_refs allows */
   rssBytes: number | null;
@@ -99,6 +104,8 @@ interface OpenedModel {
   vocab: number;
   config: Record<string, unknown> | undefined;
   files: ReturnType<typeof modelFiles>;
+  model: OnnxModel;
+  sites: AttentionSites;
 }
 
 function opened(load: LoadOptions): OpenedModel {
@@ -136,6 +143,8 @@ function opened(load: LoadOptions): OpenedModel {
     vocab,
     config,
     files,
+    model,
+    sites,
   };
 }
 
@@ -200,49 +209,86 @@ function resetPeakRss(): boolean {
   }
 }
 
-/** One point: a fresh session with the profiler on, a warm-up run, the profiled run, and its trace. */
+/** A profiled session's trace, its node statistics and the profiled run's time and peak RSS. */
+interface ProfiledSessionRun {
+  trace: unknown;
+  nodeStats?: string;
+  wallMs: number;
+  rssBytes: number | null;
+  rssReset: boolean;
+}
+
+/** A warm-up run and a profiled run of a session made with the profiler on, writing into `folder`; the trace read back. */
+async function profiledSessionRun(session: OrtSession, feeds: OrtFeeds, folder: string, failed: (e: Error) => Error): Promise<ProfiledSessionRun> {
+  const run = async (): Promise<void> => {
+    try {
+      // the outputs go at once: the warm-up's would otherwise sit in the profiled run's figures
+      for (const t of Object.values(await session.run(feeds))) t.dispose();
+    } catch (e) {
+      throw failed(e as Error);
+    }
+  };
+  await run();
+  const rssReset = resetPeakRss();
+  const started = performance.now();
+  await run();
+  const wallMs = performance.now() - started;
+  const rssBytes = peakRssBytes();
+  session.endProfiling();
+  const written = readdirSync(folder).filter((f) => f.endsWith('.json'));
+  if (written.length !== 1) throw new Error(`ONNX Runtime's profiler wrote ${written.length} trace files, not one`);
+  const trace: unknown = JSON.parse(readFileSync(join(folder, written[0]), 'utf8'));
+  // written on the first run, the warm-up, whose shapes are the profiled run's
+  const nodeStats = existsSync(join(folder, NODE_STATS)) ? readFileSync(join(folder, NODE_STATS), 'utf8') : undefined;
+  return { trace, ...(nodeStats === undefined ? {} : { nodeStats }), wallMs, rssBytes, rssReset };
+}
+
+const profilingIn = (folder: string, memPattern: boolean | undefined) => ({ filePrefix: join(folder, 'profile'), memPattern: memPattern ?? true, nodeStatsFile: join(folder, NODE_STATS) });
+
+/**
+ * One point: a fresh session with the profiler on, a warm-up run, the profiled run, and its
+ * trace; with `tapped`, the same again on the capture's tapped copy (every layer's probabilities
+ * as outputs), for what analysing costs on top.
+ */
 export async function profiledRun(load: LoadOptions, input: ProfileInput): Promise<ProfiledPointRun> {
   const m = opened(load);
-  const folder = mkdtempSync(join(tmpdir(), 'attention-lens-profile-'));
-  let session: OrtSession | undefined;
+  const folders = [mkdtempSync(join(tmpdir(), 'attention-lens-profile-'))];
+  const sessions: OrtSession[] = [];
+  const name = basename(m.files.modelPath);
+  const failed = (e: Error): InputError => {
+    const raw = e.message.split('\n')[0].slice(0, 400);
+    return new InputError(`ONNX Runtime could not run ${name} at n = ${input.n}, batch ${input.batch}: ${likelyCause(raw, input.n)} (ONNX Runtime said: ${raw})`);
+  };
   try {
+    const providers = await providerRun(load.executionProvider, probedProvider);
     let created;
     try {
-      created = await createSession(m.files.modelPath, await providerRun(load.executionProvider, probedProvider), { filePrefix: join(folder, 'profile'), memPattern: input.memPattern ?? true, nodeStatsFile: join(folder, NODE_STATS) });
+      created = await createSession(m.files.modelPath, providers, profilingIn(folders[0], input.memPattern));
     } catch (e) {
       if (e instanceof InputError) throw e;
-      throw new InputError(`ONNX Runtime cannot load ${basename(m.files.modelPath)}: ${(e as Error).message}`);
+      throw new InputError(`ONNX Runtime cannot load ${name}: ${(e as Error).message}`);
     }
-    session = created.session;
+    const session = created.session;
+    sessions.push(session);
     const plan = inputPlan(
       session.inputMetadata.map((md) => ({ name: md.name, type: md.isTensor ? md.type : 'non-tensor', shape: md.isTensor ? [...md.shape] : [] })),
       session.outputNames,
     );
     const { feeds, queries, kvCacheBytes } = pointFeeds(plan, inputIds(m, input), input.batch);
-    const run = async (): Promise<void> => {
-      try {
-        // the outputs go at once: the warm-up's would otherwise sit in the profiled run's figures
-        for (const t of Object.values(await session!.run(feeds))) t.dispose();
-      } catch (e) {
-        const raw = (e as Error).message.split('\n')[0].slice(0, 400);
-        throw new InputError(`ONNX Runtime could not run ${basename(m.files.modelPath)} at n = ${input.n}, batch ${input.batch}: ${likelyCause(raw, input.n)} (ONNX Runtime said: ${raw})`);
-      }
-    };
-    await run();
-    const rssReset = resetPeakRss();
-    const started = performance.now();
-    await run();
-    const wallMs = performance.now() - started;
-    const rssBytes = peakRssBytes();
-    session.endProfiling();
-    const written = readdirSync(folder).filter((f) => f.endsWith('.json'));
-    if (written.length !== 1) throw new Error(`ONNX Runtime's profiler wrote ${written.length} trace files, not one`);
-    const trace: unknown = JSON.parse(readFileSync(join(folder, written[0]), 'utf8'));
-    // written on the first run, the warm-up, whose shapes are the profiled run's
-    const nodeStats = existsSync(join(folder, NODE_STATS)) ? readFileSync(join(folder, NODE_STATS), 'utf8') : undefined;
-    return { trace, ...(nodeStats === undefined ? {} : { nodeStats }), wallMs, rssBytes, rssReset, executionProvider: created.run.provider, kvCacheBytes, queries, target: m.target };
+    const bare = await profiledSessionRun(session, feeds, folders[0], failed);
+    let tapped: ProfiledSessionRun | undefined;
+    if (input.tapped) {
+      await session.release();
+      sessions.pop();
+      folders.push(mkdtempSync(join(tmpdir(), 'attention-lens-profile-')));
+      const { rewrite } = tapRewrite(m.model, m.sites.taps);
+      const copy = (await tappedSession(m.files, m.model, rewrite, created.run, undefined, profilingIn(folders[1], input.memPattern))).session;
+      sessions.push(copy);
+      tapped = await profiledSessionRun(copy, feeds, folders[1], failed);
+    }
+    return { ...bare, ...(tapped ? { tapped } : {}), executionProvider: created.run.provider, kvCacheBytes, queries, target: m.target };
   } finally {
-    await session?.release().catch(() => undefined);
-    rmSync(folder, { recursive: true, force: true });
+    for (const s of sessions) await s.release().catch(() => undefined);
+    for (const f of folders) rmSync(f, { recursive: true, force: true });
   }
 }

@@ -4,8 +4,8 @@ import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { InputError } from './inputError';
 import type { ModelFiles } from './modelFiles';
 import { ModelRewrite, OnnxModel, rewrittenModelBytes } from './onnxGraph';
-import { ExecutionProviderChoice } from './executionProviders';
-import { SessionWithProvider, createSession } from './ortSession';
+import type { ProviderRun } from './executionProviders';
+import { ProfilingOptions, SessionWithProvider, createSession } from './ortSession';
 import { checkedUserFile, readUserFile } from './userFiles';
 
 // ONNX Runtime resolves external data next to the model file and refuses paths that lead
@@ -15,16 +15,17 @@ import { checkedUserFile, readUserFile } from './userFiles';
 // a read-only model folder loads and a killed engine leaves nothing behind.
 const INLINE_LIMIT_BYTES = 1.9 * 1024 ** 3;
 
-/** `inlineLimitBytes`: the size up to which weights are inlined (smaller only in tests, to reach the other path). */
+/** `inlineLimitBytes`: the size up to which weights are inlined (smaller only in tests, to reach the other path); `profiling`: the memory profiler's tapped pass. */
 export async function tappedSession(
   files: ModelFiles,
   model: OnnxModel,
   rewrite: ModelRewrite,
-  choice: ExecutionProviderChoice,
+  run: ProviderRun,
   inlineLimitBytes = INLINE_LIMIT_BYTES,
+  profiling?: ProfilingOptions,
 ): Promise<SessionWithProvider> {
   const external = [...model.initializers.values()].filter((i) => i.external);
-  if (external.length === 0) return createSession(rewrittenModelBytes(model, rewrite), choice);
+  if (external.length === 0) return createSession(rewrittenModelBytes(model, rewrite), run, profiling);
   const dir = dirname(files.modelPath);
   // each weights file: a regular file in the model's folder (links resolved; the Hugging Face
   // cache's blobs allowed), and each tensor's bytes within it
@@ -54,7 +55,7 @@ export async function tappedSession(
       const { offsetBytes, lengthBytes } = init.external!;
       inlineData.set(init.name, file.subarray(offsetBytes, lengthBytes === undefined ? file.length : offsetBytes + lengthBytes));
     }
-    return createSession(rewrittenModelBytes(model, { ...rewrite, inlineData }), choice);
+    return createSession(rewrittenModelBytes(model, { ...rewrite, inlineData }), run, profiling);
   }
-  return createSession({ bytes: rewrittenModelBytes(model, rewrite), externalDataFolder: dir }, choice);
+  return createSession({ bytes: rewrittenModelBytes(model, rewrite), externalDataFolder: dir }, run, profiling);
 }

@@ -65,6 +65,17 @@ test('decoders: gpt2_past (a step after a past of n - 1, 8 positions) and the GQ
   assert.ok(gqa.points.every((x) => x.attentionOperatorBytes > 0));
 });
 
+test("--tapped: each point again on the capture's tapped copy, whose outputs hold every layer's probabilities (and the lab's queries and keys)", async () => {
+  const p = await modelProfile(engine, { model: TINY_BERT, ep: 'cpu', lengths: [32, 128], tapped: true });
+  for (const x of p.points) {
+    const probabilities = 4 * 2 * 4 * x.n * x.n;
+    const queriesKeys = 4 * 2 * 2 * x.n * 64;
+    assert.ok(x.tapped!.peakBytes >= x.peakBytes + probabilities + queriesKeys, `at n = ${x.n}: ${x.tapped!.peakBytes} against ${x.peakBytes}`);
+    assert.ok(x.tapped!.peakBytes <= x.peakBytes + 1.1 * (probabilities + queriesKeys), 'and not much more');
+    assert.ok(x.tapped!.wallMs > 0);
+  }
+});
+
 test('a small budget stops the sweep before the point that would not fit, with its prediction', async () => {
   const p = await modelProfile(engine, { model: TINY_BERT, ep: 'cpu', lengths: [16, 32, 64, 128], budgetBytes: 20 * 2 ** 20 });
   assert.deepEqual(p.points.map((x) => x.n), [16, 32]);

@@ -10,6 +10,7 @@ import { GraphBuilder } from '../../src/model/builder/onnxBuilder';
 import { attentionSites, tapRewrite } from '../../src/model/attentionTap';
 import { LoadedModel } from '../../src/model/capture';
 import { nodeOnCycle } from '../../src/model/graphCycles';
+import { CPU_RUN } from '../../src/model/executionProviders';
 import { modelFiles } from '../../src/model/modelFiles';
 import { ONNX_FLOAT, ONNX_INT64, onnxModel } from '../../src/model/onnxGraph';
 import { intTensor } from '../../src/model/ortSession';
@@ -91,7 +92,7 @@ test('external weights beyond the inline limit are read in place: a read-only mo
     const model = onnxModel(readFileSync(files.modelPath));
     const { taps, rewrite } = tapRewrite(model, attentionSites(model).taps);
     // an inline limit of 0 sends every model down the path of those over 1.9 GiB
-    const { session } = await tappedSession(files, model, rewrite, 'cpu', 0);
+    const { session } = await tappedSession(files, model, rewrite, CPU_RUN, 0);
     const out = await session.run({ input_ids: intTensor('int64', [2, 5, 3], [1, 3]), attention_mask: intTensor('int64', [1, 1, 1], [1, 3]) });
     const probs = out[taps[0].probsTensor].data as Float32Array;
     assert.ok(Math.abs(probs.subarray(0, 3).reduce((a, b) => a + b, 0) - 1) < 1e-5);
