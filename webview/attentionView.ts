@@ -1,7 +1,13 @@
 // The attention panel: a header, tabs for the overview, one head, spans, relative offsets and
 // methods; one head's matrix is asked of the host when shown.
 import { CaptureSummary, HeadMatrix, HeadTile, HostMessage, WebviewState, modelName, textPreview } from '../src/protocol';
-import { crossHeadsNote, drawBuckets, drawEmbedding, drawMethods, drawOverview, drawRelative, drawSpans, overviewStatistics, partName } from './analysisViews';
+import { drawBuckets } from './bucketsView';
+import { colorChoice, colorControls } from './colorControls';
+import { checkbox, dropdown } from './controls';
+import { crossHeadsNote, partName } from './headDescriptions';
+import { drawMethods } from './methodsView';
+import { drawEmbedding, drawOverview, overviewStatistics } from './overviewView';
+import { drawRelative, drawSpans } from './spansView';
 import { exportButtons } from './exports';
 import Plotly from 'plotly.js-dist';
 import { Axes, drawHead, drawTile } from './headView';
@@ -27,23 +33,6 @@ let shownTile: HeadTile | undefined;
 /** word labels when the shown matrix is between words */
 let shownLabels: { queries: string[]; keys: string[] } | undefined;
 
-function dropdown(label: string, count: number, selected: number, name: (i: number) => string, onChange: (i: number) => void): HTMLElement {
-  const wrap = document.createElement('label');
-  wrap.className = 'picker';
-  wrap.textContent = label;
-  const dd = document.createElement('vscode-dropdown') as HTMLElement & { value: string };
-  for (let i = 0; i < count; i++) {
-    const opt = document.createElement('vscode-option') as HTMLElement & { value: string };
-    opt.value = String(i);
-    opt.textContent = name(i);
-    if (i === selected) opt.setAttribute('selected', '');
-    dd.appendChild(opt);
-  }
-  dd.addEventListener('change', () => onChange(Number(dd.value)));
-  wrap.appendChild(dd);
-  return wrap;
-}
-
 const RAMP = 32;
 const OVERLAYS: { name: string; label: string; pattern: (p: number) => ((i: number, j: number) => boolean) | undefined }[] = [
   { name: 'none', label: 'none', pattern: () => undefined },
@@ -56,18 +45,6 @@ const OVERLAYS: { name: string; label: string; pattern: (p: number) => ((i: numb
 // Above this many tokens a head is drawn from tiles of at most TILE_CELLS a side, never whole.
 const TILED_ABOVE = 256;
 const TILE_CELLS = 256;
-
-function checkbox(id: string, label: string, checked: boolean, onChange: (on: boolean) => void): HTMLElement {
-  const wrap = document.createElement('label');
-  wrap.className = 'picker';
-  const box = document.createElement('input');
-  box.type = 'checkbox';
-  box.id = id;
-  box.checked = checked;
-  box.addEventListener('change', () => onChange(box.checked));
-  wrap.append(box, label);
-  return wrap;
-}
 
 /** The shown layer's query and key tokens: in an encoder-decoder, the target's or the source's. */
 function layerAxes(s: CaptureSummary): Axes {
@@ -137,7 +114,10 @@ function render(s: CaptureSummary): void {
   model.className = 'model';
   model.textContent = s.modelLabel?.name ?? modelName(s.modelPath);
   model.title = s.modelLabel?.detail ?? s.modelPath;
-  header.append(model, `${probe}${texts} · ${s.layers.length} layers, ${heads} heads · ran on ${s.executionProvider.toUpperCase()}`);
+  const provider = document.createElement('span');
+  provider.textContent = `ran on ${s.executionProvider.toUpperCase()}`;
+  provider.title = s.executionProviderLine ?? s.executionProvider;
+  header.append(model, `${probe}${texts} · ${s.layers.length} layers, ${heads} heads · `, provider);
   // a panel of the editor's runs the model again on another text in place; the report cannot
   if (s.source && !host.saveFile) {
     const again = document.createElement('button');
@@ -167,11 +147,12 @@ function render(s: CaptureSummary): void {
   }
   const tabs = document.createElement('nav');
   tabs.className = 'tabs';
+  tabs.setAttribute('role', 'tablist');
   for (const v of VIEWS) {
     const b = document.createElement('button');
     b.textContent = v;
     b.dataset.view = v;
-    b.className = v === (state.view ?? 'overview') ? 'active' : '';
+    b.setAttribute('role', 'tab');
     b.addEventListener('click', () => show(v));
     tabs.appendChild(b);
   }
@@ -217,7 +198,10 @@ function show(view: (typeof VIEWS)[number]): void {
   const s = summary!;
   state = { ...state, view };
   host.setState(state);
-  for (const b of app.querySelectorAll<HTMLButtonElement>('nav.tabs button')) b.className = b.dataset.view === view ? 'active' : '';
+  for (const b of app.querySelectorAll<HTMLButtonElement>('nav.tabs button')) {
+    b.className = b.dataset.view === view ? 'active' : '';
+    b.setAttribute('aria-selected', String(b.dataset.view === view));
+  }
   const root = document.getElementById('view')!;
   root.replaceChildren();
   const done = (p: Promise<unknown>): void => void p.then(() => root.setAttribute('data-ready', view));
@@ -307,6 +291,14 @@ function show(view: (typeof VIEWS)[number]): void {
         }),
       );
     }
+    // long rows spread their weight near 1/n: a square root or log scale shows what 0-1 hides
+    controls.append(
+      ...colorControls(colorChoice(state), true, (c) => {
+        state = { ...state, colorRange: c.range, colorCurve: c.curve };
+        host.setState(state);
+        drawShownHead();
+      }),
+    );
     const plot = section('heatmap');
     root.append(controls, plot);
     requestHead();
@@ -326,6 +318,10 @@ function show(view: (typeof VIEWS)[number]): void {
         state = { ...state, statistic: statistics[i].key };
         show('overview');
       }),
+      ...colorControls(colorChoice(state), false, (c) => {
+        state = { ...state, colorRange: c.range };
+        show('overview');
+      }),
     );
     const row = document.createElement('div');
     row.className = 'row';
@@ -338,7 +334,7 @@ function show(view: (typeof VIEWS)[number]): void {
     root.append(exportButtons(host, 'overview', () => gridPlot, () => s.analysis, headRows, exportTitle(s, `every head coloured by ${statLabel}`)), controls, row);
     done(
       Promise.all([
-        drawOverview(gridPlot, s, stat, (layer, head) => {
+        drawOverview(gridPlot, s, stat, colorChoice(state), (layer, head) => {
           state = { ...state, layer: Math.max(0, s.layers.findIndex((l) => l.index === layer)), head };
           show('head');
         }),
@@ -363,12 +359,21 @@ function show(view: (typeof VIEWS)[number]): void {
   } else if (view === 'relative') {
     const plot = section('relative');
     const rel = s.analysis.relative;
+    const controls = document.createElement('div');
+    controls.className = 'controls';
+    controls.append(
+      ...colorControls(colorChoice(state), true, (c) => {
+        state = { ...state, colorRange: c.range, colorCurve: c.curve };
+        show('relative');
+      }),
+    );
     root.append(
       exportButtons(host, 'relative', () => plot, () => rel, () => [['layer.head', ...rel.offsets], ...rel.profile.flatMap((row, k) => (heads[k].span90 === null ? [] : [[`${heads[k].layer}.${heads[k].head}`, ...row]]))], exportTitle(s, 'attention by relative offset')),
+      controls,
       plot,
       ...(crossHeadsNote(s) ? [note(crossHeadsNote(s))] : []),
     );
-    done(drawRelative(plot, s));
+    done(drawRelative(plot, s, colorChoice(state)));
   } else if (view === 'rollout') {
     done(
       showRollout(root, host, s, state.rolloutOutputs ?? [], (rolloutOutputs) => {
@@ -420,7 +425,7 @@ function drawShownHead(): void {
   const threshold = state.threshold ?? 0;
   const axes = layerAxes(summary);
   if (isTiled(axes)) {
-    if (shownTile) void drawTile(plot, axes, shownTile, threshold).then(ready);
+    if (shownTile) void drawTile(plot, axes, shownTile, threshold, colorChoice(state)).then(ready);
   } else if (shownMatrix && state.lines && Math.max(axes.queries.length, axes.keys.length) <= LINE_VIEW_MAX_TOKENS) {
     Plotly.purge(plot);
     drawLines(plot, shownLabels ? { ...axes, ...shownLabels } : axes, shownMatrix, threshold);
@@ -429,8 +434,15 @@ function drawShownHead(): void {
     plot.querySelector('svg.lines')?.remove();
     // a sparse pattern is a pattern of self-attention: offsets mean nothing between two texts
     const overlay = summary.layers[state.layer].part === 'cross' ? undefined : OVERLAYS.find((o) => o.name === state.overlay)?.pattern(state.overlayParameter ?? 2);
-    void drawHead(plot, shownLabels ? { ...axes, ...shownLabels } : axes, shownMatrix, threshold, shownLabels ? undefined : overlay).then(ready);
+    void drawHead(plot, shownLabels ? { ...axes, ...shownLabels } : axes, shownMatrix, threshold, colorChoice(state), shownLabels ? undefined : overlay).then(ready);
   }
+}
+
+/** The panel drawn again in the theme's colours: the head from what it holds, any other view anew. */
+export function repaintAttentionView(): void {
+  if (!summary || !document.getElementById('view')) return;
+  if (state.view === 'head') drawShownHead();
+  else show((state.view as (typeof VIEWS)[number]) ?? 'overview');
 }
 
 export function startAttentionView(api: HostApi, root: HTMLElement): void {
@@ -472,7 +484,7 @@ export function attentionMessage(m: HostMessage): void {
     shownTile = m.tile;
     if (summary && plot) {
       const first = !plot.classList.contains('tiled');
-      void drawTile(plot, layerAxes(summary), m.tile, state.threshold ?? 0).then(() => {
+      void drawTile(plot, layerAxes(summary), m.tile, state.threshold ?? 0, colorChoice(state)).then(() => {
         if (first) {
           plot.classList.add('tiled');
           followZoom(plot);

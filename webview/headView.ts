@@ -1,7 +1,11 @@
-// One head's attention as a heatmap with token labels: queries down, keys across.
+// One head's attention as a heatmap with token labels: queries down, keys across, square cells,
+// the labels thinned to what fits; the colours over 0-1 (or the data's range), linear or not.
 import Plotly from 'plotly.js-dist';
 import type { HeadMatrix, HeadTile } from '../src/protocol';
-import { heatColorscale, plotLayout } from './theme';
+import type { ColorChoice } from './colorControls';
+import { colorScale, valueRange } from './colorScale';
+import { plotLayout } from './theme';
+import { fitTokenTicks, tokenTicks } from './tokenTicks';
 
 /** The labels of a head's rows and columns: one text's tokens for self-attention, two for cross-attention. */
 export interface Axes {
@@ -11,44 +15,60 @@ export interface Axes {
   keyTitle?: string;
 }
 
+const LINEAR: ColorChoice = { range: 'fixed', curve: 'linear' };
+const config = { displaylogo: false, responsive: true };
+
+/** Rows of weights, those below `threshold` left out (null: drawn as the background). */
+function thresholded(values: Float32Array, rows: number, cols: number, threshold: number): (number | null)[][] {
+  return Array.from({ length: rows }, (_, r) => Array.from(values.subarray(r * cols, (r + 1) * cols), (v) => (v < threshold ? null : v)));
+}
+
+const smallestPositive = (values: Float32Array): number => values.reduce((a, v) => (v > 0 && v < a ? v : a), Infinity);
+
+/** The weights' colour scale and the z a heatmap draws. */
+function weightColors(values: Float32Array, z: (number | null)[][], color: ColorChoice) {
+  const scale = colorScale('weight', [0, 1], valueRange(values), color.range, color.curve, { smallestPositive: smallestPositive(values), lying: true });
+  return { scale, z: z.map((row) => row.map(scale.z)) };
+}
+
+/** Axes of token positions: square cells, the keys' labels vertical, the labels thinned to the plot's guessed size (fitted once drawn). */
+function tokenLayout(root: HTMLElement, axes: Axes, rows: [number, number], cols: [number, number], titles: { x: string; y: string }, labelled = true): object {
+  const side = Math.min(root.clientWidth, root.clientHeight) - 140;
+  const ticks = (tokens: string[], [first, last]: [number, number]) => (labelled ? tokenTicks(tokens, first, last, side) : {});
+  return plotLayout({
+    xaxis: { ...ticks(axes.keys, cols), tickangle: -90, title: { text: titles.x }, constrain: 'domain' },
+    yaxis: { ...ticks(axes.queries, rows), autorange: 'reversed', title: { text: titles.y }, scaleanchor: 'x', constrain: 'domain' },
+  });
+}
+
 /** The heatmap; weights below `threshold` are left blank (hover still shows the rest exactly); `overlay` shades the pairs a sparse pattern computes. */
-export function drawHead(root: HTMLElement, axes: Axes, m: Pick<HeadMatrix, 'queries' | 'keys' | 'probs'>, threshold = 0, overlay?: (i: number, j: number) => boolean): Promise<void> {
-  const z: (number | null)[][] = [];
-  for (let q = 0; q < m.queries; q++) z.push(Array.from(m.probs.subarray(q * m.keys, (q + 1) * m.keys), (v) => (v < threshold ? null : v)));
+export async function drawHead(root: HTMLElement, axes: Axes, m: Pick<HeadMatrix, 'queries' | 'keys' | 'probs'>, threshold = 0, color = LINEAR, overlay?: (i: number, j: number) => boolean): Promise<void> {
+  const weights = thresholded(m.probs, m.queries, m.keys, threshold);
+  const { scale, z } = weightColors(m.probs, weights, color);
   // Numeric axes with token tick labels: categorical axes would merge repeated tokens.
-  const ticks = (tokens: string[], count: number) => ({ tickvals: Array.from({ length: count }, (_, i) => i), ticktext: tokens.slice(0, count), automargin: true });
-  const hover = z.map((row, q) => row.map((_, k) => `${axes.queries[q]} (${q}) → ${axes.keys[k]} (${k})`));
-  const traces: object[] = [{ type: 'heatmap', z, text: hover, hovertemplate: '%{text}<br>%{z:.4f}<extra></extra>', colorscale: heatColorscale(), zmin: 0, zmax: 1 }];
+  const hover = weights.map((row, q) => row.map((_, k) => `${axes.queries[q]} (${q}) → ${axes.keys[k]} (${k})`));
+  const traces: object[] = [{ type: 'heatmap', z, customdata: weights, text: hover, hovertemplate: '%{text}<br>%{customdata:.4f}<extra></extra>', ...scale.trace }];
   if (overlay) {
     const mask = Array.from({ length: m.queries }, (_, q) => Array.from({ length: m.keys }, (_, k) => (overlay(q, k) ? 1 : null)));
     traces.push({ type: 'heatmap', z: mask, colorscale: [[0, 'rgba(255,140,0,0.28)'], [1, 'rgba(255,140,0,0.28)']], showscale: false, hoverinfo: 'skip', name: 'pattern' });
   }
-  return Plotly.react(
-    root,
-    traces,
-    { ...plotLayout(), xaxis: { ...ticks(axes.keys, m.keys), tickangle: -60, title: { text: axes.keyTitle ?? 'key' } }, yaxis: { ...ticks(axes.queries, m.queries), autorange: 'reversed', title: { text: axes.queryTitle ?? 'query' } } },
-    { displaylogo: false, responsive: true },
-  );
+  await Plotly.react(root, traces, tokenLayout(root, axes, [0, m.queries - 1], [0, m.keys - 1], { x: axes.keyTitle ?? 'key', y: axes.queryTitle ?? 'query' }), config);
+  await fitTokenTicks(root, { xaxis: axes.keys, yaxis: axes.queries });
 }
 
 /** A tile of a long sequence: cells cover rowStep x colStep weights (their maximum); token labels once cells are single tokens. */
-export function drawTile(root: HTMLElement, axes: Axes, t: HeadTile, threshold = 0): Promise<void> {
-  const z: (number | null)[][] = [];
-  for (let r = 0; r < t.rows; r++) z.push(Array.from(t.values.subarray(r * t.cols, (r + 1) * t.cols), (v) => (v < threshold ? null : v)));
+export async function drawTile(root: HTMLElement, axes: Axes, t: HeadTile, threshold = 0, color = LINEAR): Promise<void> {
+  const weights = thresholded(t.values, t.rows, t.cols, threshold);
+  const { scale, z } = weightColors(t.values, weights, color);
   const exact = t.rowStep === 1 && t.colStep === 1;
-  const labelled = exact && t.cols <= 128 && t.rows <= 128;
-  const ticks = (tokens: string[], start: number, count: number) =>
-    labelled ? { tickvals: Array.from({ length: count }, (_, i) => start + i), ticktext: tokens.slice(start, start + count), automargin: true } : {};
-  const hover = exact ? 'query %{y} → key %{x}: %{z:.4f}' : `max of a ${t.rowStep} x ${t.colStep} block near query %{y}, key %{x}: %{z:.4f}`;
-  return Plotly.react(
+  const hover = exact ? 'query %{y} → key %{x}: %{customdata:.4f}' : `max of a ${t.rowStep} x ${t.colStep} block near query %{y}, key %{x}: %{customdata:.4f}`;
+  const layout = tokenLayout(root, axes, [t.q0, t.q0 + t.rows - 1], [t.k0, t.k0 + t.cols - 1], { x: `${axes.keyTitle ?? 'key'} (${t.keys} tokens)`, y: `${axes.queryTitle ?? 'query'} (${t.queries} tokens)` }, exact);
+  await Plotly.react(
     root,
-    [{ type: 'heatmap', z, x0: t.k0 + (t.colStep - 1) / 2, dx: t.colStep, y0: t.q0 + (t.rowStep - 1) / 2, dy: t.rowStep, hovertemplate: `${hover}<extra></extra>`, colorscale: heatColorscale(), zmin: 0 }], // the scale tops at the window's largest weight: long rows are rarely near 1
-    {
-      ...plotLayout(),
-      uirevision: `${t.layer}.${t.head}`,
-      xaxis: { ...ticks(axes.keys, t.k0, t.cols), tickangle: labelled ? -60 : 0, title: { text: `${axes.keyTitle ?? 'key'} (${t.keys} tokens)` } },
-      yaxis: { ...ticks(axes.queries, t.q0, t.rows), autorange: 'reversed', title: { text: `${axes.queryTitle ?? 'query'} (${t.queries} tokens)` } },
-    },
-    { displaylogo: false, responsive: true },
+    [{ type: 'heatmap', z, customdata: weights, x0: t.k0 + (t.colStep - 1) / 2, dx: t.colStep, y0: t.q0 + (t.rowStep - 1) / 2, dy: t.rowStep, hovertemplate: `${hover}<extra></extra>`, ...scale.trace }],
+    { ...layout, uirevision: `${t.layer}.${t.head}` },
+    config,
   );
+  // blocks of many tokens have no token labels, at this zoom or after it
+  await fitTokenTicks(root, exact ? { xaxis: axes.keys, yaxis: axes.queries } : {});
 }

@@ -1,22 +1,28 @@
 // The webview's entry: one bundle serves every panel; the host's first message says which view.
 import { provideVSCodeDesignSystem, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
-import { attentionMessage, startAttentionView } from './attentionView';
+import { attentionMessage, repaintAttentionView, startAttentionView } from './attentionView';
 import { hostApi, onHostMessage } from './hostApi';
 import { renderMemory } from './memoryView';
 import { renderProfile } from './profileView';
+import { onThemeChange } from './theme';
 
 provideVSCodeDesignSystem().register(vsCodeDropdown(), vsCodeOption());
 
 const host = hostApi();
 const app = document.getElementById('app')!;
 startAttentionView(host, app);
+// the charts take their colours from the theme as they are drawn: a new theme draws the panel again
+let repaint = repaintAttentionView;
+onThemeChange(() => repaint());
 
 onHostMessage((m) => {
   if (m.type === 'memory') {
     host.setState({ ...(host.getState() ?? { layer: 0, head: 0 }), memoryShape: m.chart.shape, memorySource: m.chart.source });
+    repaint = () => void renderMemory(app, m.chart, host);
     void renderMemory(app, m.chart, host).then(() => app.setAttribute('data-ready', 'memory'));
-  }
-  else if (m.type === 'profile') void renderProfile(app, m.profile, host).then(() => app.setAttribute('data-ready', 'profile'));
-  else attentionMessage(m);
+  } else if (m.type === 'profile') {
+    repaint = () => void renderProfile(app, m.profile, host);
+    void renderProfile(app, m.profile, host).then(() => app.setAttribute('data-ready', 'profile'));
+  } else attentionMessage(m);
 });
 host.postMessage({ type: 'ready' });

@@ -79,12 +79,7 @@ function controlsOf(chart: MemoryChart, host: HostApi): HTMLElement {
   return bar;
 }
 
-// The chart's colours come from the theme when drawn: a theme change (VS Code sets the body's class) draws it again.
-let redraw: (() => void) | undefined;
-new MutationObserver(() => redraw?.()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
-
 export function renderMemory(app: HTMLElement, chart: MemoryChart, host: HostApi): Promise<void> {
-  redraw = () => void renderMemory(app, chart, host);
   app.replaceChildren();
   const header = document.createElement('header');
   header.textContent = chart.title;
@@ -131,13 +126,12 @@ export function renderMemory(app: HTMLElement, chart: MemoryChart, host: HostApi
   return Plotly.react(
     plot,
     [...traces, yourN],
-    {
-      ...plotLayout(),
+    plotLayout({
       xaxis: { type: 'log', title: { text: 'sequence length n (tokens)' } },
       yaxis: { type: 'log', title: { text: 'attention memory, all layers' }, tickvals: chart.byteTicks.values, ticktext: chart.byteTicks.text },
       legend: { orientation: 'h', y: -0.25 },
       margin: { l: 80, r: 20, t: 10, b: 60 },
-    },
+    }),
     { displaylogo: false, responsive: true },
   );
 }

@@ -103,7 +103,6 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
   const first = profile.points.filter((p) => p.batch === batch);
   const ns = first.map((p) => p.n);
   const accent = themeColor('--vscode-charts-orange', '#d18616');
-  const layout = plotLayout();
   const config = { displaylogo: false, responsive: true };
 
   // peak memory against n
@@ -136,7 +135,7 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
   }
   const allBytes = traces.flatMap((t) => (t as { y: number[] }).y);
   const nTicks = [...new Set([...profile.points.map((p) => p.n), ...far.map((e) => e.n)])].sort((a, b) => a - b);
-  const peakPlot = Plotly.react(peak, traces, { ...layout, xaxis: { type: 'log', title: { text: 'sequence length n (tokens)' }, tickvals: nTicks }, yaxis: { type: 'log', title: { text: 'bytes' }, ...byteAxis(allBytes) }, legend: { orientation: 'h', y: -0.25 }, margin: { l: 80, r: 20, t: 10, b: 60 } }, config);
+  const peakPlot = Plotly.react(peak, traces, plotLayout({ xaxis: { type: 'log', title: { text: 'sequence length n (tokens)' }, tickvals: nTicks }, yaxis: { type: 'log', title: { text: 'bytes' }, ...byteAxis(allBytes) }, legend: { orientation: 'h', y: -0.25 }, margin: { l: 80, r: 20, t: 10, b: 60 } }), config);
   app.appendChild(table(pointsHeader, pointRows(profile.points)));
 
   // one run's timeline
@@ -165,7 +164,7 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
       { type: 'scatter', mode: 'lines', name: 'in use', x: indices, y: steps.map((s) => s.inUseBytes), line: { shape: 'hv', width: 2 }, text: steps.map(stepHover), hovertemplate: '%{text}<extra></extra>' },
       { type: 'scatter', mode: 'markers', name: 'attention operators', x: attentionSteps, y: attentionSteps.map((i) => steps[i].inUseBytes), marker: { color: accent, size: 8, symbol: 'diamond' }, text: attentionSteps.map((i) => stepHover(steps[i])), hovertemplate: '%{text}<extra></extra>' },
     ],
-    { ...layout, xaxis: { title: { text: 'operator, in execution order' } }, yaxis: { title: { text: 'memory in use' }, ...linearByteAxis(steps.map((s) => s.inUseBytes)) }, legend: { orientation: 'h', y: -0.25 }, margin: { l: 80, r: 20, t: 10, b: 60 } },
+    plotLayout({ xaxis: { title: { text: 'operator, in execution order' } }, yaxis: { title: { text: 'memory in use' }, ...linearByteAxis(steps.map((s) => s.inUseBytes)) }, legend: { orientation: 'h', y: -0.25 }, margin: { l: 80, r: 20, t: 10, b: 60 } }),
     config,
   ).then(() => {
     (timeline as unknown as { on(e: string, f: (d: { points: { x: number }[] }) => void): void }).on('plotly_click', (d) => {
@@ -201,7 +200,7 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
       { type: 'scatter', mode: 'lines+markers', name: 'wall time', x: ns, y: first.map((p) => p.wallMs), hovertemplate: 'n = %{x}<br>%{y:.2f} ms<extra></extra>' },
       { type: 'scatter', mode: 'lines+markers', name: "attention's share of operator time", x: ns, y: first.map((p) => (p.operatorMs > 0 ? (100 * p.attentionMs) / p.operatorMs : 0)), yaxis: 'y2', line: { color: accent, dash: 'dash' }, hovertemplate: 'n = %{x}<br>attention %{y:.1f}%<extra></extra>' },
     ],
-    { ...layout, xaxis: { type: 'log', title: { text: 'sequence length n (tokens)' }, tickvals: ns }, yaxis: { type: 'log', title: { text: 'ms' } }, yaxis2: { type: 'linear', tickmode: 'auto', overlaying: 'y', side: 'right', range: [0, 100], showgrid: false, title: { text: "attention's share, %" } }, legend: { orientation: 'h', y: -0.25 }, margin: { l: 80, r: 60, t: 10, b: 60 } },
+    plotLayout({ xaxis: { type: 'log', title: { text: 'sequence length n (tokens)' }, tickvals: ns }, yaxis: { type: 'log', title: { text: 'ms' } }, yaxis2: { type: 'linear', tickmode: 'auto', overlaying: 'y', side: 'right', range: [0, 100], showgrid: false, title: { text: "attention's share, %" } }, legend: { orientation: 'h', y: -0.25 }, margin: { l: 80, r: 60, t: 10, b: 60 } }),
     config,
   );
   return Promise.all([peakPlot, timelinePlot, timePlot]);

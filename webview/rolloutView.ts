@@ -10,6 +10,7 @@ import { exportButtons } from './exports';
 import { Axes, drawHead } from './headView';
 import type { HostApi } from './hostApi';
 import { plotLayout } from './theme';
+import { fitTokenTicks, tokenTicks } from './tokenTicks';
 
 // The frame around the chosen output's row: the sparse-pattern overlay's orange, apart from every colour of the map.
 const ROW_FRAME = '#ff8c00';
@@ -53,17 +54,18 @@ function drawOutput(root: HTMLElement, stack: RolloutStack, axes: Axes, i: numbe
   return Plotly.react(
     root,
     methods.map(({ method, rows }) => ({ type: 'bar', name: method, x, y: rows[i], customdata: tokens, hovertemplate: `${method}: %{customdata} (%{x}) %{y:.4f}<extra></extra>` })),
-    {
-      ...plotLayout(),
-      margin: { l: 90, r: 20, t: 40, b: 90 },
+    plotLayout({
+      margin: { l: 60, r: 20, t: 40, b: 60 },
       barmode: 'group',
       showlegend: methods.length > 1,
       title: { text: `${stackName(stack)}what ${tokens[i]} (${i}) draws from each input` },
-      xaxis: { tickvals: x, ticktext: tokens, tickangle: -60, automargin: true, title: { text: axes.keyTitle } },
+      xaxis: { ...tokenTicks(tokens, 0, tokens.length - 1, root.clientWidth - 100), tickangle: -90, title: { text: axes.keyTitle } },
       yaxis: { title: { text: 'share' }, rangemode: 'tozero' },
-    },
+    }),
     { displaylogo: false, responsive: true },
-  ).then(() => root.setAttribute('data-output', String(i)));
+  )
+    .then(() => fitTokenTicks(root, { xaxis: tokens }))
+    .then(() => root.setAttribute('data-output', String(i)));
 }
 
 /** Rows of every stack and method in long form: one weight a line. */

@@ -1,36 +1,41 @@
-// Plotly layouts built from VS Code's theme variables, so charts follow light, dark and high contrast.
+// Plotly layouts built from VS Code's theme variables, so charts follow light, dark and high
+// contrast, and a theme change, which VS Code announces by the body's class, draws them again.
 export function themeColor(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
-export function plotLayout(): object {
+type Layout = Record<string, unknown>;
+
+/**
+ * A chart's layout in the theme's colours: its background, text, tooltips and mode bar; every
+ * axis makes room for its labels (automargin), so none is clipped in a narrow panel.
+ */
+export function plotLayout(layout: Layout = {}): Layout {
   const fg = themeColor('--vscode-editor-foreground', '#333');
+  const bg = themeColor('--vscode-editor-background', '#fff');
+  const named = Object.keys(layout).filter((k) => /^[xy]axis\d*$/.test(k));
+  const axes = Object.fromEntries([...new Set(['xaxis', 'yaxis', ...named])].map((k) => [k, { automargin: true, ...(layout[k] as object | undefined) }]));
   return {
-    paper_bgcolor: themeColor('--vscode-editor-background', '#fff'),
-    plot_bgcolor: themeColor('--vscode-editor-background', '#fff'),
+    paper_bgcolor: bg,
+    plot_bgcolor: bg,
     font: { color: fg, family: themeColor('--vscode-font-family', 'sans-serif'), size: 11 },
-    margin: { l: 90, r: 20, t: 10, b: 90 },
+    margin: { l: 60, r: 20, t: 10, b: 60 },
+    hoverlabel: {
+      bgcolor: themeColor('--vscode-editorHoverWidget-background', bg),
+      bordercolor: themeColor('--vscode-editorHoverWidget-border', fg),
+      font: { color: themeColor('--vscode-editorHoverWidget-foreground', fg), size: 11 },
+      align: 'left',
+    },
+    modebar: { bgcolor: 'rgba(0,0,0,0)', color: themeColor('--vscode-descriptionForeground', fg), activecolor: fg },
+    ...layout,
+    ...axes,
   };
 }
 
-/**
- * A perceptual sequential map (viridis), the same in every theme: its low end is a dark violet,
- * never the panel's background, so the lowest cells stay visible; cells with no value (hidden
- * below a threshold, or no data) show the background instead.
- */
-export function heatColorscale(): [number, string][] {
-  return [
-    [0, '#440154'],
-    [0.125, '#482878'],
-    [0.25, '#3e4989'],
-    [0.375, '#31688e'],
-    [0.5, '#26828e'],
-    [0.625, '#1f9e89'],
-    [0.75, '#35b779'],
-    [0.875, '#6ece58'],
-    [1, '#fde725'],
-  ];
-}
+const repaints = new Set<() => void>();
+new MutationObserver(() => repaints.forEach((repaint) => repaint())).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
-/** What a cell without a value shows: a grey apart from every colour of the map and from the background. */
-export const NO_DATA_COLOR = 'rgba(128, 128, 128, 0.35)';
+/** Calls `repaint` whenever the theme changes. */
+export function onThemeChange(repaint: () => void): void {
+  repaints.add(repaint);
+}

@@ -2,37 +2,16 @@
 // (acquireVsCodeApi, postMessage both ways, setState), fed by the host functions the extension
 // uses. Exports reach the host as messages; state is kept for a reload.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { analyzeCapture } from '../../src/analysis/attentionAnalysis';
 import { captureSummary, headMatrix } from '../../src/analysis/captureViews';
 import { efficientAttentionLab } from '../../src/analysis/efficientAttentionLab';
 import { LoadedModel } from '../../src/model/capture';
 import { isWebviewMessage } from '../../src/protocol';
-import { REPO, TINY_BERT } from '../helpers/paths';
+import { TINY_BERT } from '../helpers/paths';
+import { answerHeads, launch, standInPage } from './standInPage';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
-const CHROMIUM = process.env.ATTENTION_LENS_CHROMIUM ?? '/usr/bin/chromium';
-
-/** A page with the webview bundle under the stand-in: what VS Code gives a webview, with the messages recorded for the test. */
-function standInPage(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'panel-'));
-  const page = join(dir, 'panel.html');
-  writeFileSync(
-    page,
-    `<!DOCTYPE html><html><head><style>${readFileSync(join(REPO, 'media', 'attention.css'), 'utf8')}</style></head><body><div id="app"></div>
-<script>
-window.sent = []; let state;
-window.acquireVsCodeApi = () => ({ postMessage: (m) => window.sent.push(m), getState: () => state, setState: (s) => { state = s; window.savedState = s; } });
-</script><script src="file://${join(REPO, 'dist', 'webview.js')}"></script></body></html>`,
-  );
-  return page;
-}
-
-const launch = () => chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--allow-file-access-from-files'] });
 
 test('the panel under a VS Code stand-in: summary first, a head on request, exports as host messages, state kept', async () => {
   const m = await LoadedModel.load({ model: TINY_BERT, executionProvider: 'cpu' });
@@ -139,17 +118,7 @@ test('exports follow what is shown: the head on screen names the file, JSON hold
     await p.click('#run-again');
     assert.ok(await p.evaluate('window.sent.some((m) => m.type === "runAgain")'));
     // Answers every head request with its matrix, as the host does.
-    await p.exposeFunction('headOf', (layer: number, head: number) => {
-      const { probs, ...shape } = headMatrix(capture, layer, head)!;
-      return { ...shape, probs: Array.from(probs) };
-    });
-    await p.evaluate(`window.addEventListener('message', () => {}); setInterval(async () => {
-      const r = window.sent.find((m) => m.type === 'requestHead' && !m.answered);
-      if (!r) return;
-      r.answered = true;
-      const h = await window.headOf(r.layer, r.head);
-      window.postMessage({ type: 'headMatrix', id: r.id, matrix: { ...h, probs: new Float32Array(h.probs) } }, '*');
-    }, 20)`);
+    await answerHeads(p, capture);
     await p.click('nav.tabs button[data-view="head"]');
     await p.waitForSelector('#view[data-ready="head"]');
     // layer 1, head 2 chosen in the pickers after the tab was built

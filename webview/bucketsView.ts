@@ -1,0 +1,56 @@
+// The lab's head in buckets: every token's LSH bucket in every round, and its routing cluster; ids
+// are categories, a flat colour each with a tick each on the colour bar, rows a sensible height.
+import Plotly from 'plotly.js-dist';
+import type { CaptureSummary } from '../src/protocol';
+import { setChartTitle } from './chartTitle';
+import { idScale } from './colorScale';
+import { fitTokenTicks, tokenTicks } from './tokenTicks';
+import { plotLayout } from './theme';
+
+const config = { displaylogo: false, responsive: true };
+// a row of ids, and what a strip needs around its rows: the colour bar above, vertical token labels below
+const ROW_PX = 30;
+const FRAME_PX = 200;
+
+/** LSH buckets of every token in every round and routing clusters, for the head the lab was asked about. */
+export async function drawBuckets(lshRoot: HTMLElement, routingRoot: HTMLElement, s: CaptureSummary): Promise<void> {
+  const b = s.lab!.buckets!;
+  const tokens = s.tokens;
+  lshRoot.style.height = `${FRAME_PX + ROW_PX * b.lsh.length}px`;
+  routingRoot.style.height = `${FRAME_PX + ROW_PX}px`;
+  const xaxis = (root: HTMLElement) => ({ ...tokenTicks(tokens, 0, tokens.length - 1, root.clientWidth - 140), tickangle: -90, title: { text: 'token' } });
+  await Plotly.react(
+    lshRoot,
+    [{
+      type: 'heatmap',
+      z: b.lsh,
+      y: b.lsh.map((_, r) => `round ${r}`),
+      text: b.lsh.map((round, r) => round.map((bucket, i) => `${tokens[i]} (${i}): bucket ${bucket}<br>of ${b.lshBucketSizes[r][bucket]} tokens`)),
+      hovertemplate: '%{y}<br>%{text}<extra></extra>',
+      ...idScale('bucket', Math.max(...b.lshBucketSizes.map((sizes) => sizes.length)), lshRoot.clientWidth - 100),
+    }],
+    plotLayout({ margin: { l: 60, r: 20, t: 10, b: 20 }, xaxis: xaxis(lshRoot), yaxis: { autorange: 'reversed', type: 'category' } }),
+    config,
+  );
+  await fitTokenTicks(lshRoot, { xaxis: tokens });
+  await Plotly.react(
+    routingRoot,
+    [{
+      type: 'heatmap',
+      z: [b.routing],
+      y: ['cluster'],
+      text: [b.routing.map((c, i) => `${tokens[i]} (${i}): nearest centroid ${c},<br>which ${b.routingNearestSizes[c]} keys are nearest;<br>balanced, it takes its top ${b.routingClusterSizes[c]}`)],
+      hovertemplate: '%{text}<extra></extra>',
+      ...idScale('cluster', b.routingClusterSizes.length, routingRoot.clientWidth - 100),
+    }],
+    plotLayout({
+      margin: { l: 60, r: 20, t: 10, b: 20 },
+      xaxis: xaxis(routingRoot),
+      yaxis: { type: 'category' },
+    }),
+    config,
+  );
+  await fitTokenTicks(routingRoot, { xaxis: tokens });
+  setChartTitle(lshRoot, `LSH buckets, head ${b.layer}.${b.head}: ${(100 * b.lshMassOutside).toFixed(1)}% of the attention falls outside`);
+  setChartTitle(routingRoot, `Routing: each key's nearest centroid (the raw assignment; balanced, each cluster takes ${b.routingClusterSizes[0]} keys): ${(100 * b.routingMassOutside).toFixed(1)}% of the attention falls outside`);
+}
