@@ -129,7 +129,8 @@ function typedIds(v: string): number[] | undefined {
 }
 
 const askedText = (value = DEFAULT_TEXT): Thenable<string | undefined> =>
-  vscode.window.showInputBox({ title: 'Attention Lens: text to analyze', value, validateInput: (v) => (v.trim() === '' ? 'a text to analyze: it is empty' : undefined) });
+  // open while the user copies a text from elsewhere, and while a panel that finishes drawing takes the focus
+  vscode.window.showInputBox({ title: 'Attention Lens: text to analyze', value, ignoreFocusOut: true, validateInput: (v) => (v.trim() === '' ? 'a text to analyze: it is empty' : undefined) });
 
 /** A model loaded in the engine, with the options it loaded under (a tokenizer the user chose). */
 interface Loaded {
