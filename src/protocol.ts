@@ -1,7 +1,7 @@
 // Messages between the extension host and the webview: one declaration for both sides, which
 // imports only types of the pure analysis, so that the webview sees no host code. Notifications
-// go host -> webview; requests go webview -> host and get a response with the same id. Every
-// message from the webview is checked with isWebviewMessage before use.
+// go host -> webview; requests (PanelMethods) go webview -> host and get a reply with the same id.
+// Every message from the webview is checked with isWebviewMessage before use.
 import type { MemoryProfile } from './analysis/memoryProfile';
 import type { AttentionPart, Side } from './analysis/attentionCapture';
 import type { AttentionRollout } from './analysis/attentionRollout';
@@ -9,6 +9,7 @@ import type { AttentionTile } from './analysis/attentionTiles';
 import type { BudgetCurves, BudgetedMethod, HeadBuckets, LabOptions } from './analysis/efficientAttentionLab';
 import type { HeadStats } from './analysis/headStats';
 import type { ProbeOptions, RepeatedTokensProbe } from './analysis/inductionProbe';
+import type { TokenPrediction } from './analysis/tokenPredictions';
 
 export interface LayerSummary {
   /** the layer's index in the model (captures may hold chosen layers only) */
@@ -58,6 +59,8 @@ export interface CaptureSummary {
   target?: Side;
   /** the induction probe, when the tokens are its random ids shown twice */
   probe?: RepeatedTokensProbe;
+  /** a language model's top tokens at each [MASK], or after a causal model's text */
+  predictions?: TokenPrediction[];
   layers: LayerSummary[];
   warnings: string[];
   analysis?: AnalysisSummary;
@@ -162,25 +165,59 @@ export interface HeadTile extends AttentionTile {
   keys: number;
 }
 
+/** What the attention panel's webview asks of its host, each request answered by one reply with its id. */
+export interface PanelMethods {
+  /** one head [queries][keys]; with words, `labels` names the words the rows and columns stand for */
+  head: { params: { layer: number; head: number; words?: boolean }; result: { matrix: HeadMatrix; labels?: { queries: string[]; keys: string[] } } };
+  /** a window [q0, q1) x [k0, k1) of a head, at most maxCells cells a side */
+  tile: { params: { layer: number; head: number; q0: number; q1: number; k0: number; k1: number; maxCells: number }; result: HeadTile };
+  /** the head distances an analysis left out for their cost: the summary drawn with their map */
+  headMap: { params: Record<string, never>; result: CaptureSummary };
+}
+
+export type PanelMethod = keyof PanelMethods;
+
+/** A method with its params (of method M, or any); the request adds its id. */
+export type PanelCall<M extends PanelMethod = PanelMethod> = { [K in M]: { method: K; params: PanelMethods[K]['params'] } }[M];
+
+/** A call as it travels, with the id its reply comes back with. */
+export type PanelRequest<M extends PanelMethod = PanelMethod> = { type: 'request'; id: number } & PanelCall<M>;
+
+/** The answer to the request with the same id: its method's result, or why there is none. */
+export type PanelReply<M extends PanelMethod = PanelMethod> = {
+  [K in M]: { type: 'reply'; id: number; method: K; result: PanelMethods[K]['result'] } | { type: 'reply'; id: number; method: K; error: string };
+}[M];
+
+/**
+ * Each method's answer, typed from PanelMethods: its result; undefined to leave the request
+ * unanswered (it asked about a capture the panel no longer shows); or a throw, whose message
+ * the reply carries.
+ */
+export type PanelHandlers = { [M in PanelMethod]: (params: PanelMethods[M]['params']) => PanelMethods[M]['result'] | undefined | Promise<PanelMethods[M]['result'] | undefined> };
+
+/** The reply to a request, from its method's handler; none where the handler leaves it unanswered. */
+export async function panelReply<M extends PanelMethod>(handlers: PanelHandlers, request: PanelRequest<M>): Promise<PanelReply<M> | undefined> {
+  const { id, method } = request;
+  try {
+    const result = await handlers[method](request.params);
+    return result === undefined ? undefined : { type: 'reply', id, method, result };
+  } catch (e) {
+    return { type: 'reply', id, method, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 export type HostMessage =
   | { type: 'summary'; summary: CaptureSummary }
-  | { type: 'headTile'; id: number; tile: HeadTile }
+  | PanelReply
   | { type: 'memory'; chart: MemoryChart }
-  /** a measured memory profile: the profiler's view */
-  | { type: 'profile'; profile: MemoryProfile }
-  /** with words, `labels` names the words the rows and columns stand for */
-  | { type: 'headMatrix'; id: number; matrix: HeadMatrix; labels?: { queries: string[]; keys: string[] } }
-  | { type: 'error'; id: number; message: string }
+  /** a measured memory profile: the profiler's view; the estimate of the config beside the model, its first tab */
+  | { type: 'profile'; profile: MemoryProfile; estimate?: MemoryChart }
   /** the panel holds no capture, and why (a restored panel that was not run again) */
   | { type: 'notice'; message: string; source?: CaptureSource };
 
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'requestHead'; id: number; layer: number; head: number; words?: boolean }
-  /** a window [q0, q1) x [k0, k1) of a head, at most maxCells cells a side */
-  | { type: 'requestTile'; id: number; layer: number; head: number; q0: number; q1: number; k0: number; k1: number; maxCells: number }
-  /** compute the head distances an analysis left out for their cost */
-  | { type: 'requestHeadMap'; id: number }
+  | PanelRequest
   /** save a view's export: text (JSON, CSV, SVG) or base64 (PNG) */
   | { type: 'export'; fileName: string; content: string; base64: boolean }
   /** run the panel's model again on another text, in this panel */
@@ -221,17 +258,31 @@ export interface WebviewState {
 
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
-export function isWebviewMessage(m: unknown): m is WebviewMessage {
-  if (!m || typeof m !== 'object') return false;
-  const msg = m as Record<string, unknown>;
+/** Every key of `p` is one of `keys`: params pass on to the engine, so none goes unchecked. */
+const keysWithin = (p: object, keys: readonly string[]): boolean => Object.keys(p).every((k) => keys.includes(k));
+
+const TILE_KEYS = ['layer', 'head', 'q0', 'q1', 'k0', 'k1', 'maxCells'] as const;
+
+/** Each method's params checked, every one of them. */
+const PARAMS_CHECKS: { [M in PanelMethod]: (p: Record<string, unknown>) => boolean } = {
+  head: (p) => keysWithin(p, ['layer', 'head', 'words']) && isIndex(p.layer) && isIndex(p.head) && (p.words === undefined || typeof p.words === 'boolean'),
+  tile: (p) => {
+    if (!keysWithin(p, TILE_KEYS)) return false;
+    const { q0, q1, k0, k1, maxCells } = p;
+    return isIndex(p.layer) && isIndex(p.head) && isIndex(q0) && isIndex(q1) && isIndex(k0) && isIndex(k1) && isIndex(maxCells) && q0 < q1 && k0 < k1 && maxCells >= 1 && maxCells <= 2048;
+  },
+  headMap: (p) => keysWithin(p, []),
+};
+
+const isPanelMethod = (v: unknown): v is PanelMethod => typeof v === 'string' && Object.hasOwn(PARAMS_CHECKS, v);
+
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+export function isWebviewMessage(msg: unknown): msg is WebviewMessage {
+  if (!isRecord(msg)) return false;
   if (msg.type === 'ready' || msg.type === 'runAgain') return true;
-  if (msg.type === 'requestHeadMap') return isIndex(msg.id);
   if (msg.type === 'export') return isExportName(msg.fileName) && typeof msg.content === 'string' && msg.content.length <= EXPORT_MAX_CHARS && typeof msg.base64 === 'boolean';
-  if (msg.type === 'requestTile') {
-    const ints = ['id', 'layer', 'head', 'q0', 'q1', 'k0', 'k1', 'maxCells'].every((k) => isIndex(msg[k]));
-    return ints && (msg.q0 as number) < (msg.q1 as number) && (msg.k0 as number) < (msg.k1 as number) && (msg.maxCells as number) >= 1 && (msg.maxCells as number) <= 2048;
-  }
-  return msg.type === 'requestHead' && isIndex(msg.id) && isIndex(msg.layer) && isIndex(msg.head) && (msg.words === undefined || typeof msg.words === 'boolean');
+  return msg.type === 'request' && isIndex(msg.id) && isPanelMethod(msg.method) && isRecord(msg.params) && PARAMS_CHECKS[msg.method](msg.params);
 }
 
 export function isMemoryViewMessage(m: unknown): m is MemoryViewMessage {

@@ -1,6 +1,6 @@
 // The attention panel: a header, tabs for the overview, one head, spans, relative offsets and
 // methods; one head's matrix is asked of the host when shown.
-import { CaptureSummary, HeadMatrix, HeadTile, HostMessage, WebviewState, modelName, textPreview } from '../src/protocol';
+import { CaptureSummary, HeadMatrix, HeadTile, HostMessage, PanelMethod, WebviewState, modelName, textPreview } from '../src/protocol';
 import { drawBuckets } from './bucketsView';
 import { colorChoice, colorControls } from './colorControls';
 import { checkbox, dropdown } from './controls';
@@ -17,17 +17,15 @@ import { fixedPattern, localPattern, spanMask, stridedPattern } from '../src/ana
 import { fixedSummaryColumns } from '../src/analysis/patternCounts';
 import { HEAD_STAT_KEYS } from '../src/analysis/headStatKeys';
 import { HostApi } from './hostApi';
+import { PanelAnswers, PanelRequests, panelRequests } from './panelRequests';
 import { showRollout } from './rolloutView';
+import { predictionsList } from './predictionsView';
 
 let host: HostApi;
+let requests: PanelRequests;
 let app: HTMLElement;
 let summary: CaptureSummary | undefined;
 let state: WebviewState = { layer: 0, head: 0 };
-let nextId = 1;
-// Requests to the host are answered by id: the latest head (or tile) asked for, and the head map,
-// each wait for their own answer, so that one does not drop the other's.
-let awaitedHead = 0;
-let awaitedHeadMap = 0;
 let shownMatrix: HeadMatrix | undefined;
 let shownTile: HeadTile | undefined;
 /** word labels when the shown matrix is between words */
@@ -60,12 +58,12 @@ const isTiled = (a: Axes): boolean => Math.max(a.queries.length, a.keys.length) 
 function requestHead(): void {
   const a = summary ? layerAxes(summary) : { queries: [], keys: [] };
   if (isTiled(a)) requestTile(0, a.queries.length, 0, a.keys.length);
-  else host.postMessage({ type: 'requestHead', id: (awaitedHead = nextId++), layer: state.layer, head: state.head, words: !!state.words });
+  else requests.ask({ method: 'head', params: { layer: state.layer, head: state.head, words: !!state.words } });
   host.setState(state);
 }
 
 function requestTile(q0: number, q1: number, k0: number, k1: number): void {
-  host.postMessage({ type: 'requestTile', id: (awaitedHead = nextId++), layer: state.layer, head: state.head, q0, q1, k0, k1, maxCells: TILE_CELLS });
+  requests.ask({ method: 'tile', params: { layer: state.layer, head: state.head, q0, q1, k0, k1, maxCells: TILE_CELLS } });
 }
 
 /** Zooming asks for the tile of the window shown. */
@@ -139,6 +137,8 @@ function render(s: CaptureSummary): void {
     details.append(label, body);
     app.appendChild(details);
   }
+  const predictions = predictionsList(s);
+  if (predictions) app.appendChild(predictions);
   for (const w of s.warnings) {
     const p = document.createElement('p');
     p.className = 'warning';
@@ -447,6 +447,7 @@ export function repaintAttentionView(): void {
 
 export function startAttentionView(api: HostApi, root: HTMLElement): void {
   host = api;
+  requests = panelRequests(api, answers, failed);
   app = root;
   state = host.getState() ?? state;
 }
@@ -464,48 +465,56 @@ function headMapOffer(seconds: number, corpus: boolean): HTMLElement {
     button.addEventListener('click', () => {
       button.disabled = true;
       button.textContent = 'Mapping the heads…';
-      host.postMessage({ type: 'requestHeadMap', id: (awaitedHeadMap = nextId++) });
+      requests.ask({ method: 'headMap', params: {} });
     });
     box.appendChild(button);
   }
   return box;
 }
 
+/** What the view does with the host's answers: a head or a tile drawn in the heatmap, the summary with its head map drawn anew. */
+const answers: PanelAnswers = {
+  head: ({ matrix, labels }) => {
+    shownMatrix = matrix;
+    shownLabels = labels;
+    drawShownHead();
+  },
+  tile: (tile) => {
+    const plot = document.getElementById('heatmap');
+    shownTile = tile;
+    if (!summary || !plot) return;
+    const first = !plot.classList.contains('tiled');
+    void drawTile(plot, layerAxes(summary), tile, state.threshold ?? 0, colorChoice(state)).then(() => {
+      if (first) {
+        plot.classList.add('tiled');
+        followZoom(plot);
+      }
+      document.getElementById('view')?.setAttribute('data-ready', 'head');
+    });
+  },
+  headMap: render,
+};
+
+/** Says why the host could not answer; a head map that failed or was cancelled can be asked for again. */
+function failed(method: PanelMethod, message: string): void {
+  const offer = document.querySelector<HTMLButtonElement>('#head-map-offer button');
+  if (offer && method === 'headMap') {
+    offer.disabled = false;
+    offer.textContent = 'Map the heads';
+  }
+  const p = document.createElement('p');
+  p.className = 'error';
+  p.textContent = message;
+  app.appendChild(p);
+}
+
 export function attentionMessage(m: HostMessage): void {
   if (m.type === 'summary') render(m.summary);
+  else if (m.type === 'reply') requests.settle(m);
   else if (m.type === 'notice') {
     // the source is kept, so that the panel can be restored again once it may run
     state = { ...state, source: m.source ?? state.source };
     host.setState(state);
     app.replaceChildren(note(m.message));
-  }
-  else if (m.type === 'headTile' && m.id === awaitedHead) {
-    const plot = document.getElementById('heatmap');
-    shownTile = m.tile;
-    if (summary && plot) {
-      const first = !plot.classList.contains('tiled');
-      void drawTile(plot, layerAxes(summary), m.tile, state.threshold ?? 0, colorChoice(state)).then(() => {
-        if (first) {
-          plot.classList.add('tiled');
-          followZoom(plot);
-        }
-        document.getElementById('view')?.setAttribute('data-ready', 'head');
-      });
-    }
-  } else if (m.type === 'headMatrix' && m.id === awaitedHead) {
-    shownMatrix = m.matrix;
-    shownLabels = m.labels;
-    drawShownHead();
-  } else if (m.type === 'error' && (m.id === awaitedHead || m.id === awaitedHeadMap)) {
-    // A head map that failed or was cancelled can be asked for again.
-    const offer = document.querySelector<HTMLButtonElement>('#head-map-offer button');
-    if (offer && m.id === awaitedHeadMap) {
-      offer.disabled = false;
-      offer.textContent = 'Map the heads';
-    }
-    const p = document.createElement('p');
-    p.className = 'error';
-    p.textContent = m.message;
-    app.appendChild(p);
   }
 }

@@ -4,11 +4,11 @@
 import type { AttentionCapture } from '../src/analysis/attentionCapture';
 import type { MemoryProfile } from '../src/analysis/memoryProfile';
 import { askedHead, headTile } from '../src/analysis/captureViews';
-import type { CaptureSummary, HostMessage, WebviewMessage, WebviewState } from '../src/protocol';
+import { CaptureSummary, HostMessage, MemoryChart, MemoryViewMessage, PanelHandlers, WebviewMessage, WebviewState, panelReply } from '../src/protocol';
 import type { HostApi } from './hostApi';
 
-/** What the report holds: the summary, and every head's matrix when they fit (base64 float32); or a memory profile. */
-export type ReportData = CaptureReport | { profile: MemoryProfile };
+/** What the report holds: the summary, and every head's matrix when they fit (base64 float32); or a memory profile, and the estimate of the config beside its model. */
+export type ReportData = CaptureReport | { profile: MemoryProfile; estimate?: MemoryChart };
 
 interface CaptureReport {
   summary: CaptureSummary;
@@ -44,22 +44,40 @@ function reportCapture(data: CaptureReport): AttentionCapture | undefined {
   return { tokens: s.tokens, offsets: s.offsets, inputIds: [], target: s.target && { ...s.target, inputIds: [] }, layerIndices: s.layers.map((l) => l.index), layers, executionProvider: s.executionProvider, warnings: s.warnings };
 }
 
-function answer(m: WebviewMessage, report: ReportData, capture: AttentionCapture | undefined): HostMessage | undefined {
-  if ('profile' in report) return m.type === 'ready' ? { type: 'profile', profile: report.profile } : undefined;
-  const data = report;
-  if (m.type === 'ready') return { type: 'summary', summary: data.summary };
-  if (m.type !== 'requestHead' && m.type !== 'requestTile') return undefined;
-  if (!capture) return { type: 'error', id: m.id, message: data.leftOut };
-  if (m.type === 'requestTile') {
-    const tile = headTile(capture, m.layer, m.head, m.q0, m.q1, m.k0, m.k1, m.maxCells);
-    return tile ? { type: 'headTile', id: m.id, tile } : { type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` };
-  }
-  const head = askedHead(capture, m.layer, m.head, !!m.words);
-  return head ? { type: 'headMatrix', id: m.id, ...head } : { type: 'error', id: m.id, message: `no head ${m.head} in layer ${m.layer}` };
+/** The panel's requests answered from the report's heads; the head distances need the engine, which a report has not. */
+function reportHandlers(data: CaptureReport): PanelHandlers {
+  const capture = reportCapture(data);
+  const held = (): AttentionCapture => {
+    if (!capture) throw new Error(data.leftOut);
+    return capture;
+  };
+  const noHead = (p: { layer: number; head: number }): Error => new Error(`no head ${p.head} in layer ${p.layer}`);
+  return {
+    head: (p) => {
+      const head = askedHead(held(), p.layer, p.head, !!p.words);
+      if (!head) throw noHead(p);
+      return head;
+    },
+    tile: (p) => {
+      const tile = headTile(held(), p.layer, p.head, p.q0, p.q1, p.k0, p.k1, p.maxCells);
+      if (!tile) throw noHead(p);
+      return tile;
+    },
+    headMap: () => {
+      throw new Error('a report cannot map the heads: map them in the panel before exporting its report');
+    },
+  };
+}
+
+/** The report's view first, then a reply to each request; nothing for the memory panel's controls, which the report has not. */
+async function answer(m: WebviewMessage | MemoryViewMessage, report: ReportData, handlers: PanelHandlers | undefined): Promise<HostMessage | undefined> {
+  if ('profile' in report) return m.type === 'ready' ? { type: 'profile', profile: report.profile, ...(report.estimate ? { estimate: report.estimate } : {}) } : undefined;
+  if (m.type === 'ready') return { type: 'summary', summary: report.summary };
+  return m.type === 'request' && handlers ? panelReply(handlers, m) : undefined;
 }
 
 const data = window.attentionLensReport;
-const capture = 'profile' in data ? undefined : reportCapture(data);
+const handlers = 'profile' in data ? undefined : reportHandlers(data);
 let saved: WebviewState | undefined;
 const host: HostApi = {
   getState: () => saved,
@@ -74,11 +92,6 @@ const host: HostApi = {
     a.click();
   },
   // answered after the webview's own handler is listening, as a host's message would be
-  postMessage: (m) =>
-    setTimeout(() => {
-      // the report has no memory panel: its controls' message is not for it
-      const reply = m.type === 'memoryControls' ? undefined : answer(m, data, capture);
-      if (reply) window.postMessage(reply, '*');
-    }, 0),
+  postMessage: (m) => setTimeout(() => void answer(m, data, handlers).then((reply) => reply && window.postMessage(reply, '*')), 0),
 };
 window.attentionLensHost = host;

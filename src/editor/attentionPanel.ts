@@ -10,9 +10,8 @@ import type { LabResult } from '../analysis/efficientAttentionLab';
 import { captureSummary } from '../analysis/captureViews';
 import { analyzedCorpus, corpusTexts } from '../engine/corpus';
 import { EngineClient, EngineError } from '../engine/engineClient';
-import { wireAnalysis } from '../engine/engineProtocol';
 import type { LoadOptions } from '../model/capture';
-import { CaptureSource, CaptureSummary, HostMessage, isWebviewMessage, modelName, textPreview } from '../protocol';
+import { CaptureSource, CaptureSummary, HostMessage, PanelHandlers, isWebviewMessage, modelName, panelReply, textPreview } from '../protocol';
 import { captureCacheBytes, executionProvider, headMapSeconds, panelPerRun } from './settings';
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -138,7 +137,8 @@ export class AttentionPanel {
     if (!shown?.captureId || !shown.analysis) throw new Error('this panel holds no capture: run the analysis again');
     const ext = this.host.extensionUri.fsPath;
     const files = { webviewBundle: join(ext, 'dist', 'webview.js'), reportHost: join(ext, 'dist', 'reportHost.js'), css: join(ext, 'media', 'attention.css') };
-    const report = (capture: string): Promise<null> => this.engine.report({ capture, path, modelPath: shown.modelPath, analysis: wireAnalysis(shown.analysis!), lab: shown.lab, files });
+    const analysis = shown.analysis;
+    const report = (capture: string): Promise<null> => this.engine.report({ capture, path, modelPath: shown.modelPath, analysis, lab: shown.lab, files });
     try {
       await report(shown.captureId);
     } catch (e) {
@@ -199,53 +199,39 @@ export class AttentionPanel {
       if (source) this.host.runAgain(this, source);
       return;
     }
-    if (m.type === 'requestHeadMap') {
-      void this.computeHeadMap(m.id);
-      return;
-    }
     if (m.type === 'export') {
       void saveExport(m.fileName, m.content, m.base64);
       return;
     }
-    if (m.type === 'requestTile') {
-      const { layer, head, q0, q1, k0, k1, maxCells } = m;
-      void this.fromEngine(m.id, (capture) => this.engine.tile({ capture, layer, head, q0, q1, k0, k1, maxCells })).then((tile) => tile && this.post({ type: 'headTile', id: m.id, tile }));
-      return;
-    }
-    if (m.type !== 'requestHead') return; // another panel's message
-    void this.fromEngine(m.id, (capture) => this.engine.head({ capture, layer: m.layer, head: m.head, words: m.words })).then((r) => r && this.post({ type: 'headMatrix', id: m.id, ...r }));
+    void panelReply(this.handlers, m).then((reply) => reply && this.post(reply));
   }
 
+  /** The webview's requests, answered from the engine for the capture the panel shows. */
+  private readonly handlers: PanelHandlers = {
+    head: (params) => this.fromEngine((capture) => this.engine.head({ ...params, capture })),
+    tile: (params) => this.fromEngine((capture) => this.engine.tile({ ...params, capture })),
+    headMap: () => this.withHeadMap(),
+  };
+
   /**
-   * What the engine answers for the panel's capture. A capture the engine let go (evicted for
-   * newer ones, or an engine that restarted) is made again first, once for all the requests that
-   * found it gone, with a progress notification.
+   * What the engine answers for the panel's capture; undefined for a capture replaced while the
+   * request travelled (the webview asks again for the new one). A capture the engine let go
+   * (evicted for newer ones, or an engine that restarted) is made again first, once for all the
+   * requests that found it gone, with a progress notification.
    */
-  private async fromEngine<T>(id: number, ask: (captureId: string) => Promise<T>): Promise<T | undefined> {
+  private async fromEngine<T>(ask: (captureId: string) => Promise<T>): Promise<T | undefined> {
     const shown = this.shown;
-    if (!shown?.captureId) {
-      this.post({ type: 'error', id, message: 'this panel holds no capture: run the analysis again' });
-      return undefined;
-    }
+    if (!shown?.captureId) throw new Error('this panel holds no capture: run the analysis again');
     try {
       return await ask(shown.captureId);
     } catch (e) {
-      if (!(e instanceof EngineError && e.kind === 'gone')) {
-        this.post({ type: 'error', id, message: (e as Error).message });
-        return undefined;
-      }
+      if (!(e instanceof EngineError && e.kind === 'gone')) throw e;
     }
-    // the capture was replaced while the request travelled: the webview asks again for the new one
     if (this.shown !== shown) return undefined;
-    try {
-      this.rerun ??= this.runAgain(shown).finally(() => (this.rerun = undefined));
-      const captureId = await this.rerun;
-      if (captureId) return await ask(captureId);
-      this.post({ type: 'error', id, message: 'the capture was not made again: run the analysis again' });
-    } catch (e) {
-      this.post({ type: 'error', id, message: (e as Error).message });
-    }
-    return undefined;
+    this.rerun ??= this.runAgain(shown).finally(() => (this.rerun = undefined));
+    const captureId = await this.rerun;
+    if (!captureId) throw new Error('the capture was not made again: run the analysis again');
+    return ask(captureId);
   }
 
   /** The re-run under way, which the requests that found the capture gone all wait for. */
@@ -270,23 +256,25 @@ export class AttentionPanel {
     return again.captureId;
   }
 
-  /** The head distances the analysis left out for their cost, on the user's request, in the engine. */
-  private async computeHeadMap(id: number): Promise<void> {
+  /**
+   * The summary with the head distances the analysis left out for their cost, computed in the
+   * engine on the user's request and kept with what the panel shows; undefined when another
+   * capture came meanwhile (its summary replaced the offer).
+   */
+  private async withHeadMap(): Promise<CaptureSummary | undefined> {
     const shown = this.shown;
     const analysis = shown?.analysis;
-    if (!shown || !analysis?.headDistanceSkipped || shown.source.corpus) {
-      this.post({ type: 'error', id, message: 'no head distances to compute for this result' });
-      return;
-    }
+    if (!shown || !analysis?.headDistanceSkipped || shown.source.corpus) throw new Error('no head distances to compute for this result');
     const map = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Attention Lens: mapping the heads by Jensen-Shannon distance', cancellable: true },
       (_progress, token) => {
         token.onCancellationRequested(() => this.engine.cancel());
-        return this.fromEngine(id, (capture) => this.engine.headMap({ capture }));
+        return this.fromEngine((capture) => this.engine.headMap({ capture }));
       },
     );
-    if (!map || this.shown?.analysis !== analysis) return; // failed (said so), or another capture came meanwhile
-    this.setCapture({ ...this.shown, analysis: { ...analysis, headDistance: map, headDistanceSkipped: undefined } });
+    if (!map || this.shown?.analysis !== analysis) return undefined;
+    this.shown = { ...this.shown, analysis: { ...analysis, headDistance: map, headDistanceSkipped: undefined } };
+    return this.summary(this.shown);
   }
 
   private post(msg: HostMessage): void {

@@ -4,7 +4,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import type { AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionCapture } from '../analysis/attentionCapture';
 import type { CaptureOptions, LoadOptions, ModelInfo } from '../model/capture';
-import { EngineMethod, EngineMethods, EngineResponse, MEMORY_LIMIT_MARK, analysisFromWire } from './engineProtocol';
+import { EngineMethod, EngineMethods, EngineResponse, MEMORY_LIMIT_MARK, analysisFromWire, wireAnalysis } from './engineProtocol';
 
 export type EngineErrorKind = 'input' | 'internal' | 'gone' | 'cancelled' | 'crashed' | 'timeout';
 
@@ -101,8 +101,9 @@ export class EngineClient {
     return this.request('headMap', params);
   }
 
-  report(params: EngineMethods['report']['params']): Promise<EngineMethods['report']['result']> {
-    return this.request('report', params);
+  /** The standalone HTML report of a kept capture: its analysis packed here, as analyze's is unpacked. */
+  report({ analysis, ...params }: Omit<EngineMethods['report']['params'], 'analysis'> & { analysis: AttentionAnalysis }): Promise<EngineMethods['report']['result']> {
+    return this.request('report', { ...params, analysis: wireAnalysis(analysis) });
   }
 
   /** Lets the engine drop a kept capture; an engine that is not running holds none, and is not started for it. */

@@ -1,7 +1,7 @@
 // The messages between the extension host (or CLI) and the engine child process, and the packed
 // form in which an analysis travels.
 import type { AttentionCapture } from '../analysis/attentionCapture';
-import type { HeadMatrix, HeadTile } from '../protocol';
+import type { PanelMethods } from '../protocol';
 import { HeadMap, matrixRows } from '../analysis/headDistance';
 import type { AnalysisOptions, AttentionAnalysis } from '../analysis/attentionAnalysis';
 import type { AttentionRollout, RolloutStack } from '../analysis/attentionRollout';
@@ -75,10 +75,10 @@ export interface EngineMethods {
     /** timings: the engine's capture and head statistics (a lab asked for runs after them) */
     result: { capture: AttentionCapture; analysis: WireAnalysis; lab?: LabResult; timings: { captureMs: number; statisticsMs: number }; captureId?: string; modelPath: string };
   };
-  /** one head of a kept capture ([queries][keys]), or between words with their labels */
-  head: { params: { capture: string; layer: number; head: number; words?: boolean }; result: { matrix: HeadMatrix; labels?: { queries: string[]; keys: string[] } } };
+  /** one head of a kept capture ([queries][keys]), or between words with their labels: what the panel asks, for the capture it shows */
+  head: { params: { capture: string } & PanelMethods['head']['params']; result: PanelMethods['head']['result'] };
   /** a window of a head of a kept capture, at most maxCells a side */
-  tile: { params: { capture: string; layer: number; head: number; q0: number; q1: number; k0: number; k1: number; maxCells: number }; result: HeadTile };
+  tile: { params: { capture: string } & PanelMethods['tile']['params']; result: PanelMethods['tile']['result'] };
   /** head distances and their embedding for a kept capture (an analysis that left them out for their cost) */
   headMap: { params: { capture: string }; result: HeadMap };
   /** a kept capture the caller no longer needs */

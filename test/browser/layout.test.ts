@@ -189,11 +189,11 @@ test("a theme change repaints every plot in the new theme's colours, the head fr
     assert.deepEqual(await page.evaluate('window.contrastProblems()'), []);
     await page.screenshot({ path: join(SHOTS, 'panel-repaint-light-to-dark-overview.png') });
     await showView(page, 'head');
-    const asked = (await page.evaluate('window.sent.filter((m) => m.type === "requestHead").length')) as number;
+    const asked = (await page.evaluate('window.sent.filter((m) => m.method === "head").length')) as number;
     await setTheme(page, 'high-contrast');
     await repainted('rgb(0, 0, 0)');
     assert.deepEqual(await page.evaluate('window.contrastProblems()'), []);
-    assert.equal(await page.evaluate('window.sent.filter((m) => m.type === "requestHead").length'), asked, 'no head asked again');
+    assert.equal(await page.evaluate('window.sent.filter((m) => m.method === "head").length'), asked, 'no head asked again');
     await page.screenshot({ path: join(SHOTS, 'panel-repaint-dark-to-high-contrast-head.png') });
     await closed(page);
   } finally {

@@ -7,7 +7,7 @@ import { analyzeCapture } from '../../src/analysis/attentionAnalysis';
 import { captureSummary, headMatrix } from '../../src/analysis/captureViews';
 import { efficientAttentionLab } from '../../src/analysis/efficientAttentionLab';
 import { LoadedModel } from '../../src/model/capture';
-import { isWebviewMessage } from '../../src/protocol';
+import { PanelRequest, isWebviewMessage } from '../../src/protocol';
 import { TINY_BERT } from '../helpers/paths';
 import { answerHeads, launch, standInPage } from './standInPage';
 
@@ -33,12 +33,22 @@ test('the panel under a VS Code stand-in: summary first, a head on request, expo
     assert.ok(options.includes('recall of lsh') && options.includes('entropy (nats)'), options.join(', '));
     // The head view asks the host for one head, and draws what comes back.
     await p.click('nav.tabs button[data-view="head"]');
-    const request = (await p.waitForFunction('window.sent.find((m) => m.type === "requestHead")')).jsonValue() as Promise<{ id: number; layer: number; head: number }>;
+    const request = (await p.waitForFunction('window.sent.find((m) => m.method === "head")')).jsonValue() as Promise<PanelRequest<'head'>>;
     const req = await request;
     assert.ok(isWebviewMessage(req));
-    const matrix = headMatrix(capture, req.layer, req.head)!;
-    const { probs, ...shape } = matrix;
-    await p.evaluate(`window.postMessage({ type: 'headMatrix', id: ${req.id}, matrix: { ...${JSON.stringify(shape)}, probs: new Float32Array(${JSON.stringify(Array.from(probs))}) } }, '*')`);
+    assert.deepEqual(req, { type: 'request', id: req.id, method: 'head', params: { layer: 0, head: 0, words: false } });
+    const { probs, ...shape } = headMatrix(capture, req.params.layer, req.params.head)!;
+    const reply = (id: number): string => `window.postMessage({ type: 'reply', id: ${id}, method: 'head', result: { matrix: { ...${JSON.stringify(shape)}, probs: new Float32Array(${JSON.stringify(Array.from(probs))}) } } }, '*')`;
+    // A newer request (head 1, then head 0 again) supersedes it: its reply is dropped, the newer one's drawn.
+    const headPicked = async (head: number): Promise<number> => {
+      await p.evaluate(`(() => { const d = document.querySelectorAll('vscode-dropdown')[1]; d.value = '${head}'; d.dispatchEvent(new Event('change')); })()`);
+      return (await (await p.waitForFunction(`window.sent.findLast((m) => m.method === "head" && m.params.head === ${head} && m.id > ${req.id})?.id`)).jsonValue()) as number;
+    };
+    await headPicked(1);
+    await p.evaluate(reply(req.id));
+    await p.evaluate('new Promise((done) => setTimeout(done, 200))');
+    assert.equal(await p.locator('#view[data-ready="head"]').count(), 0, 'a superseded reply is not drawn');
+    await p.evaluate(reply(await headPicked(0)));
     await p.waitForSelector('#view[data-ready="head"]');
     // An export goes to the host as a message it validates, named after the view.
     await p.click('.exports button[data-export="csv"]');
@@ -54,7 +64,7 @@ test('the panel under a VS Code stand-in: summary first, a head on request, expo
     const withSource = (text: string): string => JSON.stringify({ type: 'summary', summary: { ...summary, source: { model: m.info.path, text } } });
     await p.evaluate(`window.postMessage(${withSource('the quick brown fox jumps over the lazy dog.')}, '*')`);
     await p.evaluate(`window.postMessage(${withSource('the quick brown fox jumps over the lazy dog.')}, '*')`);
-    await p.waitForFunction('window.sent.filter((m) => m.type === "requestHead").length >= 3');
+    await p.waitForFunction('window.sent.filter((m) => m.method === "head").length >= 3');
     assert.equal(await p.locator('nav.tabs button.active').getAttribute('data-view'), 'head');
     await p.evaluate(`window.postMessage(${withSource('another text.')}, '*')`);
     await p.waitForSelector('#view[data-ready="overview"]');
@@ -78,21 +88,29 @@ test('head distances left out for their cost are offered, asked of the host, and
     assert.equal(await p.locator('#embedding').count(), 0);
     assert.match(await p.locator('#head-map-offer').innerText(), /Jensen-Shannon distance .* about \d/);
     await p.click('#head-map-offer button');
-    const asked = (await (await p.waitForFunction('window.sent.find((m) => m.type === "requestHeadMap")')).jsonValue()) as { id: number };
+    const asked = (await (await p.waitForFunction('window.sent.find((m) => m.method === "headMap")')).jsonValue()) as PanelRequest<'headMap'>;
     assert.ok(isWebviewMessage(asked));
+    assert.deepEqual(asked.params, {});
     assert.equal(await p.locator('#head-map-offer button').isDisabled(), true, 'one request at a time');
     // A head asked for meanwhile has its own request: the map's answer is still heard.
     await p.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary: skipped })}, '*')`);
-    const pending = (await (await p.waitForFunction('window.sent.filter((m) => m.type === "requestHeadMap").length === 1 && window.sent.find((m) => m.type === "requestHeadMap")')).jsonValue()) as { id: number };
+    const pending = (await (await p.waitForFunction('window.sent.filter((m) => m.method === "headMap").length === 1 && window.sent.find((m) => m.method === "headMap")')).jsonValue()) as { id: number };
     await p.click('nav.tabs button[data-view="head"]');
-    await p.waitForFunction('window.sent.some((m) => m.type === "requestHead")');
-    await p.evaluate(`window.postMessage({ type: 'error', id: ${pending.id}, message: 'the head map failed: the run was cancelled' }, '*')`);
+    await p.waitForFunction('window.sent.some((m) => m.method === "head")');
+    await p.evaluate(`window.postMessage({ type: 'reply', id: ${pending.id}, method: 'headMap', error: 'the head map failed: the run was cancelled' }, '*')`);
     await p.waitForSelector('p.error');
     assert.match(await p.locator('p.error').innerText(), /the head map failed/);
     await p.click('nav.tabs button[data-view="overview"]');
     await p.waitForSelector('#head-map-offer button:not([disabled])');
-    await p.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary: full })}, '*')`);
+    // Asked again, the map comes as the reply's summary, drawn in place of the offer.
+    await p.click('#head-map-offer button');
+    const again = (await (await p.waitForFunction('window.sent.filter((m) => m.method === "headMap")[1]')).jsonValue()) as { id: number };
+    await p.evaluate(`window.postMessage(${JSON.stringify({ type: 'reply', id: again.id, method: 'headMap', result: full })}, '*')`);
     await p.waitForSelector('#embedding .main-svg');
+    assert.equal(await p.locator('#head-map-offer').count(), 0);
+    // The reply is heard once: the same reply again is not drawn again.
+    await p.evaluate(`window.postMessage(${JSON.stringify({ type: 'reply', id: again.id, method: 'headMap', result: skipped })}, '*')`);
+    await p.evaluate('new Promise((done) => setTimeout(done, 100))');
     assert.equal(await p.locator('#head-map-offer').count(), 0);
   } finally {
     await browser.close();
@@ -127,7 +145,7 @@ test('exports follow what is shown: the head on screen names the file, JSON hold
     };
     await choose(0, '1');
     await choose(1, '2');
-    await p.waitForFunction('window.sent.some((m) => m.type === "requestHead" && m.layer === 1 && m.head === 2 && m.answered)');
+    await p.waitForFunction('window.sent.some((m) => m.method === "head" && m.params.layer === 1 && m.params.head === 2 && m.answered)');
     await p.waitForSelector('#view[data-ready="head"] #heatmap .main-svg');
     const exported = async (format: string): Promise<{ fileName: string; content: string; base64: boolean }> => {
       const before = (await p.evaluate('window.sent.filter((m) => m.type === "export").length')) as number;

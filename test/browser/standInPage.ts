@@ -28,7 +28,7 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.sent.push(m), getS
 
 export const launch = () => chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--allow-file-access-from-files'] });
 
-/** Answers every head and tile the page asks for from `capture`, as the host does. */
+/** Replies to every head and tile request of the page from `capture`, as the host does. */
 export async function answerHeads(p: Page, capture: AttentionCapture): Promise<void> {
   await p.exposeFunction('headOf', (layer: number, head: number) => {
     const { probs, ...shape } = headMatrix(capture, layer, head)!;
@@ -39,15 +39,15 @@ export async function answerHeads(p: Page, capture: AttentionCapture): Promise<v
     return { ...shape, values: Array.from(values) };
   });
   await p.evaluate(`setInterval(async () => {
-    const r = window.sent.find((m) => (m.type === 'requestHead' || m.type === 'requestTile') && !m.answered);
+    const r = window.sent.find((m) => m.type === 'request' && (m.method === 'head' || m.method === 'tile') && !m.answered);
     if (!r) return;
     r.answered = true;
-    if (r.type === 'requestTile') {
-      const t = await window.tileOf(r);
-      window.postMessage({ type: 'headTile', id: r.id, tile: { ...t, values: new Float32Array(t.values) } }, '*');
+    if (r.method === 'tile') {
+      const t = await window.tileOf(r.params);
+      window.postMessage({ type: 'reply', id: r.id, method: 'tile', result: { ...t, values: new Float32Array(t.values) } }, '*');
       return;
     }
-    const h = await window.headOf(r.layer, r.head);
-    window.postMessage({ type: 'headMatrix', id: r.id, matrix: { ...h, probs: new Float32Array(h.probs) } }, '*');
+    const h = await window.headOf(r.params.layer, r.params.head);
+    window.postMessage({ type: 'reply', id: r.id, method: 'head', result: { matrix: { ...h, probs: new Float32Array(h.probs) } } }, '*');
   }, 20)`);
 }
