@@ -1,5 +1,6 @@
 // The captured attention of one text: what every analysis reads.
 import type { RepeatedTokensProbe } from './inductionProbe';
+import type { TokenPrediction } from './tokenPredictions';
 
 /** Per-head vectors, [heads][positions][dims] row-major. */
 export interface HeadVectors {
@@ -43,6 +44,8 @@ export interface AttentionCapture {
   executionProvider: string;
   /** how the provider was chosen, in one line: the providers auto skipped and why, the GPU */
   executionProviderLine?: string;
+  /** a language model's top tokens at each [MASK] (or after a causal model's text), from its logits; absent without them */
+  predictions?: TokenPrediction[];
   /** what was done on the user's behalf: text cut, provider fallback, fused layers skipped */
   warnings: string[];
 }

@@ -15,6 +15,7 @@ export function captureSummary(modelPath: string, capture: AttentionCapture, ana
     offsets: capture.offsets,
     ...(capture.target ? { target: { tokens: capture.target.tokens, offsets: capture.target.offsets } } : {}),
     ...(capture.probe ? { probe: capture.probe } : {}),
+    ...(capture.predictions ? { predictions: capture.predictions } : {}),
     layers: capture.layers.map((l, i) => ({ index: capture.layerIndices[i], name: l.name, heads: l.heads, ...(l.part ? { part: l.part } : {}) })),
     warnings: capture.warnings,
     ...(analysis

@@ -24,6 +24,7 @@ export function analysisReport(info: ModelInfo, capture: AttentionCapture, analy
       keys: l.keys,
       ...(includeAttention ? { attention: headRows(l.probs, l.heads, l.queries, l.keys) } : {}),
     })),
+    ...(capture.predictions ? { predictions: capture.predictions } : {}),
     ...analysisFields(analysis),
     ...(lab ? labFields(lab) : {}),
     warnings: capture.warnings,

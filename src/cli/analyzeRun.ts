@@ -6,6 +6,7 @@ import type { AnalyzeOptions } from './analyzeOptions';
 import { writeAtomically } from '../model/userFiles';
 import { writeReport } from '../reportFile';
 import { analysisFields, analysisReport, modelReport } from './analyzeReport';
+import { predictionLine } from '../analysis/tokenPredictions';
 
 /** Runs what the options ask for in the engine and writes its JSON report (and the HTML one). */
 export async function runAnalyze(o: AnalyzeOptions, files: { enginePath: string; webviewBundle: string; reportHost: string; css: string }): Promise<void> {
@@ -55,7 +56,7 @@ export async function runAnalyze(o: AnalyzeOptions, files: { enginePath: string;
     for (const w of capture.warnings) process.stderr.write(`attention-lens: warning: ${w}\n`);
     write(
       analysisReport(info, capture, analysis, output.includeAttention, labResult),
-      `${info.path}: ${capture.tokens.length} tokens${capture.probe ? ` (the induction probe: ${capture.probe.length} random tokens shown twice, seed ${capture.probe.seed})` : ''}${capture.target ? ` and ${capture.target.tokens.length} target tokens` : ''}, ${capture.layers.length} attention layers, ${analysis.heads.length} heads, execution provider ${capture.executionProvider}`,
+      `${info.path}: ${capture.tokens.length} tokens${capture.probe ? ` (the induction probe: ${capture.probe.length} random tokens shown twice, seed ${capture.probe.seed})` : ''}${capture.target ? ` and ${capture.target.tokens.length} target tokens` : ''}, ${capture.layers.length} attention layers, ${analysis.heads.length} heads, execution provider ${capture.executionProvider}${(capture.predictions ?? []).map((p) => `; ${predictionLine(p, capture.tokens)}`).join('')}`,
     );
   } finally {
     engine.dispose();

@@ -19,6 +19,9 @@ import { configNumber, embeddingRows, positionsLimit } from './positionLimits';
 import { checkedRewrite } from './rewriteCheck';
 import { RecurrenceOptions, RecurrenceRun, segmentRecurrence } from './segmentRecurrence';
 import { likelyCause } from './runFailure';
+import { logitPredictions, vocabularyLogits } from './logitPredictions';
+import { isCausal } from '../analysis/headStats';
+import type { TokenPrediction } from '../analysis/tokenPredictions';
 import { tappedSession } from './tappedSession';
 import { attentionPart, attentionRows, headVectors, packedHeadVectors } from './tensorLayout';
 import { TextTokenizer, TokenizedText } from './tokenizerTypes';
@@ -465,6 +468,7 @@ export class LoadedModel {
     const withQK = !!opts.includeQueryKey;
     let captured: LayerAttention[];
     let featurePositions = 0;
+    let predictions: TokenPrediction[] | undefined;
     if (this.decoder) {
       // the encoder's layers, then the decoder's on the encoder's output, in the order asked
       const decoder = this.decoder;
@@ -475,11 +479,16 @@ export class LoadedModel {
       featurePositions = Number(states.dims[1]);
       const decoded = await decoder.whileBusy(() => decoder.runOnce(target!.ids, theirs, withQK, { encoderStates: states }));
       captured = layerIndices.map((l) => (l < own ? encoded.layers[mine.indexOf(l)] : decoded.layers[theirs.indexOf(l - own)]));
-    } else if (this.plan.mode.kind === 'stepwise') captured = await this.runStepwise(tok.ids, layerIndices, withQK);
-    else {
+    } else if (this.plan.mode.kind === 'stepwise') {
+      const run = await this.runStepwise(tok.ids, layerIndices, withQK);
+      captured = run.layers;
+      // the last step's logits: what follows the text
+      predictions = this.predictions(run.lastOutputs, n - 1, tok.tokens, () => true);
+    } else {
       const run = await this.runOnce(tok.ids, layerIndices, withQK, { ...(target ? { target: target.ids } : {}), ...(features ? { features } : {}) });
       captured = run.layers;
       featurePositions = captured.find((l) => !l.part || l.part === 'encoder')?.keys ?? 0;
+      if (!target && !features) predictions = this.predictions(run.outputs, 0, tok.tokens, () => isCausal(captured));
     }
     // an audio encoder's positions are its output's rows (the frames after its convolutions), labelled by index
     if (features) {
@@ -496,8 +505,16 @@ export class LoadedModel {
       layers: captured,
       executionProvider: this.info.executionProvider,
       executionProviderLine: providerLine(this.info.providerRun),
+      ...(predictions?.length ? { predictions } : {}),
       warnings: [...this.info.warnings, ...(probe?.warnings ?? []), ...tok.warnings, ...(target?.warnings ?? [])],
     };
+  }
+
+  /** What a language model's logits among a run's outputs predict at the text's [MASK]s, or (causal) after it; none without such logits. */
+  private predictions(outputs: Record<string, OrtTensor>, firstRow: number, tokens: string[], causal: () => boolean): TokenPrediction[] | undefined {
+    const logits = vocabularyLogits(outputs, this.originalOutputs, this.info.vocabSize);
+    // causality is looked at only where there are logits to read
+    return logits && logitPredictions(logits, firstRow, tokens, causal, (id) => this.tokenizer?.idToToken(id) ?? String(id));
   }
 
   /** The features a capture of an audio encoder runs on, or the reason it cannot run without them. */
@@ -715,15 +732,16 @@ export class LoadedModel {
 
   // Models that take one token per run (a decoder with a key/value cache): each run gives one
   // query row of every layer; the rows are assembled into the full causal matrix.
-  private async runStepwise(ids: number[], layerIndices: number[], withQK: boolean): Promise<LayerAttention[]> {
+  private async runStepwise(ids: number[], layerIndices: number[], withQK: boolean): Promise<{ layers: LayerAttention[]; lastOutputs: Record<string, OrtTensor> }> {
     const n = ids.length;
     const cache = new Map<string, OrtTensor>();
     const pasts = this.plan.inputs.filter((i): i is PlannedInput & { presentOutput: string } => i.role === 'past' && !!i.presentOutput);
     const fetch = [...new Set([...this.fetchNames(layerIndices, withQK), ...pasts.map((p) => p.presentOutput)])];
     let layers: LayerAttention[] = [];
+    let out: Record<string, OrtTensor> = {};
     for (let step = 0; step < n; step++) {
       const feeds = this.feeds([ids[step]], 1, step, cache);
-      const out = await this.run(feeds, fetch);
+      out = await this.run(feeds, fetch);
       // A rewrite is checked on the second token: ONNX Runtime's CPU kernel of
       // DecoderMaskedMultiHeadAttention misreads the first token's empty cache as a full one.
       if (this.rewriteCheck && step === 1) await this.checkRewrite(feeds, out);
@@ -743,7 +761,7 @@ export class LoadedModel {
         }
       });
     }
-    return layers;
+    return { layers, lastOutputs: out };
   }
 }
 
