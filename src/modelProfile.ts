@@ -9,7 +9,8 @@ import { profileEstimator } from './memory/profileEstimate';
 import type { ExecutionProviderChoice } from './model/executionProviders';
 import { readUserText } from './model/userFiles';
 
-export type ModelProfile = MemoryProfile & { estimateSource: string };
+/** configPath: the config beside the model that the estimate read, where there is one */
+export type ModelProfile = MemoryProfile & { estimateSource: string; configPath?: string };
 
 /** The sweep of a model with the estimate beside it, as the editor and the CLI both run it. */
 export async function modelProfile(
@@ -40,6 +41,6 @@ export async function modelProfile(
     estimate: estimator.estimate,
     onPoint,
   });
-  return { ...profile, estimateSource: estimator.source };
+  return { ...profile, estimateSource: estimator.source, ...(target.configPath ? { configPath: target.configPath } : {}) };
 }
 

@@ -2,7 +2,7 @@
 // stylesheet and the data in one file that opens in any browser with no network, for sharing
 // and for papers.
 import type { MemoryProfile } from './analysis/memoryProfile';
-import type { CaptureSummary } from './protocol';
+import type { CaptureSummary, MemoryChart } from './protocol';
 
 /** Above this many probabilities the report keeps the summaries and leaves the matrices out. */
 export const REPORT_MATRIX_FLOATS = 4_000_000;
@@ -27,8 +27,9 @@ export function reportHtml(summary: CaptureSummary, matrices: ReportMatrix[] | u
 }
 
 /** The standalone report of a memory profile: the profiler's view. */
-export function profileReportHtml(profile: MemoryProfile, bundles: { webview: string; host: string }, css: string): string {
-  return reportPage(`memory of ${profile.model}`, { profile }, bundles, css);
+/** `estimate`: the estimate of the config beside the model, the view's first tab */
+export function profileReportHtml(profile: MemoryProfile, bundles: { webview: string; host: string }, css: string, estimate?: MemoryChart): string {
+  return reportPage(`memory of ${profile.model}`, { profile, ...(estimate ? { estimate } : {}) }, bundles, css);
 }
 
 function reportPage(title: string, data: object, bundles: { webview: string; host: string }, css: string): string {

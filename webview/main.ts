@@ -3,7 +3,7 @@ import { provideVSCodeDesignSystem, vsCodeDropdown, vsCodeOption } from '@vscode
 import { attentionMessage, repaintAttentionView, startAttentionView } from './attentionView';
 import { hostApi, onHostMessage } from './hostApi';
 import { renderMemory } from './memoryView';
-import { renderProfile } from './profileView';
+import { ProfilePanel, profilePanel } from './profileTabs';
 import { onThemeChange } from './theme';
 
 provideVSCodeDesignSystem().register(vsCodeDropdown(), vsCodeOption());
@@ -15,14 +15,20 @@ startAttentionView(host, app);
 let repaint = repaintAttentionView;
 onThemeChange(() => repaint());
 
+// the profiler's panel, once shown: the memory messages it receives are its Estimate tab's
+let profileShown: ProfilePanel | undefined;
+
 onHostMessage((m) => {
-  if (m.type === 'memory') {
+  if (m.type === 'memory' && profileShown) void profileShown.estimate(m.chart);
+  else if (m.type === 'memory') {
     host.setState({ ...(host.getState() ?? { layer: 0, head: 0 }), memoryShape: m.chart.shape, memorySource: m.chart.source });
     repaint = () => void renderMemory(app, m.chart, host);
     void renderMemory(app, m.chart, host).then(() => app.setAttribute('data-ready', 'memory'));
   } else if (m.type === 'profile') {
-    repaint = () => void renderProfile(app, m.profile, host);
-    void renderProfile(app, m.profile, host).then(() => app.setAttribute('data-ready', 'profile'));
+    const { panel, drawn } = profilePanel(app, m.profile, m.estimate, host);
+    profileShown = panel;
+    repaint = () => void panel.repaint();
+    void drawn.then(() => app.setAttribute('data-ready', 'profile'));
   } else attentionMessage(m);
 });
 host.postMessage({ type: 'ready' });

@@ -78,6 +78,7 @@ const pointRows = (points: ProfilePoint[]): (string | number)[][] =>
     binaryBytes(p.attentionBytes),
     estimated(p.estimate?.attentionBytes),
     pct(p.errorPercent?.attention),
+    ...(p.tapped ? [binaryBytes(p.tapped.peakBytes)] : []),
   ]);
 
 export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: HostApi): Promise<unknown> {
@@ -107,11 +108,13 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
 
   // peak memory against n
   const peak = plotDiv('profile-peak');
-  const pointsHeader = ['n', 'batch', 'wall', 'peak', 'estimate', 'error', 'arena', 'RSS', 'attention, all layers', 'estimate', 'error'];
-  const csvHeader = ['n', 'batch', 'wall ms', 'peak bytes', 'estimated peak bytes', 'peak error %', 'arena bytes', 'RSS bytes', 'attention bytes', 'estimated attention bytes', 'attention error %', 'differences'];
+  // the tapped pass (a setting): each point's peak on the copy a capture runs
+  const tapped = profile.points.some((p) => p.tapped);
+  const pointsHeader = ['n', 'batch', 'wall', 'peak', 'estimate', 'error', 'arena', 'RSS', 'attention, all layers', 'estimate', 'error', ...(tapped ? ['tapped peak'] : [])];
+  const csvHeader = ['n', 'batch', 'wall ms', 'peak bytes', 'estimated peak bytes', 'peak error %', 'arena bytes', 'RSS bytes', 'attention bytes', 'estimated attention bytes', 'attention error %', 'differences', ...(tapped ? ['tapped peak bytes'] : [])];
   app.append(
     section('Peak memory against n'),
-    exportButtons(host, 'memory-profile', () => peak, () => profile, () => [csvHeader, ...profile.points.map((p) => [p.n, p.batch, p.wallMs, p.peakBytes, p.estimate?.peakBytes ?? null, p.errorPercent?.peak ?? null, p.arenaBytes, p.rssBytes, p.attentionBytes, p.estimate?.attentionBytes ?? null, p.errorPercent?.attention ?? null, (p.differences ?? []).join('; ')])], 'peak memory against n'),
+    exportButtons(host, 'memory-profile', () => peak, () => profile, () => [csvHeader, ...profile.points.map((p) => [p.n, p.batch, p.wallMs, p.peakBytes, p.estimate?.peakBytes ?? null, p.errorPercent?.peak ?? null, p.arenaBytes, p.rssBytes, p.attentionBytes, p.estimate?.attentionBytes ?? null, p.errorPercent?.attention ?? null, (p.differences ?? []).join('; '), ...(tapped ? [p.tapped?.peakBytes ?? null] : [])])], 'peak memory against n'),
     peak,
   );
   const series = (name: string, ys: number[], extra: object = {}): object => ({ type: 'scatter', mode: 'lines+markers', name, x: ns, y: ys, customdata: ys.map(binaryBytes), hovertemplate: `${name}<br>n = %{x}<br>%{customdata}<extra></extra>`, ...extra });
@@ -126,6 +129,7 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
     series('other activations (outputs summed)', first.map((p) => p.otherActivationBytes)),
   ];
   if (first.some((p) => p.kvCacheBytes > 0)) traces.push(series('key/value cache', first.map((p) => p.kvCacheBytes)));
+  if (first.some((p) => p.tapped)) traces.push(series('peak of the tapped copy (a capture)', first.map((p) => p.tapped?.peakBytes ?? 0), { line: { dash: 'dashdot' } }));
   if (first.some((p) => p.estimate)) traces.push(series('estimate: attention probabilities', first.map((p) => p.estimate?.attentionBytes ?? 0), { mode: 'lines', line: { dash: 'dash', color: accent } }));
   if (first.some((p) => p.estimate?.peakBytes !== undefined)) traces.push(series('estimate: peak', first.map((p) => p.estimate?.peakBytes ?? 0), { mode: 'lines', line: { dash: 'dash', color: themeColor('--vscode-charts-blue', '#1f77b4') } }));
   const far = profile.extrapolations.filter((e) => e.extrapolated);

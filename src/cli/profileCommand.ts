@@ -9,7 +9,8 @@ import { EXECUTION_PROVIDER_CHOICES, ExecutionProviderChoice } from '../model/ex
 import { InputError } from '../model/inputError';
 import { modelProfile } from '../modelProfile';
 import { profileReportHtml } from '../reportHtml';
-import { writeAtomically } from '../model/userFiles';
+import { readUserText, writeAtomically } from '../model/userFiles';
+import { configFileChart } from '../memory/memoryReport';
 import { bytesOption, numberList, outputPath, positiveOption } from './optionValues';
 
 export interface ProfileFiles {
@@ -80,7 +81,9 @@ export async function profileCommand(argv: string[], files: ProfileFiles): Promi
     );
     if (values.html !== undefined) {
       const bundles = { webview: readFileSync(files.webviewBundle, 'utf8'), host: readFileSync(files.reportHost, 'utf8') };
-      writeAtomically(values.html, profileReportHtml(profile, bundles, readFileSync(files.css, 'utf8')));
+      // the config's own inference estimate (no editor's settings) as the first tab
+      const estimate = profile.configPath ? configFileChart(readUserText(profile.configPath, 'config'), { mode: 'inference' }) : undefined;
+      writeAtomically(values.html, profileReportHtml(profile, bundles, readFileSync(files.css, 'utf8'), estimate && !('problem' in estimate) ? estimate : undefined));
       process.stderr.write(`attention-lens: wrote the report ${values.html}\n`);
     }
     const json = JSON.stringify(profile);

@@ -7,7 +7,7 @@ import { AttentionShape, DTYPES, Dtype, MODES, Mode, validShape } from '../memor
 import { EstimateNotes, memoryChart, siteEstimate } from '../memory/memoryReport';
 import { MemoryControls, MemorySource, WebviewState, isMemoryViewMessage, isWebviewMessage } from '../protocol';
 import type { ConfigScanCache } from './memoryLens';
-import { estimateSettings } from './settings';
+import { estimateSettingsWith } from './settings';
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -91,10 +91,7 @@ export class MemoryPanel {
     if (doc && this.source) {
       const scan = this.scans.scan(doc);
       const site = scan.sites[this.source.index] ?? scan.sites[0];
-      const settings = estimateSettings();
-      const e = site
-        ? siteEstimate(site, { ...settings, seq: c.seq ?? settings.seq, batch: c.batch ?? settings.batch, dtype: dtype ?? settings.dtype, mode: mode ?? settings.mode, fusedKernel: c.fusedKernel ?? settings.fusedKernel }, scan.training)
-        : { problem: scan.problems[0] ?? 'the file holds no model configuration now' };
+      const e = site ? siteEstimate(site, estimateSettingsWith(c), scan.training) : { problem: scan.problems[0] ?? 'the file holds no model configuration now' };
       if ('problem' in e) this.problem = e.problem;
       else {
         this.shape = e.shape;

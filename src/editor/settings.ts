@@ -1,6 +1,7 @@
 // Typed access to the attentionLens.* settings, through one accessor.
 import * as vscode from 'vscode';
 import { DTYPES, Dtype, MODES, Mode } from '../memory/attentionMemory';
+import type { MemoryControls } from '../protocol';
 import type { EstimateSettings } from '../memory/modelDims';
 import type { ExecutionProviderChoice } from '../model/executionProviders';
 
@@ -31,13 +32,18 @@ export function headMapSeconds(): number {
 /** Whole numbers above 0 from a list setting; the rest dropped (an empty list: the defaults). */
 const positiveWholes = (xs: unknown): number[] => (Array.isArray(xs) ? xs.filter((x): x is number => Number.isInteger(x) && x > 0) : []);
 
-/** Profile Model Memory's sweep: its lengths (powers of two up to the model's positions when none), batch sizes and memory budget (the machine's free memory when 0). */
-export function profileSettings(): { lengths?: number[]; batches: number[]; budgetBytes?: number } {
+/** Profile Model Memory's sweep: its lengths (powers of two up to the model's positions when none), batch sizes, memory budget (the machine's free memory when 0), and whether each point runs the capture's tapped copy too. */
+export function profileSettings(): { lengths?: number[]; batches: number[]; budgetBytes?: number; tapped: boolean } {
   const c = section();
   const lengths = positiveWholes(c.get('profileLengths', []));
   const batches = positiveWholes(c.get('profileBatchSizes', [1]));
   const mib = c.get<number>('profileBudgetMiB', 0);
-  return { ...(lengths.length ? { lengths: [...new Set(lengths)].sort((a, b) => a - b) } : {}), batches: batches.length ? [...new Set(batches)] : [1], ...(mib > 0 ? { budgetBytes: mib * 2 ** 20 } : {}) };
+  return {
+    ...(lengths.length ? { lengths: [...new Set(lengths)].sort((a, b) => a - b) } : {}),
+    batches: batches.length ? [...new Set(batches)] : [1],
+    ...(mib > 0 ? { budgetBytes: mib * 2 ** 20 } : {}),
+    tapped: c.get<boolean>('profileTapped', false) === true,
+  };
 }
 
 /** Whether the layers to capture are always asked for, or only when all of them would not fit in the captures the engine keeps. */
@@ -83,3 +89,11 @@ export function estimateSettings(): EstimateSettings {
 
 export const affectsEstimates = (e: vscode.ConfigurationChangeEvent): boolean =>
   ['sequenceLength', 'batchSize', 'dtype', 'mode', 'fusedKernel'].some((k) => e.affectsConfiguration(`attentionLens.${k}`));
+
+/** The settings' assumptions with a memory view's controls over them, where the user changed them. */
+export function estimateSettingsWith(c: Partial<MemoryControls>): EstimateSettings {
+  const settings = estimateSettings();
+  const dtype = DTYPES.includes(c.dtype as Dtype) ? (c.dtype as Dtype) : undefined;
+  const mode = MODES.includes(c.mode as Mode) ? (c.mode as Mode) : undefined;
+  return { ...settings, seq: c.seq ?? settings.seq, batch: c.batch ?? settings.batch, dtype: dtype ?? settings.dtype, mode: mode ?? settings.mode, fusedKernel: c.fusedKernel ?? settings.fusedKernel };
+}

@@ -1,7 +1,7 @@
 // The estimate as people read it: the lens line that decides whether the model runs in the
 // mode, a compact hover table, the parts of the model's attention, its methods against its own
 // geometry, and memory against sequence length for a chart.
-import type { ConfigSite, FileSettings } from './configSites';
+import { ConfigSite, FileSettings, configSites } from './configSites';
 import { EstimateSettings, attentionShape } from './modelDims';
 import {
   AttentionPart,
@@ -283,4 +283,13 @@ export function siteEstimate(site: ConfigSite, settings: EstimateSettings, train
     if (err instanceof EstimateError) return { problem: `${site.label}: ${err.message}` };
     throw err;
   }
+}
+
+/** The estimate of a config file's first complete model configuration (the profiler's Estimate tab), or why it has none. */
+export function configFileChart(text: string, settings: EstimateSettings): ReturnType<typeof memoryChart> | { problem: string } {
+  const scan = configSites(text, 'json');
+  const site = scan.sites.find((s) => s.missing.length === 0) ?? scan.sites[0];
+  if (!site) return { problem: scan.problems[0] ?? 'the file holds no model configuration' };
+  const e = siteEstimate(site, settings, scan.training);
+  return 'problem' in e ? e : memoryChart(e.shape, e.notes);
 }

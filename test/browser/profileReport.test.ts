@@ -50,6 +50,15 @@ test('the profile report shows the sweep, the timeline and the measured-vs-estim
         await page.waitForSelector('#profile-timeline .hoverlayer .hovertext');
         await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
         await page.locator('#profile-node', { hasText: /^step \d+: .+ · (FusedMatMul|Add|Softmax|MatMul) \(attention\)/ }).waitFor();
+        // the first tab: the estimate of the config beside the model, drawn when shown
+        assert.deepEqual(await page.locator('nav.tabs button').allTextContents(), ['Estimate', 'Profile']);
+        assert.equal(await page.locator('nav.tabs button.active').textContent(), 'Profile', 'the measured profile is shown first');
+        await page.click('nav.tabs button[data-tab="Estimate"]');
+        await page.waitForSelector('#memory-plot .main-svg');
+        assert.match((await page.textContent('header')) ?? '', /^inference at n=128, fp32: no KV cache \(encoder\), attention scores 256 KiB\/layer/);
+        await page.screenshot({ path: join(SHOTS, 'profile-report-estimate-tab.png'), fullPage: true });
+        await page.click('nav.tabs button[data-tab="Profile"]');
+        await page.waitForSelector('#profile-peak .main-svg');
       }
       assert.deepEqual(errors, []);
       await context.close();
@@ -58,4 +67,21 @@ test('the profile report shows the sweep, the timeline and the measured-vs-estim
     await browser.close();
   }
   process.stderr.write(`profile screenshots in ${SHOTS}\n`);
+});
+
+test("--tapped: the view draws each point's peak on the copy a capture runs, and lists it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'profile-report-tapped-'));
+  const report = join(dir, 'profile.html');
+  const r = spawnSync(process.execPath, [CLI, 'profile', '--model', TINY_BERT, '--ep', 'cpu', '--seq', '16,32', '--tapped', '--html', report], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1200, height: 1000 } })).newPage();
+    await page.goto(`file://${report}`);
+    await page.waitForSelector('#app[data-ready="profile"]', { timeout: 30000 });
+    assert.ok((await page.locator('#profile-peak .legendtext').allTextContents()).includes('peak of the tapped copy (a capture)'));
+    assert.equal(await page.locator('table th').filter({ hasText: /^tapped peak$/ }).count(), 1);
+  } finally {
+    await browser.close();
+  }
 });

@@ -433,6 +433,15 @@ describe('in a trusted workspace', () => {
     for (const id of ['profile-peak', 'profile-timeline', 'profile-time']) assert.ok((await frame.locator(`#${id} .main-svg`).count()) > 0, id);
     assert.match((await frame.locator('#profile-peak .legendtext').allTextContents()).join('|'), /estimate: attention probabilities/);
     await vscode.screenshot('profile-panel');
+    // its first tab: the estimate of the config beside the model, whose controls answer in this panel
+    await frame.locator('nav.tabs button[data-tab="Estimate"]').click();
+    await frame.locator('#memory-plot .main-svg').first().waitFor({ timeout: 30_000 });
+    assert.match(await frame.locator('header').innerText(), /^inference at n=512, fp32: no KV cache \(encoder\)/);
+    await frame.locator('#memory-seq').fill('256');
+    await frame.locator('#memory-seq').dispatchEvent('change');
+    await frame.locator('header', { hasText: 'inference at n=256' }).waitFor({ timeout: 30_000 });
+    await vscode.screenshot('profile-panel-estimate-tab');
+    await frame.locator('nav.tabs button[data-tab="Profile"]').click();
     await vscode.page.keyboard.press('Escape');
     await vscode.page.keyboard.press('Control+P');
     await vscode.page.locator('.quick-input-widget input').first().fill('wide/config.json');

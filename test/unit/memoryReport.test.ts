@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { AttentionShape, memoryEstimate } from '../../src/memory/attentionMemory';
 import { configSites } from '../../src/memory/configSites';
-import { memoryChart, memoryLensTitle, memoryMarkdown, memoryRows, siteEstimate } from '../../src/memory/memoryReport';
+import { configFileChart, memoryChart, memoryLensTitle, memoryMarkdown, memoryRows, siteEstimate } from '../../src/memory/memoryReport';
+import { REPO } from '../helpers/paths';
 
 const bert: AttentionShape = { layers: 12, heads: 12, kvHeads: 12, headDim: 64, hidden: 768, seq: 512, batch: 1, dtype: 'fp32', mode: 'inference', causal: false };
 
@@ -59,4 +62,14 @@ test('a config site: its lens line, an assumed n said out loud, and what is miss
   assert.deepEqual(siteEstimate(partial, settings), { problem: 'BertConfig(…): missing the number of layers' });
   const zeroBatch = siteEstimate(mha, { ...settings, batch: 0 });
   assert.deepEqual(zeroBatch, { problem: 'MultiheadAttention(…): batch must be a positive whole number, not 0' });
+});
+
+test("a config file's own estimate (the profiler's Estimate tab): its first complete configuration, or why there is none", () => {
+  const text = readFileSync(join(REPO, 'test', 'fixtures', 'configs', 'bert-base-uncased.json'), 'utf8');
+  const chart = configFileChart(text, { mode: 'inference' });
+  assert.ok(!('problem' in chart));
+  assert.equal(chart.title, 'inference at n=512, fp32: no KV cache (encoder), attention scores 12 MiB/layer (fused kernel: none)');
+  const at128 = configFileChart(text, { mode: 'inference', seq: 128 });
+  assert.ok('title' in at128 && at128.title.startsWith('inference at n=128'));
+  assert.deepEqual(configFileChart('{"name": "not a model"}', { mode: 'inference' }), { problem: 'the file holds no model configuration' });
 });
