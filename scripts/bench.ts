@@ -30,17 +30,13 @@ import { ConfigScan, configSites, fragmentsAfter } from '../src/memory/configSit
 import { memoryLensTitle, memoryMarkdown } from '../src/memory/memoryReport';
 import { attentionShape } from '../src/memory/modelDims';
 import { modelProfile } from '../src/modelProfile';
+import { median, medianMs } from './timing';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const ROOT = resolve(__dirname, '..');
 const MODEL_DIR = join(ROOT, '.bench', 'bert-base-random');
 const WARMUP = 2;
 const REPEATS = 21;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 /**
  * Two runs measured alternately, so that drift of a shared machine hits both alike: the median
@@ -96,18 +92,6 @@ function estimateSites(scan: ConfigScan): void {
       memoryMarkdown(e);
     }
   }
-}
-
-/** The median time of `runs` runs of `work` (awaited) after one to warm up. */
-async function medianMs(runs: number, work: () => unknown): Promise<number> {
-  await work();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await work();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
 }
 
 function medianOf(runs: number, work: (i: number) => void): number {

@@ -17,25 +17,13 @@ import { BERT_BASE_SHAPE, randomBert } from '../src/model/builder/randomBert';
 import { LoadedModel } from '../src/model/capture';
 import { AUTO_GPU_ORDER, ExecutionProvider, GpuProvider, providerLine, providerRun } from '../src/model/executionProviders';
 import { createSession, intTensor, probedProvider } from '../src/model/ortSession';
+import { medianMs } from './timing';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const ROOT = resolve(__dirname, '..');
 const SPECIMEN = join(ROOT, 'media', 'specimen');
 const TINY_BERT = resolve(ROOT, '..', 'shared', 'models', 'tiny-bert-mlm');
 const TOLERANCE = 1e-4;
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function timed(run: () => Promise<unknown>, repeats: number): Promise<number> {
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
-}
 
 /** The GPU providers that start here, as the provider chain probes them, and what auto chooses. */
 async function gpuProviders(): Promise<GpuProvider[]> {
@@ -81,8 +69,8 @@ async function timings(providers: ExecutionProvider[]): Promise<void> {
       const feeds = { input_ids: intTensor('int64', ids, [1, n]), attention_mask: intTensor('int64', Array(n).fill(1), [1, n]) };
       // the CPU's figure at 2,048 is there for the GPU's to be read against: once is enough
       const repeats = n > 512 && provider === 'cpu' ? 1 : 3;
-      const bareMs = await timed(() => bare.run(feeds), repeats);
-      const captureMs = await timed(async () => analyzeCapture(await tapped.capture({ ids }), { headDistance: false }), repeats);
+      const bareMs = await medianMs(repeats, () => bare.run(feeds));
+      const captureMs = await medianMs(repeats, async () => analyzeCapture(await tapped.capture({ ids }), { headDistance: false }));
       if (provider === 'cpu') cpuBare.set(n, bareMs);
       const vsCpu = provider === 'cpu' ? '' : ` (bare ${(cpuBare.get(n)! / bareMs).toFixed(1)}x faster than the CPU's)`;
       console.log(`${provider}\t${n}\t${bareMs.toFixed(0)}\t${captureMs.toFixed(0)}\t${(captureMs / bareMs).toFixed(2)}x${vsCpu}`);

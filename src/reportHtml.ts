@@ -26,8 +26,7 @@ export function reportHtml(summary: CaptureSummary, matrices: ReportMatrix[] | u
   return reportPage(summary.modelPath, data, bundles, css);
 }
 
-/** The standalone report of a memory profile: the profiler's view. */
-/** `estimate`: the estimate of the config beside the model, the view's first tab */
+/** The standalone report of a memory profile: the profiler's view; `estimate`, the estimate of the config beside the model, its first tab. */
 export function profileReportHtml(profile: MemoryProfile, bundles: { webview: string; host: string }, css: string, estimate?: MemoryChart): string {
   return reportPage(`memory of ${profile.model}`, { profile, ...(estimate ? { estimate } : {}) }, bundles, css);
 }

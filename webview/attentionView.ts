@@ -4,6 +4,7 @@ import { CaptureSummary, HeadMatrix, HeadTile, HostMessage, PanelMethod, Webview
 import { drawBuckets } from './bucketsView';
 import { colorChoice, colorControls } from './colorControls';
 import { checkbox, dropdown } from './controls';
+import { note, plotDiv, tabBar } from './elements';
 import { crossHeadsNote, partName } from './headDescriptions';
 import { drawMethods } from './methodsView';
 import { drawEmbedding, drawOverview, overviewStatistics } from './overviewView';
@@ -85,13 +86,8 @@ function followZoom(plot: HTMLElement): void {
 }
 
 const VIEWS = ['overview', 'head', 'spans', 'relative', 'rollout', 'methods', 'buckets'] as const;
-
-function section(id: string): HTMLElement {
-  const el = document.createElement('div');
-  el.id = id;
-  el.className = 'plot';
-  return el;
-}
+/** shows which tab is active: the bar's, once render has drawn it */
+let markTab: (view: (typeof VIEWS)[number]) => void = () => {};
 
 function render(s: CaptureSummary): void {
   summary = s;
@@ -139,24 +135,10 @@ function render(s: CaptureSummary): void {
   }
   const predictions = predictionsList(s);
   if (predictions) app.appendChild(predictions);
-  for (const w of s.warnings) {
-    const p = document.createElement('p');
-    p.className = 'warning';
-    p.textContent = w;
-    app.appendChild(p);
-  }
-  const tabs = document.createElement('nav');
-  tabs.className = 'tabs';
-  tabs.setAttribute('role', 'tablist');
-  for (const v of VIEWS) {
-    const b = document.createElement('button');
-    b.textContent = v;
-    b.dataset.view = v;
-    b.setAttribute('role', 'tab');
-    b.addEventListener('click', () => show(v));
-    tabs.appendChild(b);
-  }
-  app.appendChild(tabs);
+  for (const w of s.warnings) app.appendChild(note(w, 'warning'));
+  const tabs = tabBar(VIEWS, 'view', show);
+  markTab = tabs.mark;
+  app.appendChild(tabs.nav);
   const view = document.createElement('div');
   view.id = 'view';
   app.appendChild(view);
@@ -187,21 +169,11 @@ function exportTitle(s: CaptureSummary, what: string): string {
   return `${s.modelLabel?.name ?? modelName(s.modelPath)} · ${text} · ${what}`;
 }
 
-function note(text: string): HTMLElement {
-  const p = document.createElement('p');
-  p.className = 'note';
-  p.textContent = text;
-  return p;
-}
-
 function show(view: (typeof VIEWS)[number]): void {
   const s = summary!;
   state = { ...state, view };
   host.setState(state);
-  for (const b of app.querySelectorAll<HTMLButtonElement>('nav.tabs button')) {
-    b.className = b.dataset.view === view ? 'active' : '';
-    b.setAttribute('aria-selected', String(b.dataset.view === view));
-  }
+  markTab(view);
   const root = document.getElementById('view')!;
   root.replaceChildren();
   const done = (p: Promise<unknown>): void => void p.then(() => root.setAttribute('data-ready', view));
@@ -299,7 +271,7 @@ function show(view: (typeof VIEWS)[number]): void {
         drawShownHead();
       }),
     );
-    const plot = section('heatmap');
+    const plot = plotDiv('heatmap');
     root.append(controls, plot);
     requestHead();
     return;
@@ -325,9 +297,9 @@ function show(view: (typeof VIEWS)[number]): void {
     );
     const row = document.createElement('div');
     row.className = 'row';
-    const gridPlot = section('overview-grid');
+    const gridPlot = plotDiv('overview-grid');
     row.appendChild(gridPlot);
-    const embedding = s.analysis.headDistance ? section('embedding') : undefined;
+    const embedding = s.analysis.headDistance ? plotDiv('embedding') : undefined;
     if (embedding) row.appendChild(embedding);
     else if (s.analysis.headDistanceSkipped) row.appendChild(headMapOffer(s.analysis.headDistanceSkipped.seconds, !!s.source?.corpus));
     const statLabel = statistics.find((x) => x.key === stat)?.label ?? stat;
@@ -342,7 +314,7 @@ function show(view: (typeof VIEWS)[number]): void {
       ]),
     );
   } else if (view === 'spans') {
-    const plot = section('spans');
+    const plot = plotDiv('spans');
     const coverages = ['span50', 'span90', 'span99'] as const;
     const coverage = coverages.find((c) => c === state.coverage) ?? 'span90';
     const controls = document.createElement('div');
@@ -357,7 +329,7 @@ function show(view: (typeof VIEWS)[number]): void {
     root.append(exportButtons(host, 'spans', () => plot, () => heads.map((h) => ({ layer: h.layer, head: h.head, span50: h.span50, span90: h.span90, span99: h.span99, span90Max: h.span90Max })), headRows, exportTitle(s, `effective spans at ${coverage.slice(4)}% coverage`)), controls, plot, ...(left ? [note(left)] : []));
     done(drawSpans(plot, s, coverage));
   } else if (view === 'relative') {
-    const plot = section('relative');
+    const plot = plotDiv('relative');
     const rel = s.analysis.relative;
     const controls = document.createElement('div');
     controls.className = 'controls';
@@ -387,16 +359,16 @@ function show(view: (typeof VIEWS)[number]): void {
       root.setAttribute('data-ready', view);
       return;
     }
-    const bars = section('methods-bars');
-    const curves = section('methods-curves');
-    const perHead = section('methods-heads');
+    const bars = plotDiv('methods-bars');
+    const curves = plotDiv('methods-curves');
+    const perHead = plotDiv('methods-heads');
     const lab = s.lab;
     root.append(
       exportButtons(host, 'methods', () => bars, () => lab, () => [['layer', 'head', 'method', 'recall', 'scoresComputed'], ...lab.heads.flatMap((h) => h.methods.map((m) => [h.layer, h.head, m.method, m.recall, m.scoresComputed]))], exportTitle(s, 'efficient-attention methods: mean recall at equal budget')),
       bars,
       curves,
       perHead,
-      ...lab.notes.map(note),
+      ...lab.notes.map((text) => note(text)),
     );
     done(drawMethods(bars, curves, perHead, s));
   } else if (view === 'buckets') {
@@ -406,8 +378,8 @@ function show(view: (typeof VIEWS)[number]): void {
       root.setAttribute('data-ready', view);
       return;
     }
-    const lsh = section('lsh-buckets');
-    const clusters = section('routing-clusters');
+    const lsh = plotDiv('lsh-buckets');
+    const clusters = plotDiv('routing-clusters');
     root.append(
       exportButtons(host, `buckets-${b.layer}-${b.head}`, () => lsh, () => b, () => [['token', ...b.lsh.map((_, r) => `round ${r}`), 'routing cluster'], ...s.tokens.map((t, i) => [t, ...b.lsh.map((round) => round[i]), b.routing[i]])], exportTitle(s, `layer ${b.layer} · head ${b.head} · LSH buckets`)),
       lsh,

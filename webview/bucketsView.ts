@@ -5,9 +5,8 @@ import type { CaptureSummary } from '../src/protocol';
 import { setChartTitle } from './chartTitle';
 import { idScale } from './colorScale';
 import { fitTokenTicks, tokenTicks } from './tokenTicks';
-import { plotLayout } from './theme';
+import { PLOT_CONFIG, plotLayout } from './theme';
 
-const config = { displaylogo: false, responsive: true };
 // a row of ids, and what a strip needs around its rows: the colour bar above, vertical token labels below
 const ROW_PX = 30;
 const FRAME_PX = 200;
@@ -30,7 +29,7 @@ export async function drawBuckets(lshRoot: HTMLElement, routingRoot: HTMLElement
       ...idScale('bucket', Math.max(...b.lshBucketSizes.map((sizes) => sizes.length)), lshRoot.clientWidth - 100),
     }],
     plotLayout({ margin: { l: 60, r: 20, t: 10, b: 20 }, xaxis: xaxis(lshRoot), yaxis: { autorange: 'reversed', type: 'category' } }),
-    config,
+    PLOT_CONFIG,
   );
   await fitTokenTicks(lshRoot, { xaxis: tokens });
   await Plotly.react(
@@ -48,7 +47,7 @@ export async function drawBuckets(lshRoot: HTMLElement, routingRoot: HTMLElement
       xaxis: xaxis(routingRoot),
       yaxis: { type: 'category' },
     }),
-    config,
+    PLOT_CONFIG,
   );
   await fitTokenTicks(routingRoot, { xaxis: tokens });
   setChartTitle(lshRoot, `LSH buckets, head ${b.layer}.${b.head}: ${(100 * b.lshMassOutside).toFixed(1)}% of the attention falls outside`);

@@ -4,7 +4,7 @@ import Plotly from 'plotly.js-dist';
 import type { HeadMatrix, HeadTile } from '../src/protocol';
 import type { ColorChoice } from './colorControls';
 import { colorScale, valueRange } from './colorScale';
-import { plotLayout } from './theme';
+import { PLOT_CONFIG, plotLayout } from './theme';
 import { fitTokenTicks, tokenTicks } from './tokenTicks';
 
 /** The labels of a head's rows and columns: one text's tokens for self-attention, two for cross-attention. */
@@ -16,8 +16,6 @@ export interface Axes {
 }
 
 const LINEAR: ColorChoice = { range: 'fixed', curve: 'linear' };
-const config = { displaylogo: false, responsive: true };
-
 /** Rows of weights, those below `threshold` left out (null: drawn as the background). */
 function thresholded(values: Float32Array, rows: number, cols: number, threshold: number): (number | null)[][] {
   return Array.from({ length: rows }, (_, r) => Array.from(values.subarray(r * cols, (r + 1) * cols), (v) => (v < threshold ? null : v)));
@@ -52,7 +50,7 @@ export async function drawHead(root: HTMLElement, axes: Axes, m: Pick<HeadMatrix
     const mask = Array.from({ length: m.queries }, (_, q) => Array.from({ length: m.keys }, (_, k) => (overlay(q, k) ? 1 : null)));
     traces.push({ type: 'heatmap', z: mask, colorscale: [[0, 'rgba(255,140,0,0.28)'], [1, 'rgba(255,140,0,0.28)']], showscale: false, hoverinfo: 'skip', name: 'pattern' });
   }
-  await Plotly.react(root, traces, tokenLayout(root, axes, [0, m.queries - 1], [0, m.keys - 1], { x: axes.keyTitle ?? 'key', y: axes.queryTitle ?? 'query' }), config);
+  await Plotly.react(root, traces, tokenLayout(root, axes, [0, m.queries - 1], [0, m.keys - 1], { x: axes.keyTitle ?? 'key', y: axes.queryTitle ?? 'query' }), PLOT_CONFIG);
   await fitTokenTicks(root, { xaxis: axes.keys, yaxis: axes.queries });
 }
 
@@ -67,7 +65,7 @@ export async function drawTile(root: HTMLElement, axes: Axes, t: HeadTile, thres
     root,
     [{ type: 'heatmap', z, customdata: weights, x0: t.k0 + (t.colStep - 1) / 2, dx: t.colStep, y0: t.q0 + (t.rowStep - 1) / 2, dy: t.rowStep, hovertemplate: `${hover}<extra></extra>`, ...scale.trace }],
     { ...layout, uirevision: `${t.layer}.${t.head}` },
-    config,
+    PLOT_CONFIG,
   );
   // blocks of many tokens have no token labels, at this zoom or after it
   await fitTokenTicks(root, exact ? { xaxis: axes.keys, yaxis: axes.queries } : {});

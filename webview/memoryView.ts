@@ -2,36 +2,10 @@
 // marked, and the table of the estimate at that n. The host formats every figure.
 import Plotly from 'plotly.js-dist';
 import type { MemoryChart } from '../src/protocol';
+import { note, scrolling, tableOf } from './elements';
 import { exportButtons } from './exports';
 import type { HostApi } from './hostApi';
-import { plotLayout, themeColor } from './theme';
-
-/** A table of a header and rows, the host's figures as they come. */
-function tableOf(header: string[], rows: string[][], className = 'estimate'): HTMLTableElement {
-  const table = document.createElement('table');
-  table.className = className;
-  if (header.length) {
-    const head = table.createTHead().insertRow();
-    for (const h of header) {
-      const th = document.createElement('th');
-      th.textContent = h;
-      head.appendChild(th);
-    }
-  }
-  const body = table.createTBody();
-  for (const cells of rows) {
-    const row = body.insertRow();
-    for (const cell of cells) row.insertCell().textContent = cell;
-  }
-  return table;
-}
-
-const scrolling = (el: HTMLElement): HTMLElement => {
-  const scroll = document.createElement('div');
-  scroll.className = 'scroll-x';
-  scroll.appendChild(el);
-  return scroll;
-};
+import { PLOT_CONFIG, plotLayout, themeColor } from './theme';
 
 /** n, batch, dtype, mode and the kernel; a change asks the host for the estimate again. */
 function controlsOf(chart: MemoryChart, host: HostApi): HTMLElement {
@@ -87,10 +61,7 @@ export function renderMemory(app: HTMLElement, chart: MemoryChart, host: HostApi
   plot.id = 'memory-plot';
   const parts: HTMLElement[] = [header];
   if (chart.problem) {
-    const problem = document.createElement('p');
-    problem.className = 'warning';
-    problem.textContent = `${chart.problem} (the figures are the last ones)`;
-    parts.push(problem);
+    parts.push(note(`${chart.problem} (the figures are the last ones)`, 'warning'));
   }
   const peak = tableOf([], chart.peak);
   peak.id = 'memory-peak';
@@ -132,6 +103,6 @@ export function renderMemory(app: HTMLElement, chart: MemoryChart, host: HostApi
       legend: { orientation: 'h', y: -0.25 },
       margin: { l: 80, r: 20, t: 10, b: 60 },
     }),
-    { displaylogo: false, responsive: true },
+    PLOT_CONFIG,
   );
 }

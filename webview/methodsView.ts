@@ -5,9 +5,7 @@ import type { CaptureSummary } from '../src/protocol';
 import { setChartTitle } from './chartTitle';
 import { CATEGORICAL } from './colorMaps';
 import { colorScale, valueRange } from './colorScale';
-import { plotLayout, themeColor } from './theme';
-
-const config = { displaylogo: false, responsive: true };
+import { PLOT_CONFIG, plotLayout, themeColor } from './theme';
 
 const paramsText = (p: Record<string, number>): string => Object.entries(p).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`).join(', ');
 
@@ -64,7 +62,7 @@ export async function drawMethods(bars: HTMLElement, curves: HTMLElement, detail
       shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y2', y0: eq.budget, y1: eq.budget, line: { dash: 'dash', width: 1, color: fg } }],
       annotations: [{ xref: 'paper', x: 0, xanchor: 'left', yref: 'y2', y: eq.budget, yanchor: 'bottom', text: `budget ${eq.budget.toLocaleString('en')}`, showarrow: false }],
     }),
-    config,
+    PLOT_CONFIG,
   );
   const c = lab.budgetCurves;
   await Plotly.react(
@@ -88,7 +86,7 @@ export async function drawMethods(bars: HTMLElement, curves: HTMLElement, detail
       yaxis: { title: { text: 'mean recall' }, range: [0, 1.02] },
       shapes: [{ type: 'line', x0: eq.budget, x1: eq.budget, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dot', width: 1, color: fg } }],
     }),
-    config,
+    PLOT_CONFIG,
   );
   const recalls = all.map((m) => lab.heads.map((h) => h.methods.find((x) => x.method === m)?.recall ?? null));
   await Plotly.react(
@@ -102,7 +100,7 @@ export async function drawMethods(bars: HTMLElement, curves: HTMLElement, detail
       ...colorScale('recall', [0, 1], valueRange(recalls.flat()), 'fixed', 'linear', { lying: true }).trace,
     }],
     plotLayout({ margin: { l: 60, r: 20, t: 10, b: 60 }, xaxis: { title: { text: 'layer.head' }, type: 'category' }, yaxis: { type: 'category' } }),
-    config,
+    PLOT_CONFIG,
   );
   setChartTitle(bars, `Equal budget: at most ${eq.budget.toLocaleString('en')} scores per head (n = ${s.tokens.length}); hatched: cannot meet it`);
   setChartTitle(curves, `Recall against budget (${c.heads.length} of ${lab.heads.length} heads; a gap: the method cannot meet that budget)`);

@@ -7,7 +7,7 @@ import type { ColorChoice } from './colorControls';
 import { colorScale, colorbar, valueRange } from './colorScale';
 import { describeHead, partName } from './headDescriptions';
 import { fitPointLabels } from './pointLabels';
-import { plotLayout } from './theme';
+import { PLOT_CONFIG, plotLayout } from './theme';
 
 type Stat = 'entropyNats' | 'toCls' | 'toSep' | 'toPunct' | 'toPrev' | 'toNext' | 'toSelf' | 'toFirst' | 'sinkMass' | 'span90' | 'meanDistance' | 'induction' | 'toPrevOccurrence';
 
@@ -38,8 +38,6 @@ function statisticOf(s: CaptureSummary, key: string): (h: HeadSummary) => number
   const method = key.slice('recall:'.length);
   return (h) => s.lab?.heads.find((x) => x.layer === h.layer && x.head === h.head)?.methods.find((m) => m.method === method)?.recall ?? null;
 }
-
-const config = { displaylogo: false, responsive: true };
 
 /** A tick every 1, 2, 5, 10, ... cells: as many as fit with about 28 px for each label. */
 function integerStep(cells: number, pixels: number): number {
@@ -97,7 +95,7 @@ export async function drawOverview(root: HTMLElement, s: CaptureSummary, stat: s
         ...(s.layers.some((l) => l.part) ? { tickvals: g.layers, ticktext: g.layers.map((l) => `${l} ${s.layers.find((x) => x.index === l)?.part ?? ''}`) } : { tickvals: everyStep(g.layers.length, root.clientHeight - 80) }),
       },
     }),
-    config,
+    PLOT_CONFIG,
   );
   (root as unknown as { on(event: string, cb: (e: { points: { x: number; y: number }[] }) => void): void }).on('plotly_click', (e) => {
     const p = e.points[0];
@@ -144,7 +142,7 @@ export async function drawEmbedding(root: HTMLElement, s: CaptureSummary): Promi
       xaxis: { title: { text: 'MDS 1 (Jensen-Shannon)' }, zeroline: false, nticks: Math.max(2, Math.floor((root.clientWidth - 120) / 60)) },
       yaxis: { title: { text: 'MDS 2' }, zeroline: false },
     }),
-    config,
+    PLOT_CONFIG,
   );
   await fitPointLabels(root, labels);
 }

@@ -3,6 +3,7 @@
 // estimate the profile alone.
 import type { MemoryProfile } from '../src/analysis/memoryProfile';
 import type { MemoryChart } from '../src/protocol';
+import { tabBar } from './elements';
 import type { HostApi } from './hostApi';
 import { renderMemory } from './memoryView';
 import { renderProfile } from './profileView';
@@ -24,34 +25,17 @@ export function profilePanel(app: HTMLElement, profile: MemoryProfile, estimate:
     return { panel: { repaint: draw, estimate: () => Promise.resolve() }, drawn: draw() };
   }
   app.replaceChildren();
-  const tabs = document.createElement('nav');
-  tabs.className = 'tabs';
-  tabs.setAttribute('role', 'tablist');
   const body = document.createElement('div');
   body.id = 'profile-tab';
   // a tab is drawn when shown: plotly cannot size a chart in a hidden element
   const draw = (): Promise<unknown> => (shown === 'Estimate' ? renderMemory(body, chart!, host) : renderProfile(body, profile, host));
-  const buttons = (['Estimate', 'Profile'] as const).map((tab) => {
-    const b = document.createElement('button');
-    b.textContent = tab;
-    b.dataset.tab = tab;
-    b.setAttribute('role', 'tab');
-    b.addEventListener('click', () => {
-      shown = tab;
-      mark();
-      void draw();
-    });
-    return b;
+  const tabs = tabBar(['Estimate', 'Profile'] as const, 'tab', (tab) => {
+    shown = tab;
+    tabs.mark(shown);
+    void draw();
   });
-  const mark = (): void => {
-    for (const b of buttons) {
-      b.classList.toggle('active', b.dataset.tab === shown);
-      b.setAttribute('aria-selected', String(b.dataset.tab === shown));
-    }
-  };
-  tabs.append(...buttons);
-  app.append(tabs, body);
-  mark();
+  app.append(tabs.nav, body);
+  tabs.mark(shown);
   return {
     panel: {
       repaint: draw,

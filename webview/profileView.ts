@@ -5,39 +5,22 @@
 import Plotly from 'plotly.js-dist';
 import type { MemoryProfile, ProfilePoint, TimelineStep } from '../src/analysis/memoryProfile';
 import { binaryBytes } from '../src/analysis/units';
+import { note, plotDiv, scrolling, tableOf } from './elements';
 import { exportButtons } from './exports';
 import type { HostApi } from './hostApi';
-import { plotLayout, themeColor } from './theme';
+import { PLOT_CONFIG, plotLayout, themeColor } from './theme';
 
 const ms = (v: number): string => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '' : `${v > 0 ? '+' : ''}${v.toFixed(1)}%`);
 
-function table(header: string[], rows: (string | number)[][], className = 'estimate'): HTMLElement {
-  const t = document.createElement('table');
-  t.className = className;
-  const head = t.createTHead().insertRow();
-  for (const h of header) head.appendChild(Object.assign(document.createElement('th'), { textContent: h }));
-  const body = t.createTBody();
-  for (const cells of rows) {
-    const row = body.insertRow();
-    for (const c of cells) row.insertCell().textContent = String(c);
-  }
-  const scroll = document.createElement('div');
-  scroll.className = 'scroll-x';
-  scroll.appendChild(t);
-  return scroll;
-}
+/** A table (its header never empty here) in a strip that scrolls sideways. */
+const table = (header: string[], rows: (string | number)[][]): HTMLElement => scrolling(tableOf(header, rows));
 
 function section(title: string): HTMLElement {
   return Object.assign(document.createElement('h3'), { textContent: title });
 }
 
-function plotDiv(id: string): HTMLElement {
-  const d = document.createElement('div');
-  d.id = id;
-  d.className = 'profile-plot';
-  return d;
-}
+const profilePlot = (id: string): HTMLElement => plotDiv(id, 'profile-plot');
 
 /** Byte ticks at powers of two, labelled in binary units, over the values drawn. */
 function byteAxis(values: number[]): { tickvals: number[]; ticktext: string[] } {
@@ -97,17 +80,15 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
   summary.className = 'note';
   summary.textContent = [exps.length ? `grows as ${exps.join(', ')}` : '', fit, ...profile.extrapolations.map((e) => `at n = ${e.n}${e.extrapolated ? ' (extrapolated)' : ''}: peak ${binaryBytes(e.peakBytes)}, attention ${binaryBytes(e.attentionBytes)}, ${ms(e.wallMs)}`)].filter(Boolean).join(' · ');
   app.appendChild(summary);
-  for (const n of notes) app.appendChild(Object.assign(document.createElement('p'), { className: n === profile.stopped ? 'warning' : 'note', textContent: n }));
+  for (const n of notes) app.appendChild(note(n, n === profile.stopped ? 'warning' : 'note'));
   if (profile.points.length === 0) return Promise.resolve();
 
   const batch = profile.points[0].batch;
   const first = profile.points.filter((p) => p.batch === batch);
   const ns = first.map((p) => p.n);
   const accent = themeColor('--vscode-charts-orange', '#d18616');
-  const config = { displaylogo: false, responsive: true };
-
-  // peak memory against n
-  const peak = plotDiv('profile-peak');
+    // peak memory against n
+  const peak = profilePlot('profile-peak');
   // the tapped pass (a setting): each point's peak on the copy a capture runs
   const tapped = profile.points.some((p) => p.tapped);
   const pointsHeader = ['n', 'batch', 'wall', 'peak', 'estimate', 'error', 'arena', 'RSS', 'attention, all layers', 'estimate', 'error', ...(tapped ? ['tapped peak'] : [])];
@@ -139,12 +120,12 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
   }
   const allBytes = traces.flatMap((t) => (t as { y: number[] }).y);
   const nTicks = [...new Set([...profile.points.map((p) => p.n), ...far.map((e) => e.n)])].sort((a, b) => a - b);
-  const peakPlot = Plotly.react(peak, traces, plotLayout({ xaxis: { type: 'log', title: { text: 'sequence length n (tokens)' }, tickvals: nTicks }, yaxis: { type: 'log', title: { text: 'bytes' }, ...byteAxis(allBytes) }, legend: { orientation: 'h', y: -0.25 }, margin: { l: 80, r: 20, t: 10, b: 60 } }), config);
+  const peakPlot = Plotly.react(peak, traces, plotLayout({ xaxis: { type: 'log', title: { text: 'sequence length n (tokens)' }, tickvals: nTicks }, yaxis: { type: 'log', title: { text: 'bytes' }, ...byteAxis(allBytes) }, legend: { orientation: 'h', y: -0.25 }, margin: { l: 80, r: 20, t: 10, b: 60 } }), PLOT_CONFIG);
   app.appendChild(table(pointsHeader, pointRows(profile.points)));
 
   // one run's timeline
   const steps: TimelineStep[] = profile.timeline.steps;
-  const timeline = plotDiv('profile-timeline');
+  const timeline = profilePlot('profile-timeline');
   const picked = document.createElement('p');
   picked.className = 'note';
   picked.id = 'profile-node';
@@ -158,7 +139,7 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
     picked,
   );
   if (profile.settings.memPattern) {
-    app.insertBefore(Object.assign(document.createElement('p'), { className: 'note', textContent: "the memory pattern is on: ONNX Runtime allocates the run's planned memory as one block when the run starts, so memory in use changes little from operator to operator (profile with the memory pattern off to see each operator's allocations)" }), timeline);
+    app.insertBefore(note("the memory pattern is on: ONNX Runtime allocates the run's planned memory as one block when the run starts, so memory in use changes little from operator to operator (profile with the memory pattern off to see each operator's allocations)"), timeline);
   }
   const indices = steps.map((_, i) => i);
   const attentionSteps = indices.filter((i) => steps[i].attention);
@@ -169,7 +150,7 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
       { type: 'scatter', mode: 'markers', name: 'attention operators', x: attentionSteps, y: attentionSteps.map((i) => steps[i].inUseBytes), marker: { color: accent, size: 8, symbol: 'diamond' }, text: attentionSteps.map((i) => stepHover(steps[i])), hovertemplate: '%{text}<extra></extra>' },
     ],
     plotLayout({ xaxis: { title: { text: 'operator, in execution order' } }, yaxis: { title: { text: 'memory in use' }, ...linearByteAxis(steps.map((s) => s.inUseBytes)) }, legend: { orientation: 'h', y: -0.25 }, margin: { l: 80, r: 20, t: 10, b: 60 } }),
-    config,
+    PLOT_CONFIG,
   ).then(() => {
     (timeline as unknown as { on(e: string, f: (d: { points: { x: number }[] }) => void): void }).on('plotly_click', (d) => {
       const s = steps[d.points[0]?.x];
@@ -196,7 +177,7 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
   app.appendChild(row);
 
   // time against n, with attention's share
-  const time = plotDiv('profile-time');
+  const time = profilePlot('profile-time');
   app.append(section('Time against n'), exportButtons(host, 'memory-time', () => time, () => first.map((p) => ({ n: p.n, wallMs: p.wallMs, attentionMs: p.attentionMs, operatorMs: p.operatorMs })), () => [['n', 'wall ms', 'attention ms', 'operators ms'], ...first.map((p) => [p.n, p.wallMs, p.attentionMs, p.operatorMs])], 'time against n'), time);
   const timePlot = Plotly.react(
     time,
@@ -205,7 +186,7 @@ export function renderProfile(app: HTMLElement, profile: MemoryProfile, host: Ho
       { type: 'scatter', mode: 'lines+markers', name: "attention's share of operator time", x: ns, y: first.map((p) => (p.operatorMs > 0 ? (100 * p.attentionMs) / p.operatorMs : 0)), yaxis: 'y2', line: { color: accent, dash: 'dash' }, hovertemplate: 'n = %{x}<br>attention %{y:.1f}%<extra></extra>' },
     ],
     plotLayout({ xaxis: { type: 'log', title: { text: 'sequence length n (tokens)' }, tickvals: ns }, yaxis: { type: 'log', title: { text: 'ms' } }, yaxis2: { type: 'linear', tickmode: 'auto', overlaying: 'y', side: 'right', range: [0, 100], showgrid: false, title: { text: "attention's share, %" } }, legend: { orientation: 'h', y: -0.25 }, margin: { l: 80, r: 60, t: 10, b: 60 } }),
-    config,
+    PLOT_CONFIG,
   );
   return Promise.all([peakPlot, timelinePlot, timePlot]);
 }

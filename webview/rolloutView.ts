@@ -6,10 +6,11 @@ import Plotly from 'plotly.js-dist';
 import { layerTokens } from '../src/analysis/attentionCapture';
 import type { RolloutStack } from '../src/analysis/attentionRollout';
 import type { CaptureSummary } from '../src/protocol';
+import { note, plotDiv } from './elements';
 import { exportButtons } from './exports';
 import { Axes, drawHead } from './headView';
 import type { HostApi } from './hostApi';
-import { plotLayout } from './theme';
+import { PLOT_CONFIG, plotLayout } from './theme';
 import { fitTokenTicks, tokenTicks } from './tokenTicks';
 
 // The frame around the chosen output's row: the sparse-pattern overlay's orange, apart from every colour of the map.
@@ -30,20 +31,6 @@ const stackName = (stack: RolloutStack): string => (stack.part ? `${stack.part =
 /** A causal stack's last output has seen every input; an encoder's first is its [CLS]. */
 const firstShown = (stack: RolloutStack): number => (stack.rollout.every((row, i) => row.every((v, j) => j <= i || v === 0)) ? stack.rollout.length - 1 : 0);
 
-function noteOf(text: string): HTMLElement {
-  const p = document.createElement('p');
-  p.className = 'note';
-  p.textContent = text;
-  return p;
-}
-
-function plot(id: string, className = 'plot'): HTMLElement {
-  const el = document.createElement('div');
-  el.id = id;
-  el.className = className;
-  return el;
-}
-
 const rowFrame = (i: number, n: number): object => ({ type: 'rect', xref: 'x', yref: 'y', x0: -0.5, x1: n - 0.5, y0: i - 0.5, y1: i + 0.5, line: { color: ROW_FRAME, width: 2 } });
 
 /** One output's distribution over the inputs, by each method the stack has. */
@@ -62,7 +49,7 @@ function drawOutput(root: HTMLElement, stack: RolloutStack, axes: Axes, i: numbe
       xaxis: { ...tokenTicks(tokens, 0, tokens.length - 1, root.clientWidth - 100), tickangle: -90, title: { text: axes.keyTitle } },
       yaxis: { title: { text: 'share' }, rangemode: 'tozero' },
     }),
-    { displaylogo: false, responsive: true },
+    PLOT_CONFIG,
   )
     .then(() => fitTokenTicks(root, { xaxis: tokens }))
     .then(() => root.setAttribute('data-output', String(i)));
@@ -85,7 +72,7 @@ function csvRows(s: CaptureSummary, stacks: RolloutStack[]): (string | number)[]
  */
 export async function showRollout(root: HTMLElement, host: HostApi, s: CaptureSummary, outputs: readonly number[], onOutputs: (outputs: number[]) => void): Promise<void> {
   const r = s.analysis?.rollout;
-  const notes = (r?.notes ?? ['No rollout in this result.']).map(noteOf);
+  const notes = (r?.notes ?? ['No rollout in this result.']).map((text) => note(text));
   if (!r?.stacks.length) {
     root.append(...notes);
     return;
@@ -94,9 +81,9 @@ export async function showRollout(root: HTMLElement, host: HostApi, s: CaptureSu
   const sections = r.stacks.map((stack, k) => {
     const row = document.createElement('div');
     row.className = 'row';
-    const heatmaps = stackMethods(stack).map((m) => ({ ...m, el: plot(`${m.method}-${k}`) }));
+    const heatmaps = stackMethods(stack).map((m) => ({ ...m, el: plotDiv(`${m.method}-${k}`) }));
     row.append(...heatmaps.map((h) => h.el));
-    return { stack, heatmaps, bars: plot(`rollout-output-${k}`, 'plot output'), row };
+    return { stack, heatmaps, bars: plotDiv(`rollout-output-${k}`, 'plot output'), row };
   });
   root.append(
     exportButtons(host, 'rollout', () => sections[0].heatmaps[0].el, () => ({ notes: r.notes, stacks: r.stacks.map((stack) => ({ ...stack, tokens: stackTokens(s, stack) })) }), () => csvRows(s, r.stacks)),

@@ -4,9 +4,7 @@ import type { CaptureSummary } from '../src/protocol';
 import type { ColorChoice } from './colorControls';
 import { colorScale, valueRange } from './colorScale';
 import { fitTokenTicks, tokenTicks } from './tokenTicks';
-import { plotLayout } from './theme';
-
-const config = { displaylogo: false, responsive: true };
+import { PLOT_CONFIG, plotLayout } from './theme';
 
 export function drawSpans(root: HTMLElement, s: CaptureSummary, coverage: 'span50' | 'span90' | 'span99'): Promise<void> {
   const heads = s.analysis!.heads.filter((h) => h[coverage] !== null);
@@ -22,7 +20,7 @@ export function drawSpans(root: HTMLElement, s: CaptureSummary, coverage: 'span5
       marker: { size: 9 },
     }],
     plotLayout({ xaxis: { title: { text: 'layer' }, dtick: 1 }, yaxis: { type: 'log', title: { text: `effective span at ${coverage.slice(4)}% coverage (tokens)` } } }),
-    config,
+    PLOT_CONFIG,
   );
 }
 
@@ -38,7 +36,7 @@ export async function drawRelative(root: HTMLElement, s: CaptureSummary, color: 
     root,
     [{ type: 'heatmap', z: rows.map((r) => r.map(scale.z)), customdata: rows, x: a.relative.offsets, text: rows.map((r, i) => r.map(() => names[i])), hovertemplate: 'head %{text}, offset %{x}: %{customdata:.4f}<extra></extra>', ...scale.trace }],
     plotLayout({ xaxis: { title: { text: 'relative offset (key - query)' } }, yaxis: { title: { text: 'layer.head' }, autorange: 'reversed', ...tokenTicks(names, 0, names.length - 1, root.clientHeight - 100) } }),
-    config,
+    PLOT_CONFIG,
   );
   await fitTokenTicks(root, { yaxis: names });
 }

@@ -6,6 +6,9 @@ export function themeColor(name: string, fallback: string): string {
 
 type Layout = Record<string, unknown>;
 
+/** Every chart's plotly config: no logo, sized to its element. */
+export const PLOT_CONFIG = { displaylogo: false, responsive: true };
+
 /**
  * A chart's layout in the theme's colours: its background, text, tooltips and mode bar; every
  * axis makes room for its labels (automargin), so none is clipped in a narrow panel.

@@ -87,7 +87,12 @@ export function nodeScratchBytes(csv: string): Map<string, number> {
  */
 export function attentionMatcher(attentionNodes: readonly string[], fusedOps: ReadonlySet<string>): (node: string, op: string) => boolean {
   const names = new Set(attentionNodes);
-  return (node, op) => fusedOps.has(op) || names.has(node) || attentionNodes.some((a) => a !== '' && node.startsWith(`${a}/`));
+  // a fusion of attention node a is named `${a}/...`: each of the node's prefixes before a '/' is looked up
+  const fusedFromAttention = (node: string): boolean => {
+    for (let i = node.indexOf('/', 1); i > 0; i = node.indexOf('/', i + 1)) if (names.has(node.slice(0, i))) return true;
+    return false;
+  };
+  return (node, op) => fusedOps.has(op) || names.has(node) || fusedFromAttention(node);
 }
 
 /**
@@ -139,7 +144,7 @@ export function tracedRun(trace: unknown, isAttention: (node: string, op: string
   return { runMs: (last.dur ?? 0) / 1000, operators, providers: [...providers.values()] };
 }
 
-/** Operators summed by node, largest first by `key`, at most `count`. */
+/** The operators largest by `key` first, at most `count`. */
 export function topOperators(operators: readonly TraceOperator[], key: 'outputBytes' | 'durationMs', count: number): TraceOperator[] {
   return [...operators].sort((a, b) => b[key] - a[key]).slice(0, count);
 }

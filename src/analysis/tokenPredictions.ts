@@ -18,7 +18,7 @@ export interface TokenPrediction {
 export const PREDICTED_TOKENS = 5;
 
 /** The mask tokens of BERT's WordPiece and of RoBERTa's and others' byte-level BPE. */
-export const isMaskToken = (token: string): boolean => token === '[MASK]' || token === '<mask>';
+const isMaskToken = (token: string): boolean => token === '[MASK]' || token === '<mask>';
 
 /** Each [MASK]'s position; with none, a causal model's last position, whose logits predict the next token (`causal` is asked only then). */
 export function predictedPositions(tokens: readonly string[], causal: () => boolean): { position: number; kind: 'mask' | 'next' }[] {

@@ -4,11 +4,10 @@ import type { AnalysisOptions } from '../analysis/attentionAnalysis';
 import type { LabOptions } from '../analysis/efficientAttentionLab';
 import { PROBE_LENGTH } from '../analysis/inductionProbe';
 import type { CaptureOptions, LoadOptions } from '../model/capture';
-import { EXECUTION_PROVIDER_CHOICES, ExecutionProviderChoice } from '../model/executionProviders';
 import { InputError } from '../model/inputError';
 import type { RecurrenceOptions } from '../model/segmentRecurrence';
 import { readUserText } from '../model/userFiles';
-import { headOption, numberList, outputPath, parsedOptions, positiveOption } from './optionValues';
+import { headOption, numberList, outputPath, parsedOptions, positiveOption, providerOption, timeoutMsOption } from './optionValues';
 
 export interface AnalyzeOptions {
   load: LoadOptions;
@@ -63,8 +62,7 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
     'compressed-memory': { type: 'string' },
   });
   if (!values.model) throw new InputError('--model is required (a .onnx file, a model folder, or demo)');
-  const ep = values.ep as ExecutionProviderChoice;
-  if (!EXECUTION_PROVIDER_CHOICES.includes(ep)) throw new InputError(`--ep must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')}, not '${values.ep}'`);
+  const ep = providerOption(values.ep);
   const inputs = { text: values.text, 'text-file': values['text-file'], ids: values.ids, corpus: values.corpus, 'input-features': values['input-features'] };
   const given = Object.keys(inputs).filter((k) => inputs[k as keyof typeof inputs] !== undefined);
   const probeLength = positiveOption(values['induction-probe'], 'induction-probe');
@@ -77,9 +75,7 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
   if (values['text-file'] !== undefined) text = readUserText(values['text-file'], 'text');
   if (values['target-text'] !== undefined && values['target-ids'] !== undefined) throw new InputError('give one of --target-text and --target-ids');
   const target = { targetText: values['target-text'], targetIds: values['target-ids'] !== undefined ? numberList(values['target-ids'], 'target-ids') : undefined };
-  const timeoutSeconds = Number(values.timeout);
-  // a timer beyond 2^31 ms fires at once: a day is the most a run may take
-  if (!(timeoutSeconds >= 1 && timeoutSeconds <= 86_400)) throw new InputError(`--timeout takes seconds from 1 to 86400 (a day), not '${values.timeout}'`);
+  const timeoutMs = timeoutMsOption(values.timeout);
   const maxOffset = values['max-offset'] === undefined ? undefined : numberList(values['max-offset'], 'max-offset')[0];
   const analysisOptions = { wordLevel: values['word-level'], maxOffset, headDistance: !values['no-head-distance'] };
   const one = (v: string | undefined, name: string): number | undefined => (v === undefined ? undefined : numberList(v, name)[0]);
@@ -116,7 +112,7 @@ export function analyzeOptions(argv: string[], specimenFolder: string): AnalyzeO
   const layers = values.layers !== undefined ? numberList(values.layers, 'layers') : undefined;
   const ids = values.ids !== undefined ? numberList(values.ids, 'ids') : undefined;
   const output = { json: outputPath(values.json, 'json'), includeAttention: values['include-attention'], html: outputPath(values.html, 'html') };
-  const base = { load, timeoutMs: timeoutSeconds * 1000, analysis: analysisOptions, output };
+  const base = { load, timeoutMs, analysis: analysisOptions, output };
   if (segment !== undefined) {
     if (values.corpus !== undefined) throw new InputError('--segment works on one text: leave out --corpus');
     const memory = one(values.memory, 'memory') ?? segment;

@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { EXECUTION_PROVIDER_CHOICES, ExecutionProviderChoice } from '../model/executionProviders';
 import { InputError } from '../model/inputError';
 
 type OptionKinds = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
@@ -39,6 +40,20 @@ export function headOption(s: string): { layer: number; head: number } {
   const m = /^(\d+):(\d+)$/.exec(s);
   if (!m) throw new InputError(`--head takes LAYER:HEAD, such as 1:3, not '${s}'`);
   return { layer: Number(m[1]), head: Number(m[2]) };
+}
+
+/** --ep: one of the execution provider choices. */
+export function providerOption(value: string): ExecutionProviderChoice {
+  const ep = value as ExecutionProviderChoice;
+  if (!EXECUTION_PROVIDER_CHOICES.includes(ep)) throw new InputError(`--ep must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')}, not '${value}'`);
+  return ep;
+}
+
+/** --timeout: seconds from 1 to a day (a timer beyond 2^31 ms fires at once), in milliseconds. */
+export function timeoutMsOption(value: string): number {
+  const seconds = Number(value);
+  if (!(seconds >= 1 && seconds <= 86_400)) throw new InputError(`--timeout takes seconds from 1 to 86400 (a day), not '${value}'`);
+  return seconds * 1000;
 }
 
 export function positiveOption(value: string | undefined, name: string): number | undefined {

@@ -1,17 +1,15 @@
 // `attention-lens profile`: the model run in the engine at a sweep of sequence lengths and batch
 // sizes with ONNX Runtime's profiler on, the estimate beside each point (docs/cli-json.md lists the fields).
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { MemoryProfile } from '../analysis/memoryProfile';
 import { binaryBytes } from '../analysis/units';
 import { EngineClient } from '../engine/engineClient';
-import { EXECUTION_PROVIDER_CHOICES, ExecutionProviderChoice } from '../model/executionProviders';
 import { InputError } from '../model/inputError';
 import { modelProfile } from '../modelProfile';
 import { profileReportHtml } from '../reportHtml';
 import { readUserText, writeAtomically } from '../model/userFiles';
 import { configFileChart } from '../memory/memoryReport';
-import { bytesOption, numberList, outputPath, positiveOption } from './optionValues';
+import { bytesOption, numberList, outputPath, parsedOptions, positiveOption, providerOption, timeoutMsOption } from './optionValues';
 
 export interface ProfileFiles {
   enginePath: string;
@@ -32,36 +30,31 @@ export function profileSummary(p: MemoryProfile): string {
 }
 
 export async function profileCommand(argv: string[], files: ProfileFiles): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' },
-      seq: { type: 'string' },
-      batch: { type: 'string' },
-      ep: { type: 'string', default: 'auto' },
-      budget: { type: 'string' },
-      text: { type: 'string' },
-      seed: { type: 'string', default: '0' },
-      'no-mem-pattern': { type: 'boolean' },
-      tapped: { type: 'boolean' },
-      'extrapolate-to': { type: 'string' },
-      timeout: { type: 'string', default: '600' },
-      json: { type: 'string' },
-      html: { type: 'string' },
-    },
+  const values = parsedOptions(argv, {
+    model: { type: 'string' },
+    seq: { type: 'string' },
+    batch: { type: 'string' },
+    ep: { type: 'string', default: 'auto' },
+    budget: { type: 'string' },
+    text: { type: 'string' },
+    seed: { type: 'string', default: '0' },
+    'no-mem-pattern': { type: 'boolean' },
+    tapped: { type: 'boolean' },
+    'extrapolate-to': { type: 'string' },
+    timeout: { type: 'string', default: '600' },
+    json: { type: 'string' },
+    html: { type: 'string' },
   });
   if (!values.model) throw new InputError('--model is required (a .onnx file, a model folder, or demo)');
-  const ep = values.ep as ExecutionProviderChoice;
-  if (!EXECUTION_PROVIDER_CHOICES.includes(ep)) throw new InputError(`--ep must be one of ${EXECUTION_PROVIDER_CHOICES.join(', ')}, not '${values.ep}'`);
+  const ep = providerOption(values.ep);
   outputPath(values.json, 'json');
   outputPath(values.html, 'html');
   const positive = (list: number[] | undefined, what: string): number[] | undefined => {
     if (list?.some((v) => v < 1)) throw new InputError(`--${what} takes positive whole numbers, not '${list.join(',')}'`);
     return list;
   };
-  const timeoutSeconds = Number(values.timeout);
-  if (!(timeoutSeconds >= 1 && timeoutSeconds <= 86_400)) throw new InputError(`--timeout takes seconds from 1 to 86400 (a day), not '${values.timeout}'`);
-  const engine = new EngineClient({ enginePath: files.enginePath, timeoutMs: timeoutSeconds * 1000 });
+  const timeoutMs = timeoutMsOption(values.timeout);
+  const engine = new EngineClient({ enginePath: files.enginePath, timeoutMs });
   try {
     const profile = await modelProfile(
       engine,

@@ -140,7 +140,8 @@ export class MemoryLensProvider implements vscode.CodeLensProvider, vscode.Hover
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const scan = this.cache.scan(doc);
     const settings = estimateSettings();
-    const measuredAt = this.measuredBeside(doc);
+    // the folder beside the config is read only where the file holds one
+    const measuredAt = scan.sites.length ? this.measuredBeside(doc) : undefined;
     const lenses = scan.sites.map((site, index) => {
       const range = doc.lineAt(doc.positionAt(site.from).line).range;
       const e = siteEstimate(site, settings, scan.training);

@@ -3,11 +3,11 @@
 // marked. It follows the edits of the config it was opened from, and its controls set n,
 // batch, dtype, mode and the kernel.
 import * as vscode from 'vscode';
-import { AttentionShape, DTYPES, Dtype, MODES, Mode, validShape } from '../memory/attentionMemory';
+import { AttentionShape, validShape } from '../memory/attentionMemory';
 import { EstimateNotes, memoryChart, siteEstimate } from '../memory/memoryReport';
 import { MemoryControls, MemorySource, WebviewState, isMemoryViewMessage, isWebviewMessage } from '../protocol';
 import type { ConfigScanCache } from './memoryLens';
-import { estimateSettingsWith } from './settings';
+import { estimateSettingsWith, withControls } from './settings';
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -84,8 +84,6 @@ export class MemoryPanel {
   /** The estimate again: from the followed config as it now reads, else from the shape; the panel's controls applied. */
   private recompute(): void {
     const c = this.controls;
-    const dtype = DTYPES.includes(c.dtype as Dtype) ? (c.dtype as Dtype) : undefined;
-    const mode = MODES.includes(c.mode as Mode) ? (c.mode as Mode) : undefined;
     const doc = this.source && vscode.workspace.textDocuments.find((d) => d.uri.toString() === this.source!.uri);
     this.problem = undefined;
     if (doc && this.source) {
@@ -98,7 +96,7 @@ export class MemoryPanel {
         this.notes = e.notes;
       }
     } else if (Object.keys(c).length) {
-      const shape = { ...this.shape, seq: c.seq ?? this.shape.seq, batch: c.batch ?? this.shape.batch, dtype: dtype ?? this.shape.dtype, mode: mode ?? this.shape.mode, fusedKernel: c.fusedKernel ?? this.shape.fusedKernel };
+      const shape = withControls(this.shape, c);
       // a value the estimate refuses keeps the last figures, and the panel says why
       try {
         this.shape = validShape(shape);

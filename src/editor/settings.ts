@@ -90,10 +90,12 @@ export function estimateSettings(): EstimateSettings {
 export const affectsEstimates = (e: vscode.ConfigurationChangeEvent): boolean =>
   ['sequenceLength', 'batchSize', 'dtype', 'mode', 'fusedKernel'].some((k) => e.affectsConfiguration(`attentionLens.${k}`));
 
-/** The settings' assumptions with a memory view's controls over them, where the user changed them. */
-export function estimateSettingsWith(c: Partial<MemoryControls>): EstimateSettings {
-  const settings = estimateSettings();
+/** `base` (the settings' assumptions, or a shape) with a memory view's controls over it, where the user changed them; a dtype or mode it does not know leaves the base's. */
+export function withControls<T extends EstimateSettings>(base: T, c: Partial<MemoryControls>): T {
   const dtype = DTYPES.includes(c.dtype as Dtype) ? (c.dtype as Dtype) : undefined;
   const mode = MODES.includes(c.mode as Mode) ? (c.mode as Mode) : undefined;
-  return { ...settings, seq: c.seq ?? settings.seq, batch: c.batch ?? settings.batch, dtype: dtype ?? settings.dtype, mode: mode ?? settings.mode, fusedKernel: c.fusedKernel ?? settings.fusedKernel };
+  return { ...base, seq: c.seq ?? base.seq, batch: c.batch ?? base.batch, dtype: dtype ?? base.dtype, mode: mode ?? base.mode, fusedKernel: c.fusedKernel ?? base.fusedKernel };
 }
+
+/** The settings' assumptions with a memory view's controls over them, where the user changed them. */
+export const estimateSettingsWith = (c: Partial<MemoryControls>): EstimateSettings => withControls(estimateSettings(), c);

@@ -18,9 +18,9 @@ export interface SweepOptions {
   memPattern?: boolean;
   /** each point run on the capture's tapped copy as well */
   tapped?: boolean;
-  /** the memory the sweep may use; a point predicted past it is not run */
   /** the model's facts for the sweep, asked of the engine once */
   target: ProfileTarget;
+  /** the memory the sweep may use; a point predicted past it is not run */
   budgetBytes: number;
   budgetFrom: string;
   /** a length to extrapolate to besides the model's positions */

@@ -219,7 +219,7 @@ export function memorySeries(shape: AttentionShape, params: MethodParams = {}): 
   if (!grid.includes(shape.seq)) grid.push(shape.seq);
   grid.sort((a, b) => a - b);
   const estimates = grid.map((seq) => memoryEstimate({ ...shape, seq }, params));
-  const modelLabel = memoryRows(memoryEstimate(shape, params))[0].label;
+  const modelLabel = memoryRows(estimates[grid.indexOf(shape.seq)])[0].label;
   return (['dense', ...METHOD_NAMES] as const).map((method) => ({
     method,
     label: method === 'dense' ? modelLabel : METHOD_LABELS[method],

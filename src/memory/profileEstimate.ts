@@ -25,7 +25,7 @@ export interface ProfiledGraph {
  * fp16 inputs are converted), and GroupQueryAttention on fp32 runs a flash kernel that holds none
  * (onnxruntime contrib_ops/cpu/bert, 1.30; the profile of each confirms it).
  */
-export function probabilityBytes(dtype: Dtype, fusedOp: string | null): number {
+function probabilityBytes(dtype: Dtype, fusedOp: string | null): number {
   if (fusedOp === null) return DTYPE_BYTES[dtype];
   return fusedOp === 'GroupQueryAttention' && dtype === 'fp32' ? 0 : 4;
 }

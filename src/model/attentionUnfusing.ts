@@ -6,9 +6,13 @@ import type { AttentionTap } from './attentionTap';
 import { GraphPatch } from './graphPatch';
 import { OnnxModel, OnnxNode, ONNX_BOOL, ONNX_FLOAT, ONNX_FLOAT16, ONNX_INT64, producers, tensorElemType } from './onnxGraph';
 
+/** The dims the graph declares for a tensor: a graph input's, a recorded shape's, or an initializer's. */
+export const declaredDims = (model: OnnxModel, tensor: string): (number | string | null)[] | undefined =>
+  model.inputs.find((i) => i.name === tensor)?.dims ?? model.valueInfo.get(tensor)?.dims ?? model.initializers.get(tensor)?.dims;
+
 /** The rank of a tensor where the graph tells it: inputs, initializers, recorded shapes, or through casts. */
 export function rankOf(model: OnnxModel, tensor: string, producer: Map<string, OnnxNode>, depth = 0): number | undefined {
-  const known = model.inputs.find((i) => i.name === tensor)?.dims ?? model.valueInfo.get(tensor)?.dims ?? model.initializers.get(tensor)?.dims;
+  const known = declaredDims(model, tensor);
   if (known) return known.length;
   const p = producer.get(tensor);
   if (!p || depth > 16) return undefined;
@@ -36,7 +40,7 @@ const FLOAT_LOWEST = -3.4028234663852886e38;
 const HALF_LOWEST = -65504;
 
 /** Unsqueeze as the graph's opset has it: axes an attribute before opset 13, an input from it. */
-export const unsqueezedIn = (g: GraphPatch, opset: number, x: string, axes: number[]): string => (opset >= 13 ? g.op('Unsqueeze', [x, g.ints(axes)]) : g.op('Unsqueeze', [x], { axes }));
+const unsqueezedIn = (g: GraphPatch, opset: number, x: string, axes: number[]): string => (opset >= 13 ? g.op('Unsqueeze', [x, g.ints(axes)]) : g.op('Unsqueeze', [x], { axes }));
 
 /**
  * A keep mask (nonzero or true: kept) as scores to add, `axes` unsqueezed: 0 at kept keys,

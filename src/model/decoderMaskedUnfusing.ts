@@ -6,17 +6,13 @@
 // standard ops it stands for, which compute the first token as well; the loaded model checks
 // them against the original graph on a later token, where the kernel is right.
 import type { AttentionTap } from './attentionTap';
-import { additiveMask, rankOf } from './attentionUnfusing';
+import { additiveMask, declaredDims, rankOf } from './attentionUnfusing';
 import { GraphPatch } from './graphPatch';
 import { ONNX_FLOAT, ONNX_INT64, OnnxModel, OnnxNode, producers, tensorElemType } from './onnxGraph';
 
 // its inputs, by position (8, beam_width, is read only with cache_indirection)
 const QUERY = 0, KEY = 1, VALUE = 2, MASK = 3, ATTENTION_BIAS = 4, PAST_KEY = 5, PAST_VALUE = 6, PAST_LENGTH = 7, CACHE_INDIRECTION = 9, BIAS = 10;
 const INT64_MAX = Number.MAX_SAFE_INTEGER;
-
-/** The declared dims of a graph input or initializer. */
-const declaredDims = (model: OnnxModel, tensor: string): (number | string | null)[] | undefined =>
-  model.inputs.find((i) => i.name === tensor)?.dims ?? model.valueInfo.get(tensor)?.dims ?? model.initializers.get(tensor)?.dims;
 
 export function unfusedDecoderMasked(model: OnnxModel, n: OnnxNode, index: number, name: string, nodeName: string): AttentionTap | { reason: string } {
   const given = (i: number): boolean => (n.inputs[i] ?? '') !== '';

@@ -14,7 +14,7 @@ import { modelFeeds } from './modelFeeds';
 import { modelConfig, modelFiles, tokenizerAt } from './modelFiles';
 import { InputPlan, concreteDims, inputPlan } from './modelInputs';
 import { FUSED_OPS } from './fusedAttention';
-import { ONNX_FLOAT, ONNX_FLOAT16, OnnxModel, onnxModel } from './onnxGraph';
+import { ONNX_FLOAT, ONNX_FLOAT16, OnnxModel, OnnxNode, onnxModel } from './onnxGraph';
 import { providerRun } from './executionProviders';
 import { OrtFeeds, OrtSession, createSession, probedProvider, repeatedTensor } from './ortSession';
 import { configNumber, embeddingRows, positionsLimit } from './positionLimits';
@@ -67,8 +67,7 @@ export interface GraphAttentionDims {
  * Head counts and head size from the graph: a fused op's num_heads and kv_num_heads, a cache
  * input's [.., kv heads, past, head size] (GPT-2's [2, batch, heads, past, head size] alike).
  */
-function graphAttentionDims(model: OnnxModel, plan: InputPlan, layers: number): GraphAttentionDims | null {
-  const fused = model.nodes.find((n) => FUSED_OPS.has(n.opType));
+function graphAttentionDims(fused: OnnxNode | undefined, plan: InputPlan, layers: number): GraphAttentionDims | null {
   const past = plan.inputs.find((i) => i.role === 'past');
   const pastAxis = past ? past.shape.findIndex((d, k) => typeof d !== 'number' && k > 0 && d !== plan.batchSymbol) : -1;
   const cacheHeads = past && pastAxis > 0 ? past.shape[pastAxis - 1] : undefined;
@@ -125,6 +124,7 @@ function opened(load: LoadOptions): OpenedModel {
   const vocab = embeddingRows(model, idsInput?.name) ?? configNumber(config, ['vocab_size']) ?? 2;
   const halves = [...model.initializers.values()].filter((i) => i.dataType === ONNX_FLOAT16).length;
   const floats = [...model.initializers.values()].filter((i) => i.dataType === ONNX_FLOAT).length;
+  const fused = model.nodes.find((n) => FUSED_OPS.has(n.opType));
   return {
     target: {
       path: files.modelPath,
@@ -137,8 +137,8 @@ function opened(load: LoadOptions): OpenedModel {
       configPath: files.configPath ?? files.genaiConfigPath ?? null,
       hasPast: plan.hasPast,
       floatType: halves > floats ? 'float16' : 'float32',
-      fusedOp: model.nodes.find((n) => FUSED_OPS.has(n.opType))?.opType ?? null,
-      graphDims: graphAttentionDims(model, plan, ops.layers),
+      fusedOp: fused?.opType ?? null,
+      graphDims: graphAttentionDims(fused, plan, ops.layers),
     },
     vocab,
     config,

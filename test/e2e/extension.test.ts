@@ -266,17 +266,19 @@ describe('in a trusted workspace', () => {
     await vscode.screenshot('merged-decoder-overview');
   });
 
+  /** Types `text` into the input box titled `title` and presses Enter. */
+  const typeInput = async (title: string, text: string): Promise<void> => {
+    await vscode.page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 60_000 });
+    const input = vscode.page.locator('.quick-input-widget input').first();
+    await input.fill(text);
+    await input.press('Enter');
+  };
+
   e2eTest(vscode, 'Analyze Model on an encoder-decoder folder asks for the target text and draws the cross-attention target x source', async () => {
     await vscode.runCommand('Attention Lens: Analyze Model');
     await vscode.pick('seq2seq', MODEL_PICK);
-    const type = async (title: string, text: string): Promise<void> => {
-      await vscode.page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 60_000 });
-      const input = vscode.page.locator('.quick-input-widget input').first();
-      await input.fill(text);
-      await input.press('Enter');
-    };
-    await type('text to analyze', 'the cat sat on the mat.');
-    await type('is an encoder-decoder: the target text', 'le chat est assis.');
+    await typeInput('text to analyze', 'the cat sat on the mat.');
+    await typeInput('is an encoder-decoder: the target text', 'le chat est assis.');
     const frame = await vscode.webviewFrame('header:has-text("seq2seq ·")');
     assert.match(await frame.locator('header').innerText(), /^seq2seq · 9 source and 8 target tokens · 6 layers, 12 heads/);
     await vscode.screenshot('seq2seq-overview');
@@ -292,13 +294,6 @@ describe('in a trusted workspace', () => {
     await vscode.screenshot('tokenizer-added-later');
   });
 
-  /** Types `text` into the input box titled `title` and presses Enter. */
-  const typeInput = async (title: string, text: string): Promise<void> => {
-    await vscode.page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 60_000 });
-    const input = vscode.page.locator('.quick-input-widget input').first();
-    await input.fill(text);
-    await input.press('Enter');
-  };
 
   /**
    * Answers VS Code's file dialog of the browser (a quick input holding a path) with `path`, once
