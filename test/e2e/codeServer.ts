@@ -116,16 +116,15 @@ export class VsCodeInstance {
 
   /**
    * Reloads the window, as Developer: Reload Window does. VS Code may be reloading it already (as
-   * trust is taken away), which aborts this navigation or detaches the page under it: then the
-   * reload is asked again once that one has loaded, so the window is reloaded either way.
+   * trust is taken away), which aborts this navigation or detaches the page under it: that reload
+   * is the one waited for. Asking again would reload a workbench still restoring its editors, and
+   * the next window would open without them.
    */
   async reload(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const failed = await this.page.reload().then(() => undefined, (e: Error) => e);
-      if (!failed) break;
-      if (attempt === 3 || !/ERR_ABORTED|frame was detached|Not attached to an active page/.test(failed.message)) throw failed;
-      await this.page.waitForTimeout(1000);
-      await this.page.waitForLoadState('load').catch(() => undefined);
+    const failed = await this.page.reload().then(() => undefined, (e: Error) => e);
+    if (failed) {
+      if (!/ERR_ABORTED|frame was detached|Not attached to an active page/.test(failed.message)) throw failed;
+      await this.page.waitForLoadState('load');
     }
     await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   }
