@@ -173,6 +173,28 @@ export interface PanelMethods {
   tile: { params: { layer: number; head: number; q0: number; q1: number; k0: number; k1: number; maxCells: number }; result: HeadTile };
   /** the head distances an analysis left out for their cost: the summary drawn with their map */
   headMap: { params: Record<string, never>; result: CaptureSummary };
+  /** one window [q0, q1) x [k0, k1) of every head of every layer, at most maxCells (<= 64) a side: the model view's thumbnails */
+  window: { params: { q0: number; q1: number; k0: number; k1: number; maxCells: number }; result: { tiles: HeadTile[] } };
+  /** one token's attention in every head of every layer that reads its text: its row (side 'query') or its column (side 'key') */
+  tokenRow: { params: { token: number; side: 'query' | 'key'; text: 'source' | 'target' }; result: TokenRows };
+  /** one head's LSH buckets and routing clusters, from the capture's queries and keys (the lab's settings) */
+  buckets: { params: { layer: number; head: number }; result: BucketSummary };
+  /** the compare panel's: the same window of the same head in its two captures (first, second) */
+  pair: { params: { layer: number; head: number; q0: number; q1: number; k0: number; k1: number; maxCells: number }; result: { first: HeadTile; second: HeadTile } };
+}
+
+/** A token's row or column in every head: for each layer (its place among the captured layers) that reads the token's text, heads x length values. */
+export interface TokenRows {
+  token: number;
+  side: 'query' | 'key';
+  text: 'source' | 'target';
+  layers: { layer: number; heads: number; length: number; values: Float32Array }[];
+}
+
+/** What the compare panel shows: two captures' summaries, side by side. */
+export interface CompareSummary {
+  first: CaptureSummary;
+  second: CaptureSummary;
 }
 
 export type PanelMethod = keyof PanelMethods;
@@ -189,25 +211,31 @@ export type PanelReply<M extends PanelMethod = PanelMethod> = {
 }[M];
 
 /**
- * Each method's answer, typed from PanelMethods: its result; undefined to leave the request
- * unanswered (it asked about a capture the panel no longer shows); or a throw, whose message
- * the reply carries.
+ * Each method's answer (of the methods M a panel answers), typed from PanelMethods: its result;
+ * undefined to leave the request unanswered (it asked about a capture the panel no longer shows);
+ * or a throw, whose message the reply carries.
  */
-export type PanelHandlers = { [M in PanelMethod]: (params: PanelMethods[M]['params']) => PanelMethods[M]['result'] | undefined | Promise<PanelMethods[M]['result'] | undefined> };
+export type PanelHandlers<M extends PanelMethod = PanelMethod> = {
+  [K in M]: (params: PanelMethods[K]['params']) => PanelMethods[K]['result'] | undefined | Promise<PanelMethods[K]['result'] | undefined>;
+};
 
-/** The reply to a request, from its method's handler; none where the handler leaves it unanswered. */
-export async function panelReply<M extends PanelMethod>(handlers: PanelHandlers, request: PanelRequest<M>): Promise<PanelReply<M> | undefined> {
+/** The reply to a request, from its method's handler; none where the handler leaves it unanswered; an error for a method the panel does not answer. */
+export async function panelReply<M extends PanelMethod>(handlers: PanelHandlers<M>, request: PanelRequest): Promise<PanelReply | undefined> {
   const { id, method } = request;
+  const handler = (handlers as Partial<Record<PanelMethod, (params: unknown) => unknown>>)[method];
   try {
-    const result = await handlers[method](request.params);
-    return result === undefined ? undefined : { type: 'reply', id, method, result };
+    if (!handler) throw new Error(`this panel does not answer '${method}'`);
+    const result = await handler(request.params);
+    return result === undefined ? undefined : ({ type: 'reply', id, method, result } as PanelReply);
   } catch (e) {
-    return { type: 'reply', id, method, error: e instanceof Error ? e.message : String(e) };
+    return { type: 'reply', id, method, error: e instanceof Error ? e.message : String(e) } as PanelReply;
   }
 }
 
 export type HostMessage =
   | { type: 'summary'; summary: CaptureSummary }
+  /** the compare panel's two captures */
+  | { type: 'compare'; compare: CompareSummary }
   | PanelReply
   | { type: 'memory'; chart: MemoryChart }
   /** a measured memory profile: the profiler's view; the estimate of the config beside the model, its first tab */
@@ -221,7 +249,11 @@ export type WebviewMessage =
   /** save a view's export: text (JSON, CSV, SVG) or base64 (PNG) */
   | { type: 'export'; fileName: string; content: string; base64: boolean }
   /** run the panel's model again on another text, in this panel */
-  | { type: 'runAgain' };
+  | { type: 'runAgain' }
+  /** run the panel's capture again with the efficient-attention lab, in this panel */
+  | { type: 'runLab' }
+  /** compare the panel's capture with another open panel's */
+  | { type: 'compareWith' };
 
 /** The memory panel's own message: its controls changed (only the memory panel receives it). */
 export type MemoryViewMessage = { type: 'memoryControls' } & MemoryControls;
@@ -246,6 +278,15 @@ export interface WebviewState {
   /** a sparse pattern shaded over the head's heatmap, and its parameter */
   overlay?: string;
   overlayParameter?: number;
+  /** the token view's token, and whether it shows the token's row (what it attends to) or its column (what attends to it) */
+  token?: number;
+  tokenSide?: 'query' | 'key';
+  /** an encoder-decoder's: whether the token view's token is the source's or the target's */
+  tokenText?: 'source' | 'target';
+  /** the model view's window: its first token */
+  modelWindowStart?: number;
+  /** heads drawn over the shown one in the line view, each in its colour */
+  lineHeads?: number[];
   /** the output token clicked in each stack of the rollout view */
   rolloutOutputs?: number[];
   /** heatmaps' colours: over the quantity's range ('fixed') or the data's, and 'linear', 'sqrt' or 'log' */
@@ -261,17 +302,25 @@ const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isI
 /** Every key of `p` is one of `keys`: params pass on to the engine, so none goes unchecked. */
 const keysWithin = (p: object, keys: readonly string[]): boolean => Object.keys(p).every((k) => keys.includes(k));
 
-const TILE_KEYS = ['layer', 'head', 'q0', 'q1', 'k0', 'k1', 'maxCells'] as const;
+const WINDOW_KEYS = ['q0', 'q1', 'k0', 'k1', 'maxCells'] as const;
+const TILE_KEYS = ['layer', 'head', ...WINDOW_KEYS] as const;
+
+/** A window that is not empty, and a tile size from 1 to `maxCells`. */
+function windowChecked(p: Record<string, unknown>, maxCells: number): boolean {
+  const { q0, q1, k0, k1 } = p;
+  const cells = p.maxCells;
+  return isIndex(q0) && isIndex(q1) && isIndex(k0) && isIndex(k1) && isIndex(cells) && q0 < q1 && k0 < k1 && cells >= 1 && cells <= maxCells;
+}
 
 /** Each method's params checked, every one of them. */
 const PARAMS_CHECKS: { [M in PanelMethod]: (p: Record<string, unknown>) => boolean } = {
   head: (p) => keysWithin(p, ['layer', 'head', 'words']) && isIndex(p.layer) && isIndex(p.head) && (p.words === undefined || typeof p.words === 'boolean'),
-  tile: (p) => {
-    if (!keysWithin(p, TILE_KEYS)) return false;
-    const { q0, q1, k0, k1, maxCells } = p;
-    return isIndex(p.layer) && isIndex(p.head) && isIndex(q0) && isIndex(q1) && isIndex(k0) && isIndex(k1) && isIndex(maxCells) && q0 < q1 && k0 < k1 && maxCells >= 1 && maxCells <= 2048;
-  },
+  tile: (p) => keysWithin(p, TILE_KEYS) && isIndex(p.layer) && isIndex(p.head) && windowChecked(p, 2048),
   headMap: (p) => keysWithin(p, []),
+  window: (p) => keysWithin(p, WINDOW_KEYS) && windowChecked(p, 64),
+  tokenRow: (p) => keysWithin(p, ['token', 'side', 'text']) && isIndex(p.token) && (p.side === 'query' || p.side === 'key') && (p.text === 'source' || p.text === 'target'),
+  buckets: (p) => keysWithin(p, ['layer', 'head']) && isIndex(p.layer) && isIndex(p.head),
+  pair: (p) => keysWithin(p, TILE_KEYS) && isIndex(p.layer) && isIndex(p.head) && windowChecked(p, 2048),
 };
 
 const isPanelMethod = (v: unknown): v is PanelMethod => typeof v === 'string' && Object.hasOwn(PARAMS_CHECKS, v);
@@ -280,7 +329,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 
 export function isWebviewMessage(msg: unknown): msg is WebviewMessage {
   if (!isRecord(msg)) return false;
-  if (msg.type === 'ready' || msg.type === 'runAgain') return true;
+  if (msg.type === 'ready' || msg.type === 'runAgain' || msg.type === 'runLab' || msg.type === 'compareWith') return true;
   if (msg.type === 'export') return isExportName(msg.fileName) && typeof msg.content === 'string' && msg.content.length <= EXPORT_MAX_CHARS && typeof msg.base64 === 'boolean';
   return msg.type === 'request' && isIndex(msg.id) && isPanelMethod(msg.method) && isRecord(msg.params) && PARAMS_CHECKS[msg.method](msg.params);
 }

@@ -2,6 +2,7 @@
 import type { AttentionAnalysis } from './attentionAnalysis';
 import { AttentionCapture, Side, layerTokens } from './attentionCapture';
 import { attentionTile } from './attentionTiles';
+import type { HeadTile, TokenRows } from '../protocol';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
 import type { LabResult } from './efficientAttentionLab';
 
@@ -61,6 +62,41 @@ export function headTile(capture: AttentionCapture, layer: number, head: number,
   const ka = Math.min(k0, l.keys - 1);
   const tile = attentionTile(l.probs, head * l.queries * l.keys, l.keys, qa, Math.min(Math.max(q1, qa + 1), l.queries), ka, Math.min(Math.max(k1, ka + 1), l.keys), maxCells, maxCells);
   return { layer, head, queries: l.queries, keys: l.keys, ...tile };
+}
+
+/** Cells of all heads' tiles together: one tile's worth, so that a window of every head costs what one head's does. */
+const WINDOW_CELLS = 256 * 256;
+
+/** The same window of every head of every layer, each clamped to its layer's queries and keys, the tiles' cells within WINDOW_CELLS together. */
+export function headsWindow(capture: AttentionCapture, q0: number, q1: number, k0: number, k1: number, maxCells: number): HeadTile[] {
+  const heads = capture.layers.reduce((sum, l) => sum + l.heads, 0);
+  const cells = Math.max(1, Math.min(maxCells, Math.floor(Math.sqrt(WINDOW_CELLS / Math.max(1, heads)))));
+  return capture.layers.flatMap((l, layer) => Array.from({ length: l.heads }, (_, head) => headTile(capture, layer, head, q0, q1, k0, k1, cells)!));
+}
+
+/**
+ * A token's row (side 'query': its attention over the keys) or column (side 'key': every query's
+ * attention to it) in every head of each captured layer whose queries or keys are that text's tokens.
+ */
+export function tokenRows(capture: AttentionCapture, token: number, side: 'query' | 'key', text: 'source' | 'target'): TokenRows {
+  const tokens = text === 'source' ? capture.tokens : capture.target?.tokens;
+  if (!tokens) throw new Error('this capture has no target text');
+  if (token >= tokens.length) throw new Error(`token ${token} is out of range: the ${text} text has ${tokens.length} tokens`);
+  const layers: TokenRows['layers'] = [];
+  capture.layers.forEach((l, layer) => {
+    // layerTokens hands back the text's own token array, so identity says which text a side reads
+    const sides = layerTokens(capture, l.part);
+    if ((side === 'query' ? sides.queries : sides.keys).tokens !== tokens) return;
+    const length = side === 'query' ? l.keys : l.queries;
+    const values = new Float32Array(l.heads * length);
+    const size = l.queries * l.keys;
+    for (let h = 0; h < l.heads; h++) {
+      if (side === 'query') values.set(l.probs.subarray(h * size + token * l.keys, h * size + (token + 1) * l.keys), h * length);
+      else for (let q = 0; q < l.queries; q++) values[h * length + q] = l.probs[h * size + q * l.keys + token];
+    }
+    layers.push({ layer, heads: l.heads, length, values });
+  });
+  return { token, side, text, layers };
 }
 
 /** One head between words: to a word sums its pieces, from a word averages them; with the words' labels. */

@@ -1,7 +1,7 @@
 // "If this model's dense attention were replaced by method X, what would survive?" Every method
 // on every head of a capture: the pairs it computes, their share of the dense attention (recall),
 // and the method against the others at an equal budget of scores.
-import type { AttentionCapture, HeadVectors } from './attentionCapture';
+import type { AttentionCapture, HeadVectors, LayerAttention } from './attentionCapture';
 import { isCausal, offsetMassOf, tokenRoles } from './headStats';
 import { lshBuckets, lshPairs, unitRows } from './lshBuckets';
 import { BUDGET_METHODS, BudgetContext, HeadForBudget, curveBudgets, headAtBudget, methodSettings, recallOver } from './methodBudget';
@@ -124,33 +124,104 @@ const SPAN_RAMP = 32;
 const CURVE_POINTS = 8;
 const curveHeads = (n: number): number => Math.max(4, Math.min(12, Math.round(12 * (128 / n) ** 2)));
 
+/** What the lab derives from the capture's self-attention and its options, the LSH and routing settings that headBuckets shares. */
+interface LabSettings {
+  n: number;
+  causal: boolean;
+  budget: number;
+  chunk: number;
+  clusters: number;
+  routingWindow?: number;
+  ctx: BudgetContext;
+  atBudget: ReturnType<typeof methodSettings>;
+}
+
+function labSettings(capture: AttentionCapture, opts: LabOptions): LabSettings {
+  const n = capture.tokens.length;
+  const causal = isCausal(capture.layers);
+  const ramp = opts.ramp ?? Math.max(1, Math.min(SPAN_RAMP, Math.floor(n / 4)));
+  const chunk = Math.max(1, Math.min(n, opts.chunk ?? Math.max(4, Math.round(n / 16))));
+  const buckets = Math.max(2, 2 * Math.round(n / chunk / 2));
+  const budget = Math.max(n, Math.round(opts.budget ?? n * Math.sqrt(n)));
+  const ctx: BudgetContext = { n, causal, ramp, hashes: opts.hashes ?? 4, buckets, iterations: opts.iterations ?? 10, seed: opts.seed ?? 1 };
+  // k-means is most of the lab's time: by default the table's routing is the equal budget's, run once
+  const atBudget = methodSettings(ctx, budget);
+  return { n, causal, budget, chunk, clusters: opts.clusters ?? atBudget.routing.params.clusters, routingWindow: opts.routingWindow, ctx, atBudget };
+}
+
+/** One head's shared-QK LSH buckets and routing clusters, and the recall of each: what the lab's table and its buckets share. */
+interface HeadHashing {
+  queries: Float32Array;
+  keys: Float32Array;
+  dims: number;
+  lshShared: Int32Array[];
+  route: ReturnType<typeof routing>;
+  lsh: PatternResult;
+  routed: PatternResult;
+}
+
+/** Head h's hashing and routing; undefined when its queries and keys were not captured. */
+function headHashing(l: LayerAttention, h: number, a: HeadAttention, s: LabSettings): HeadHashing | undefined {
+  const q = kvHead(l.query, h, l.heads);
+  const k = kvHead(l.key, h, l.heads);
+  if (q === undefined || k === undefined || !l.query || !l.key) return undefined;
+  const { n, chunk, clusters, ctx } = s;
+  const dims = l.key.dims;
+  const queries = unitRows(l.query, q);
+  const keys = unitRows(l.key, k);
+  const lshShared = lshBuckets(keys, n, dims, ctx.buckets, ctx.hashes, ctx.seed);
+  const route = routing(queries, keys, n, dims, { clusters, iterations: ctx.iterations, seed: ctx.seed });
+  const lsh = recallOver(a, lshPairs(lshShared, lshShared, n, chunk, true));
+  return { queries, keys, dims, lshShared, route, lsh, routed: recallOver(a, routingPairs(route, n, s.routingWindow)) };
+}
+
+/** What the buckets view shows of a head's hashing: each token's bucket and cluster, their sizes, and the mass each method leaves out. */
+function bucketsOf(layer: number, head: number, x: HeadHashing, buckets: number): HeadBuckets {
+  return {
+    layer,
+    head,
+    lsh: x.lshShared.map((r) => Array.from(r)),
+    lshBucketSizes: x.lshShared.map((r) => sizes(r, buckets)),
+    routing: Array.from(x.route.keyCluster),
+    routingNearestSizes: sizes(x.route.keyCluster, x.route.queryMembers.length),
+    routingClusterSizes: x.route.keyMembers.map((m) => m.length),
+    lshMassOutside: 1 - x.lsh.recall,
+    routingMassOutside: 1 - x.routed.recall,
+  };
+}
+
+/**
+ * One head's LSH buckets and routing clusters under the lab's settings for these options, as the
+ * lab shows them for `opts.head`: `layer` is the layer's place among the captured layers, the
+ * result's layer the model's index. Undefined for a head out of range, a layer that is not
+ * self-attention over the source (an encoder-decoder's decoder and cross-attention), or one
+ * captured without its queries and keys.
+ */
+export function headBuckets(whole: AttentionCapture, layer: number, head: number, opts: LabOptions = {}): HeadBuckets | undefined {
+  const l = whole.layers[layer];
+  if (!l || head >= l.heads || (l.part !== undefined && l.part !== 'encoder')) return undefined;
+  const s = labSettings(encoderSelfAttention(whole), opts);
+  const hashed = headHashing(l, head, { probs: l.probs, offset: head * s.n * s.n, n: s.n, causal: s.causal }, s);
+  return hashed && bucketsOf(whole.layerIndices[layer], head, hashed, s.ctx.buckets);
+}
+
 export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions = {}): LabResult {
   // The methods stand in for self-attention over one sequence: an encoder-decoder's encoder.
   const capture = encoderSelfAttention(whole);
-  const n = capture.tokens.length;
-  const causal = isCausal(capture.layers);
+  const settings = labSettings(capture, opts);
+  const { n, causal, budget, chunk, clusters, ctx, atBudget } = settings;
+  const { ramp, hashes, buckets, iterations } = ctx;
   const roles = tokenRoles(capture.tokens, causal);
   const sqrtN = Math.max(1, Math.round(Math.sqrt(n)));
   const window = opts.window ?? Math.min(n - 1, 4);
   const stride = opts.stride ?? Math.max(2, sqrtN);
   const block = opts.block ?? Math.max(2, sqrtN);
   const summary = opts.summary ?? fixedSummaryColumns(block);
-  const ramp = opts.ramp ?? Math.max(1, Math.min(SPAN_RAMP, Math.floor(n / 4)));
-  const hashes = opts.hashes ?? 4;
-  const chunk = Math.max(1, Math.min(n, opts.chunk ?? Math.max(4, Math.round(n / 16))));
-  const buckets = Math.max(2, 2 * Math.round(n / chunk / 2));
-  const iterations = opts.iterations ?? 10;
-  const seed = opts.seed ?? 1;
   const global = opts.globalTokens ? roles : undefined;
-  const budget = Math.max(n, Math.round(opts.budget ?? n * Math.sqrt(n)));
   const offsetMass = new Float64Array(Math.max(1, 2 * n - 1));
   const notes = [...LAB_NOTES];
   if (capture !== whole) notes.push("an encoder-decoder: the methods are compared on the encoder's self-attention; the decoder's self-attention and its cross-attention are left out");
   if (opts.ramp === undefined && ramp < SPAN_RAMP) notes.push(`adaptive span's ramp R is ${ramp} (n / 4) instead of ${SPAN_RAMP}: at n = ${n} a ramp of ${SPAN_RAMP} would reach every key`);
-  const ctx: BudgetContext = { n, causal, ramp, hashes, buckets, iterations, seed };
-  // k-means is most of the lab's time: by default the table's routing is the equal budget's, run once
-  const atBudget = methodSettings(ctx, budget);
-  const clusters = opts.clusters ?? atBudget.routing.params.clusters;
 
   const heads: HeadMethods[] = [];
   const budgeted: HeadForBudget[] = [];
@@ -167,38 +238,18 @@ export function efficientAttentionLab(whole: AttentionCapture, opts: LabOptions 
         result('fixed', { block, summary, global: !!global }, patternRecall(a, withGlobal(fixedPattern(block, summary), global))),
         result('adaptiveSpan', { span: span.span, ramp, massKept: span.massKept }, span),
       ];
-      const q = kvHead(l.query, h, l.heads);
-      const k = kvHead(l.key, h, l.heads);
       const head: HeadForBudget = { attention: a, byDistance };
-      if (q !== undefined && k !== undefined && l.query && l.key) {
-        const dims = l.key.dims;
-        const qRows = unitRows(l.query, q);
-        const kRows = unitRows(l.key, k);
-        const lshShared = lshBuckets(kRows, n, dims, buckets, hashes, seed);
-        const lshQ = lshBuckets(qRows, n, dims, buckets, hashes, seed);
+      const hashed = headHashing(l, h, a, settings);
+      if (hashed) {
+        const { queries, keys, dims, lshShared, route } = hashed;
+        const lshQ = lshBuckets(queries, n, dims, buckets, hashes, ctx.seed);
         const separate = recallOver(a, lshPairs(lshQ, lshShared, n, chunk, false));
-        head.vectors = { queries: qRows, keys: kRows, dims, sharedBuckets: lshShared, separate: { buckets, scores: separate.scoresComputed } };
-        methods.push(result('lsh', { hashes, buckets, chunk, sharedQK: true }, recallOver(a, lshPairs(lshShared, lshShared, n, chunk, true))));
+        head.vectors = { queries, keys, dims, sharedBuckets: lshShared, separate: { buckets, scores: separate.scoresComputed } };
+        methods.push(result('lsh', { hashes, buckets, chunk, sharedQK: true }, hashed.lsh));
         methods.push(result('lshSeparate', { hashes, buckets, sharedQK: false }, separate));
-        const route = routing(qRows, kRows, n, dims, { clusters, iterations, seed });
         defaultRouting[budgeted.length] = { clusters, routing: route };
-        methods.push(
-          result('routing', { clusters: route.queryMembers.length, iterations, ...(opts.routingWindow !== undefined ? { window: opts.routingWindow } : {}) }, recallOver(a, routingPairs(route, n, opts.routingWindow))),
-        );
-        if (opts.head && opts.head.layer === capture.layerIndices[li] && opts.head.head === h) {
-          const recallOf = (m: string): number => methods.find((x) => x.method === m)!.recall;
-          shown = {
-            layer: opts.head.layer,
-            head: h,
-            lsh: lshShared.map((r) => Array.from(r)),
-            lshBucketSizes: lshShared.map((r) => sizes(r, buckets)),
-            routing: Array.from(route.keyCluster),
-            routingNearestSizes: sizes(route.keyCluster, route.queryMembers.length),
-            routingClusterSizes: route.keyMembers.map((m) => m.length),
-            lshMassOutside: 1 - recallOf('lsh'),
-            routingMassOutside: 1 - recallOf('routing'),
-          };
-        }
+        methods.push(result('routing', { clusters: route.queryMembers.length, iterations, ...(opts.routingWindow !== undefined ? { window: opts.routingWindow } : {}) }, hashed.routed));
+        if (opts.head && opts.head.layer === capture.layerIndices[li] && opts.head.head === h) shown = bucketsOf(opts.head.layer, h, hashed, buckets);
       }
       heads.push({ layer: capture.layerIndices[li], head: h, methods });
       budgeted.push(head);

@@ -1,7 +1,8 @@
 // The captures the engine keeps for the views to ask of: the probabilities (and queries and keys)
-// stay in this process, and the editor asks for one head or one tile at a time by id. The least
-// recently used go when they hold more than the budget.
+// stay in this process, and the editor asks for a head, a tile or a token's rows at a time by id.
+// The least recently used go when they hold more than the budget.
 import type { AttentionCapture } from '../analysis/attentionCapture';
+import type { LabOptions } from '../analysis/efficientAttentionLab';
 
 /** A capture asked for by an id the engine no longer holds: evicted, released, or from an engine that has since restarted. */
 export class CaptureGoneError extends Error {}
@@ -10,6 +11,8 @@ export interface KeptCapture {
   capture: AttentionCapture;
   /** whether its self-attention is causal, as the analysis found: what its head map needs */
   causal: boolean;
+  /** the lab options it was analysed with, which its buckets and clusters follow */
+  lab?: LabOptions;
 }
 
 /** The bytes a capture holds: probabilities, queries and keys. */

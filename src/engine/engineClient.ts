@@ -101,6 +101,18 @@ export class EngineClient {
     return this.request('headMap', params);
   }
 
+  window(params: EngineMethods['window']['params']): Promise<EngineMethods['window']['result']> {
+    return this.request('window', params);
+  }
+
+  tokenRow(params: EngineMethods['tokenRow']['params']): Promise<EngineMethods['tokenRow']['result']> {
+    return this.request('tokenRow', params);
+  }
+
+  buckets(params: EngineMethods['buckets']['params']): Promise<EngineMethods['buckets']['result']> {
+    return this.request('buckets', params);
+  }
+
   /** The standalone HTML report of a kept capture: its analysis packed here, as analyze's is unpacked. */
   report({ analysis, ...params }: Omit<EngineMethods['report']['params'], 'analysis'> & { analysis: AttentionAnalysis }): Promise<EngineMethods['report']['result']> {
     return this.request('report', { ...params, analysis: wireAnalysis(analysis) });

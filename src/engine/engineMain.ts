@@ -8,13 +8,13 @@ import { engineMemoryLimitBytes, startMemoryWatchdog } from './memoryWatchdog';
 import { modelFiles } from '../model/modelFiles';
 import { ModelFormatError } from '../model/onnxGraph';
 import { analysisOf, analysisPlan, headDistanceWanted } from '../analysis/attentionAnalysis';
-import { efficientAttentionLab } from '../analysis/efficientAttentionLab';
+import { efficientAttentionLab, headBuckets } from '../analysis/efficientAttentionLab';
 import { recurrenceHeads, softmaxKlNats } from '../analysis/recurrence';
 import { EngineMethod, EngineMethods, EngineRequest, EngineResponse, RecurrenceReport, analysisFromWire, wireAnalysis } from './engineProtocol';
 import { writeReport } from '../reportFile';
 import { StatsPool } from './statsPool';
 import { CaptureGoneError, CaptureStore } from './captureStore';
-import { askedHead, headTile } from '../analysis/captureViews';
+import { askedHead, headTile, headsWindow, tokenRows } from '../analysis/captureViews';
 import { profiledPoint } from './profiledPoint';
 import { profileTarget } from '../model/profiledRun';
 
@@ -130,7 +130,7 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
     if (lab && unrotated.length) {
       lab.notes.push(`layers ${unrotated.join(', ')} rotate queries and keys inside their attention op (do_rotary): LSH and routing used them before the rotation`);
     }
-    const captureId = p.keep ? captures.put({ capture, causal: analysis.causal }, p.keep.budgetBytes) : undefined;
+    const captureId = p.keep ? captures.put({ capture, causal: analysis.causal, lab: p.lab }, p.keep.budgetBytes) : undefined;
     const sent = p.returnAttention ? capture : { ...capture, layers: capture.layers.map((l) => ({ ...l, probs: new Float32Array(0), query: undefined, key: undefined })) };
     return { capture: sent, analysis: wireAnalysis(analysis), lab, timings, ...(captureId ? { captureId } : {}), modelPath: model.info.path };
   },
@@ -147,6 +147,17 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
   headMap: (p) => {
     const { capture, causal } = captures.get(p.capture);
     return statsPool.headMap(capture.layers, causal);
+  },
+  window: (p) => ({ tiles: headsWindow(captures.get(p.capture).capture, p.q0, p.q1, p.k0, p.k1, p.maxCells) }),
+  tokenRow: (p) => tokenRows(captures.get(p.capture).capture, p.token, p.side, p.text),
+  buckets: (p) => {
+    const { capture, lab } = captures.get(p.capture);
+    const l = capture.layers[p.layer];
+    if (!l || p.head >= l.heads) throw new InputError(`no head ${p.head} in layer ${p.layer}`);
+    if (l.part && l.part !== 'encoder') throw new InputError(`layer ${p.layer} is the decoder's ${l.part === 'cross' ? 'cross-attention' : 'self-attention'}: LSH buckets and routing clusters are computed on the encoder's self-attention`);
+    const buckets = headBuckets(capture, p.layer, p.head, lab);
+    if (!buckets) throw new InputError('this capture holds no queries and keys: run the lab (Run the lab in the Methods tab) to see LSH buckets and routing clusters');
+    return buckets;
   },
   release: (p) => {
     captures.release(p.capture);

@@ -79,6 +79,12 @@ export interface EngineMethods {
   head: { params: { capture: string } & PanelMethods['head']['params']; result: PanelMethods['head']['result'] };
   /** a window of a head of a kept capture, at most maxCells a side */
   tile: { params: { capture: string } & PanelMethods['tile']['params']; result: PanelMethods['tile']['result'] };
+  /** one window of every head of a kept capture, each at most maxCells a side: the model view's thumbnails */
+  window: { params: { capture: string } & PanelMethods['window']['params']; result: PanelMethods['window']['result'] };
+  /** one token's row or column in every head of a kept capture that reads its text */
+  tokenRow: { params: { capture: string } & PanelMethods['tokenRow']['params']; result: PanelMethods['tokenRow']['result'] };
+  /** one head's LSH buckets and routing clusters, from a kept capture's queries and keys under the lab options it was analysed with */
+  buckets: { params: { capture: string } & PanelMethods['buckets']['params']; result: PanelMethods['buckets']['result'] };
   /** head distances and their embedding for a kept capture (an analysis that left them out for their cost) */
   headMap: { params: { capture: string }; result: HeadMap };
   /** a kept capture the caller no longer needs */

@@ -174,3 +174,22 @@ test('routing clusters are balanced: each takes ceil(n / k) keys; the raw neares
   assert.equal(b.routingNearestSizes.reduce((s, x) => s + x, 0), n);
   assert.equal(b.routing.length, n);
 });
+
+test("a head's buckets asked for apart are the lab's for it: its settings, the model's layer index; none for cross-attention or without queries and keys", async () => {
+  const { efficientAttentionLab, headBuckets } = await import('../../src/analysis/efficientAttentionLab');
+  const { randomAttention } = await import('../../src/analysis/syntheticAttention');
+  const capture = await randomLabCapture(48, 3, false);
+  // an encoder-decoder's: its cross-attention first, the encoder's self-attention (model layer 5) second
+  const encoder = { ...capture.layers[0], part: 'encoder' as const };
+  const cross = { ...randomAttention('lab cross', 2, 48), part: 'cross' as const };
+  const whole = { ...capture, layers: [cross, encoder], layerIndices: [4, 5] };
+  const opts = { clusters: 5, hashes: 3, routingWindow: 2, head: { layer: 5, head: 2 } };
+  const lab = efficientAttentionLab(whole, opts);
+  assert.equal(lab.buckets?.layer, 5);
+  assert.deepEqual(headBuckets(whole, 1, 2, opts), lab.buckets);
+  // the options it ran with decide the buckets: the defaults give others
+  assert.notDeepEqual(headBuckets(whole, 1, 2), lab.buckets);
+  assert.equal(headBuckets(whole, 0, 0, opts), undefined, 'cross-attention');
+  assert.equal(headBuckets(whole, 1, 3, opts), undefined, 'no head 3');
+  assert.equal(headBuckets({ ...whole, layers: [cross, { ...encoder, query: undefined, key: undefined }] }, 1, 2, opts), undefined, 'no queries and keys');
+});
