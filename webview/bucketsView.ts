@@ -1,7 +1,7 @@
 // The lab's head in buckets: every token's LSH bucket in every round, and its routing cluster; ids
 // are categories, a flat colour each with a tick each on the colour bar, rows a sensible height.
 import Plotly from 'plotly.js-dist';
-import type { CaptureSummary } from '../src/protocol';
+import type { BucketSummary, CaptureSummary } from '../src/protocol';
 import { setChartTitle } from './chartTitle';
 import { idScale } from './colorScale';
 import { fitTokenTicks, tokenTicks } from './tokenTicks';
@@ -11,9 +11,8 @@ import { PLOT_CONFIG, plotLayout } from './theme';
 const ROW_PX = 30;
 const FRAME_PX = 200;
 
-/** LSH buckets of every token in every round and routing clusters, for the head the lab was asked about. */
-export async function drawBuckets(lshRoot: HTMLElement, routingRoot: HTMLElement, s: CaptureSummary): Promise<void> {
-  const b = s.lab!.buckets!;
+/** LSH buckets of every token in every round and routing clusters, of one head. */
+export async function drawBuckets(lshRoot: HTMLElement, routingRoot: HTMLElement, s: CaptureSummary, b: BucketSummary): Promise<void> {
   const tokens = s.tokens;
   lshRoot.style.height = `${FRAME_PX + ROW_PX * b.lsh.length}px`;
   routingRoot.style.height = `${FRAME_PX + ROW_PX}px`;

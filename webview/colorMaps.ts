@@ -1,11 +1,16 @@
 // The colour maps of every chart: a perceptual sequential map (viridis) for weights and shares, a
-// categorical palette for ids (LSH buckets, routing clusters, methods), and the contrast
-// arithmetic (WCAG 2) that keeps the map's low end apart from the panel's background.
+// diverging map (cool-warm) for differences, a categorical palette for ids (LSH buckets, routing
+// clusters, methods), and the contrast arithmetic (WCAG 2) that keeps the maps' ends apart from
+// the panel's background.
 
 type Rgb = [number, number, number];
 
 // matplotlib's viridis sampled at tenths: perceptually uniform, readable in grey, colour-blind safe
 const VIRIDIS: Rgb[] = ['#440154', '#482475', '#414487', '#355f8d', '#2a788e', '#21918c', '#22a884', '#44bf70', '#7ad151', '#bddf26', '#fde725'].map(hexRgb);
+
+// Moreland's cool-warm (matplotlib's coolwarm) at sixteenths: perceptual, blue to red through a grey
+// that stands apart from white (1.36:1) and from dark pages; colour-blind safe, as blue-red maps are
+const COOLWARM: Rgb[] = ['#3b4cc0', '#4d68d7', '#6282ea', '#779af7', '#8db0fe', '#a3c2ff', '#b8d0f9', '#ccd9ee', '#dddddd', '#ecd3c5', '#f5c4ad', '#f7b194', '#f49a7b', '#ec7f63', '#de604d', '#cb3e38', '#b40426'].map(hexRgb);
 
 /** Plotly's category10: every colour reads on white, on Dark Modern's grey and on black (contrast above 2:1). */
 export const CATEGORICAL = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -16,6 +21,9 @@ export const NO_DATA_COLOR = 'rgba(128, 128, 128, 0.35)';
 // The contrast the map's lowest colour keeps with the background: above WCAG's 1.3 or so at which
 // a cell's edge is still seen, with room for themes darker or lighter than the stock ones.
 const LOW_END_CONTRAST = 1.5;
+// The contrast both ends of the diverging map keep with the background: WCAG's 3:1 for graphics,
+// since the ends are what a difference map is read for
+const DIVERGING_END_CONTRAST = 3;
 
 function hexRgb(hex: string): Rgb {
   const v = parseInt(hex.slice(1), 16);
@@ -49,11 +57,23 @@ function contrastRatio(a: Rgb, b: Rgb): number {
   return (hi + 0.05) / (lo + 0.05);
 }
 
-function viridisAt(t: number): Rgb {
-  const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+/** The colour at t (0-1) of a map given by evenly spaced stops. */
+function mapAt(stops: Rgb[], t: number): Rgb {
+  const x = Math.min(1, Math.max(0, t)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
   const f = x - i;
-  return VIRIDIS[i].map((v, c) => v + f * (VIRIDIS[i + 1][c] - v)) as Rgb;
+  return stops[i].map((v, c) => v + f * (stops[i + 1][c] - v)) as Rgb;
+}
+
+const viridisAt = (t: number): Rgb => mapAt(VIRIDIS, t);
+
+/** A map's stops from t = start to end as a plotly colour scale over 0-1: its ends at start and end, its own stops between. */
+function scaleBetween(stops: Rgb[], start: number, end: number): [number, string][] {
+  const inner = stops.flatMap((c, i): [number, string][] => {
+    const t = i / (stops.length - 1);
+    return t > start && t < end ? [[(t - start) / (end - start), rgbHex(c)]] : [];
+  });
+  return [[0, rgbHex(mapAt(stops, start))], ...inner, [1, rgbHex(mapAt(stops, end))]];
 }
 
 /**
@@ -64,12 +84,19 @@ function viridisAt(t: number): Rgb {
 export function sequentialScale(background: Rgb = pageBackground()): [number, string][] {
   let start = 0;
   while (start < 0.5 && contrastRatio(viridisAt(start), background) < LOW_END_CONTRAST) start += 0.01;
-  const stops: [number, string][] = [[0, rgbHex(viridisAt(start))]];
-  VIRIDIS.forEach((c, i) => {
-    const t = i / (VIRIDIS.length - 1);
-    if (t > start) stops.push([(t - start) / (1 - start), rgbHex(c)]);
-  });
-  return stops;
+  return scaleBetween(VIRIDIS, start, 1);
+}
+
+/**
+ * The diverging map as a plotly colour scale, its grey midpoint at 0.5 (a difference of 0 on a
+ * symmetric range): all of cool-warm on a light page; on a dark one its darkest blue and red,
+ * which would melt into the page, are left out alike at both ends, keeping the midpoint.
+ */
+export function divergingScale(background: Rgb = pageBackground()): [number, string][] {
+  const apart = (t: number): boolean => contrastRatio(mapAt(COOLWARM, t), background) >= DIVERGING_END_CONTRAST && contrastRatio(mapAt(COOLWARM, 1 - t), background) >= DIVERGING_END_CONTRAST;
+  let start = 0;
+  while (start < 0.4 && !apart(start)) start += 0.01;
+  return scaleBetween(COOLWARM, start, 1 - start);
 }
 
 /** A stepped scale for the ids 0..count-1 (drawn with zmin -0.5, zmax count - 0.5): one flat colour each. */

@@ -1,7 +1,8 @@
 // How a heatmap's values become colours: over the quantity's own range (weights 0-1) or the
 // data's, linearly, on a square root (gamma 0.5) or on a log scale for long rows whose weights are
-// near 1/n; the colour bar says which, and its ticks name values, each distinct.
-import { categoricalScale, sequentialScale } from './colorMaps';
+// near 1/n; a difference's over a range symmetric about 0, on the diverging map. The colour bar
+// says which, and its ticks name values, each distinct.
+import { categoricalScale, divergingScale, sequentialScale } from './colorMaps';
 
 export type ColorRange = 'fixed' | 'data';
 export type ColorCurve = 'linear' | 'sqrt' | 'log';
@@ -64,13 +65,21 @@ export function valueRange(values: Iterable<number | null>): [number, number] {
   return lo <= hi ? [lo, hi] : [0, 0];
 }
 
+/** The range from -m to m that holds `range`: a difference's, whose 0 the diverging map's midpoint shows. */
+function symmetric([lo, hi]: [number, number]): [number, number] {
+  const m = Math.max(Math.abs(lo), Math.abs(hi));
+  return [-m, m];
+}
+
 /**
  * The colour scale of `quantity` (named on the colour bar): over `fixed`, its own range, or over
  * the data's when asked; `smallestPositive` is the data's smallest value above 0, where a log
  * scale may start; `lying`, a colour bar above the plot in a narrow panel, leaving the width
- * to the cells (the overview's grid keeps it upright: plotly then sets its x title on the labels).
+ * to the cells (the overview's grid keeps it upright: plotly then sets its x title on the labels);
+ * `diverging`, a difference's: both ranges made symmetric about 0, on the diverging map.
  */
-export function colorScale(quantity: string, fixed: [number, number], data: [number, number], range: ColorRange, curve: ColorCurve, opts: { smallestPositive?: number; lying?: boolean } = {}): ColorScale {
+export function colorScale(quantity: string, fixed: [number, number], data: [number, number], range: ColorRange, curve: ColorCurve, opts: { smallestPositive?: number; lying?: boolean; diverging?: boolean } = {}): ColorScale {
+  if (opts.diverging) [fixed, data] = [symmetric(fixed), symmetric(data)];
   const smallestPositive = opts.smallestPositive ?? data[0];
   let [lo, hi] = range === 'data' && data[1] > data[0] ? data : fixed;
   if (curve === 'log') {
@@ -94,7 +103,7 @@ export function colorScale(quantity: string, fixed: [number, number], data: [num
     trace: {
       zmin: forward(lo),
       zmax: forward(hi),
-      colorscale: sequentialScale(),
+      colorscale: opts.diverging ? divergingScale() : sequentialScale(),
       colorbar: colorbar(`${quantity}${scale}<br>${extent}`, shown.map(forward), shown.map((v) => String(Number(v.toPrecision(12)))), opts.lying && document.body.clientWidth < NARROW_PX),
     },
   };

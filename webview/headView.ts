@@ -1,7 +1,8 @@
 // One head's attention as a heatmap with token labels: queries down, keys across, square cells,
 // the labels thinned to what fits; the colours over 0-1 (or the data's range), linear or not.
 import Plotly from 'plotly.js-dist';
-import type { HeadMatrix, HeadTile } from '../src/protocol';
+import { layerTokens } from '../src/analysis/attentionCapture';
+import type { CaptureSummary, HeadMatrix, HeadTile } from '../src/protocol';
 import type { ColorChoice } from './colorControls';
 import { colorScale, valueRange } from './colorScale';
 import { PLOT_CONFIG, plotLayout } from './theme';
@@ -13,6 +14,14 @@ export interface Axes {
   keys: string[];
   queryTitle?: string;
   keyTitle?: string;
+}
+
+/** A layer's (its place among the captured layers) query and key tokens: in an encoder-decoder, the target's or the source's, titled so. */
+export function layerAxes(s: CaptureSummary, layer: number): Axes {
+  const part = s.layers[layer]?.part;
+  const sides = layerTokens(s, part);
+  const titles = part ? { queryTitle: part === 'encoder' ? 'query (source)' : 'query (target)', keyTitle: part === 'decoder' ? 'key (target)' : 'key (source)' } : {};
+  return { queries: sides.queries.tokens, keys: sides.keys.tokens, ...titles };
 }
 
 const LINEAR: ColorChoice = { range: 'fixed', curve: 'linear' };
@@ -30,7 +39,7 @@ function weightColors(values: Float32Array, z: (number | null)[][], color: Color
 }
 
 /** Axes of token positions: square cells, the keys' labels vertical, the labels thinned to the plot's guessed size (fitted once drawn). */
-function tokenLayout(root: HTMLElement, axes: Axes, rows: [number, number], cols: [number, number], titles: { x: string; y: string }, labelled = true): object {
+export function tokenLayout(root: HTMLElement, axes: Axes, rows: [number, number], cols: [number, number], titles: { x: string; y: string }, labelled = true): object {
   const side = Math.min(root.clientWidth, root.clientHeight) - 140;
   const ticks = (tokens: string[], [first, last]: [number, number]) => (labelled ? tokenTicks(tokens, first, last, side) : {});
   return plotLayout({

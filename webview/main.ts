@@ -1,6 +1,7 @@
 // The webview's entry: one bundle serves every panel; the host's first message says which view.
 import { provideVSCodeDesignSystem, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
-import { attentionMessage, repaintAttentionView, startAttentionView } from './attentionView';
+import { AttentionView } from './attentionView';
+import { ComparePanel, comparePanel } from './compareView';
 import { hostApi, onHostMessage } from './hostApi';
 import { renderMemory } from './memoryView';
 import { ProfilePanel, profilePanel } from './profileTabs';
@@ -10,13 +11,15 @@ provideVSCodeDesignSystem().register(vsCodeDropdown(), vsCodeOption());
 
 const host = hostApi();
 const app = document.getElementById('app')!;
-startAttentionView(host, app);
+const attention = new AttentionView(host, app);
 // the charts take their colours from the theme as they are drawn: a new theme draws the panel again
-let repaint = repaintAttentionView;
+let repaint = (): void => attention.repaint();
 onThemeChange(() => repaint());
 
 // the profiler's panel, once shown: the memory messages it receives are its Estimate tab's
 let profileShown: ProfilePanel | undefined;
+// the compare panel, once shown: the replies and notices it receives are its own
+let compareShown: ComparePanel | undefined;
 
 onHostMessage((m) => {
   if (m.type === 'memory' && profileShown) void profileShown.estimate(m.chart);
@@ -29,6 +32,11 @@ onHostMessage((m) => {
     profileShown = panel;
     repaint = () => void panel.repaint();
     void drawn.then(() => app.setAttribute('data-ready', 'profile'));
-  } else attentionMessage(m);
+  } else if (m.type === 'compare') {
+    const panel = (compareShown ??= comparePanel(app, host));
+    repaint = () => panel.repaint();
+    panel.show(m.compare);
+  } else if (compareShown) compareShown.message(m);
+  else attention.message(m);
 });
 host.postMessage({ type: 'ready' });

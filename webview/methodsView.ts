@@ -3,6 +3,7 @@
 import Plotly from 'plotly.js-dist';
 import type { CaptureSummary } from '../src/protocol';
 import { setChartTitle } from './chartTitle';
+import { methodName } from './methodNames';
 import { CATEGORICAL } from './colorMaps';
 import { colorScale, valueRange } from './colorScale';
 import { PLOT_CONFIG, plotLayout, themeColor } from './theme';
@@ -29,7 +30,7 @@ export async function drawMethods(bars: HTMLElement, curves: HTMLElement, detail
       {
         type: 'bar',
         name: 'mean recall',
-        x: names,
+        x: names.map(methodName),
         y: at.map((m) => m.meanRecall),
         // the ranked methods come first, in their order
         text: at.map((m, i) => (over(m) ? 'over budget' : `#${i + 1}`)),
@@ -45,7 +46,7 @@ export async function drawMethods(bars: HTMLElement, curves: HTMLElement, detail
         type: 'scatter',
         mode: 'markers',
         name: 'scores computed per head',
-        x: names,
+        x: names.map(methodName),
         y: at.map((m) => m.scoresComputed),
         yaxis: 'y2',
         marker: { symbol: 'diamond', size: 11, color: fg, line: { width: 0 } },
@@ -70,13 +71,13 @@ export async function drawMethods(bars: HTMLElement, curves: HTMLElement, detail
     Object.entries(c.methods).map(([m, v]) => ({
       type: 'scatter',
       mode: 'lines+markers',
-      name: m,
+      name: methodName(m),
       x: c.budgets,
       y: v.meanRecall,
       customdata: v.scoresComputed,
       connectgaps: false,
       line: { color: colorOf(m) },
-      hovertemplate: `${m} at budget %{x:,}:<br>mean recall %{y:.3f}, %{customdata:,.0f} scores per head<extra></extra>`,
+      hovertemplate: `${methodName(m)} at budget %{x:,}:<br>mean recall %{y:.3f}, %{customdata:,.0f} scores per head<extra></extra>`,
     })),
     plotLayout({
       margin: { l: 60, r: 20, t: 10, b: 60 },
@@ -95,7 +96,7 @@ export async function drawMethods(bars: HTMLElement, curves: HTMLElement, detail
       type: 'heatmap',
       z: recalls,
       x: lab.heads.map((h) => `${h.layer}.${h.head}`),
-      y: all,
+      y: all.map(methodName),
       hovertemplate: '%{y} on head %{x}: recall %{z:.3f}<extra></extra>',
       ...colorScale('recall', [0, 1], valueRange(recalls.flat()), 'fixed', 'linear', { lying: true }).trace,
     }],

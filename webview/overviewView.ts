@@ -7,6 +7,7 @@ import type { ColorChoice } from './colorControls';
 import { colorScale, colorbar, valueRange } from './colorScale';
 import { describeHead, partName } from './headDescriptions';
 import { fitPointLabels } from './pointLabels';
+import { statisticRange } from './statisticRange';
 import { PLOT_CONFIG, plotLayout } from './theme';
 
 type Stat = 'entropyNats' | 'toCls' | 'toSep' | 'toPunct' | 'toPrev' | 'toNext' | 'toSelf' | 'toFirst' | 'sinkMass' | 'span90' | 'meanDistance' | 'induction' | 'toPrevOccurrence';
@@ -63,17 +64,6 @@ function grid<T>(s: CaptureSummary, value: (h: HeadSummary) => T): { layers: num
   return { layers, heads: width, z };
 }
 
-/**
- * The range a statistic's colours span: fixed where the quantity has one (shares and recalls 0-1,
- * entropy 0 to the largest uniform entropy, distances 0 to n - 1), so that a narrow spread of
- * values does not look like a wide one.
- */
-function statisticRange(s: CaptureSummary, stat: string): [number, number] {
-  const heads = s.analysis!.heads;
-  if (stat === 'entropyNats') return [0, Math.max(...heads.map((h) => h.uniformEntropyNats))];
-  if (stat === 'span90' || stat === 'meanDistance') return [0, Math.max(1, s.tokens.length - 1, (s.target?.tokens.length ?? 0) - 1)];
-  return [0, 1];
-}
 
 /** The overview grid; clicking a cell calls onHead. */
 export async function drawOverview(root: HTMLElement, s: CaptureSummary, stat: string, color: ColorChoice, onHead: (layer: number, head: number) => void): Promise<void> {

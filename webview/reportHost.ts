@@ -3,8 +3,8 @@
 // a head, a tile or the words of a head come out of the report as they come out of the editor.
 import type { AttentionCapture } from '../src/analysis/attentionCapture';
 import type { MemoryProfile } from '../src/analysis/memoryProfile';
-import { askedHead, headTile } from '../src/analysis/captureViews';
-import { CaptureSummary, HostMessage, MemoryChart, MemoryViewMessage, PanelHandlers, WebviewMessage, WebviewState, panelReply } from '../src/protocol';
+import { askedHead, headTile, headsWindow, tokenRows } from '../src/analysis/captureViews';
+import { CaptureSummary, HostMessage, MemoryChart, MemoryViewMessage, PanelHandlers, PanelMethod, WebviewMessage, WebviewState, panelReply } from '../src/protocol';
 import type { HostApi } from './hostApi';
 
 /** What the report holds: the summary, and every head's matrix when they fit (base64 float32); or a memory profile, and the estimate of the config beside its model. */
@@ -44,8 +44,11 @@ function reportCapture(data: CaptureReport): AttentionCapture | undefined {
   return { tokens: s.tokens, offsets: s.offsets, inputIds: [], target: s.target && { ...s.target, inputIds: [] }, layerIndices: s.layers.map((l) => l.index), layers, executionProvider: s.executionProvider, warnings: s.warnings };
 }
 
+/** What a report answers: a compare panel's pairs need two captures, which a report has not. */
+type ReportHandlers = PanelHandlers<Exclude<PanelMethod, 'pair'>>;
+
 /** The panel's requests answered from the report's heads; the head distances need the engine, which a report has not. */
-function reportHandlers(data: CaptureReport): PanelHandlers {
+function reportHandlers(data: CaptureReport): ReportHandlers {
   const capture = reportCapture(data);
   const held = (): AttentionCapture => {
     if (!capture) throw new Error(data.leftOut);
@@ -66,11 +69,19 @@ function reportHandlers(data: CaptureReport): PanelHandlers {
     headMap: () => {
       throw new Error('a report cannot map the heads: map them in the panel before exporting its report');
     },
+    window: (p) => ({ tiles: headsWindow(held(), p.q0, p.q1, p.k0, p.k1, p.maxCells) }),
+    tokenRow: (p) => tokenRows(held(), p.token, p.side, p.text),
+    // the buckets need the queries and keys, which a report has not: only the head's the lab showed
+    buckets: (p) => {
+      const shown = data.summary.lab?.buckets;
+      if (shown?.layer === p.layer && shown.head === p.head) return shown;
+      throw new Error(shown ? `the report holds only the buckets of head ${shown.layer}:${shown.head}, shown when it was written` : 'the report holds no buckets');
+    },
   };
 }
 
 /** The report's view first, then a reply to each request; nothing for the memory panel's controls, which the report has not. */
-async function answer(m: WebviewMessage | MemoryViewMessage, report: ReportData, handlers: PanelHandlers | undefined): Promise<HostMessage | undefined> {
+async function answer(m: WebviewMessage | MemoryViewMessage, report: ReportData, handlers: ReportHandlers | undefined): Promise<HostMessage | undefined> {
   if ('profile' in report) return m.type === 'ready' ? { type: 'profile', profile: report.profile, ...(report.estimate ? { estimate: report.estimate } : {}) } : undefined;
   if (m.type === 'ready') return { type: 'summary', summary: report.summary };
   return m.type === 'request' && handlers ? panelReply(handlers, m) : undefined;

@@ -14,6 +14,7 @@ import { InputError } from '../model/inputError';
 import { CaptureSource, modelName } from '../protocol';
 import { isInside, realPath } from '../model/userFiles';
 import { AttentionPanel, PanelHost, Shown, panelRun, sourceLoad } from './attentionPanel';
+import { ComparePanel } from './comparePanel';
 import { FEATURES_KEY, TOKENIZERS_KEY, rememberFile, rememberedFile, takesFeatures } from './modelChoices';
 import { isCorpusFile } from './modelFolders';
 import { withQuietProgress } from './runProgress';
@@ -377,6 +378,8 @@ function panelHost(ctx: AnalysisContext): PanelHost {
     engine: ctx.engine,
     specimenFolder: ctx.specimenFolder,
     runAgain: (panel, source) => void runAgainIn(ctx, panel, source),
+    runLab: (panel, source) => void runLabIn(ctx, panel, source),
+    compareWith: (panel) => void compareWith(ctx, panel),
   };
   return host;
 }
@@ -444,6 +447,26 @@ async function runAgainIn(ctx: AnalysisContext, panel: AttentionPanel, last: Cap
   if (loaded) await analyzeLoaded(ctx, loaded, { last, ...(last.lab ? { lab: async () => last.lab } : {}) }, (shown) => panel.setCapture(shown));
 }
 
+/** What a source read, as runAnalysis takes it. */
+const sourceInput = (source: CaptureSource): AnalysisInput => ({ text: source.text, ids: source.ids, targetText: source.targetText, probe: source.probe, tokenizer: source.tokenizer, inputFeatures: source.inputFeatures });
+
+/** The Methods tab's "Run the lab": the panel's text again, with the lab, into the same panel. */
+async function runLabIn(ctx: AnalysisContext, panel: AttentionPanel, source: CaptureSource): Promise<void> {
+  if (source.corpus) return void vscode.window.showInformationMessage('Attention Lens: the lab compares the methods on one text: analyze one text of the corpus to run it.');
+  await runAnalysis(ctx, source.model, sourceInput(source), { layers: source.layers, lab: source.lab ?? labSettings() }, (shown) => panel.setCapture(shown));
+}
+
+/** Compare with…: the panel's capture beside another open panel's, picked when there are several. */
+async function compareWith(ctx: AnalysisContext, panel: AttentionPanel): Promise<void> {
+  const others = AttentionPanel.others(panel);
+  if (!others.length) return void vscode.window.showInformationMessage('Attention Lens: open a second analysis to compare with (another text, or another checkpoint of the same shape).');
+  const picked =
+    others.length === 1
+      ? others[0]
+      : (await vscode.window.showQuickPick(others.map((p) => ({ label: p.compared!.title, panel: p })), { title: 'Attention Lens: compare with', placeHolder: 'the analysis to show beside this one' }))?.panel;
+  if (picked) ComparePanel.show(ctx.extensionUri, ctx.engine, panel, picked);
+}
+
 /**
  * A panel VS Code restores after a reload runs its analysis again as its command did (progress,
  * cancel, the corpus's too, the lab's options), and only where the model may run: in a workspace
@@ -464,26 +487,8 @@ export async function restorePanel(ctx: AnalysisContext, panel: vscode.WebviewPa
   const present = (shown: Shown): void => restored.setCapture(shown);
   const ran = source.corpus
     ? await runCorpus(ctx, source.model, source.corpus, source.tokenizer, present)
-    : await runAnalysis(ctx, source.model, { text: source.text, ids: source.ids, targetText: source.targetText, probe: source.probe, tokenizer: source.tokenizer, inputFeatures: source.inputFeatures }, { layers: source.layers, lab: source.lab }, present);
+    : await runAnalysis(ctx, source.model, sourceInput(source), { layers: source.layers, lab: source.lab }, present);
   if (!ran) restored.notice(`${workspaceRelative(what)} was not run again after the reload (cancelled, or it failed: see the log). Run the analysis again to see it.`, source);
-}
-
-/** The head whose LSH buckets and routing clusters the lab shows, checked against the model's heads. */
-async function askedLabHead(info: ModelInfo): Promise<LabOptions | undefined> {
-  const head = await vscode.window.showInputBox({
-    title: 'Attention Lens: head whose LSH buckets and routing clusters to show (LAYER:HEAD)',
-    value: '0:0',
-    validateInput: (v) => {
-      const m = /^(\d+):(\d+)$/.exec(v.trim());
-      if (!m) return 'LAYER:HEAD, such as 1:3';
-      const heads = info.headsPerLayer[Number(m[1])];
-      if (heads === undefined) return `layers 0-${info.layers - 1}`;
-      return Number(m[2]) < heads || heads === 0 ? undefined : `layer ${m[1]} has heads 0-${heads - 1}`;
-    },
-  });
-  if (!head) return undefined;
-  const [layer, h] = head.trim().split(':').map(Number);
-  return { ...labSettings(), head: { layer, head: h } };
 }
 
 export function analysisCommands(ctx: AnalysisContext): Record<string, (...args: unknown[]) => Promise<void>> {
@@ -500,7 +505,7 @@ export function analysisCommands(ctx: AnalysisContext): Record<string, (...args:
     },
     'attentionLens.analyzeModel': async (uri: unknown) => onText(uri instanceof vscode.Uri ? uri.fsPath : await pickedModel(ctx)),
     'attentionLens.openSpecimen': async () => void (await runAnalysis(ctx, ctx.specimenFolder, { text: DEFAULT_TEXT }, {})),
-    'attentionLens.compareEfficientAttention': async () => onText(await pickedModel(ctx), { selected: selectedText(), lab: askedLabHead }),
+    'attentionLens.compareEfficientAttention': async () => onText(await pickedModel(ctx), { selected: selectedText(), lab: async () => labSettings() }),
     // the repeated random tokens on every layer; the panel opens coloured by the induction score
     'attentionLens.findInductionHeads': async () => {
       const model = await pickedModel(ctx);

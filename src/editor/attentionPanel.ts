@@ -11,7 +11,7 @@ import { captureSummary } from '../analysis/captureViews';
 import { analyzedCorpus, corpusTexts } from '../engine/corpus';
 import { EngineClient, EngineError } from '../engine/engineClient';
 import type { LoadOptions } from '../model/capture';
-import { CaptureSource, CaptureSummary, HostMessage, PanelHandlers, isWebviewMessage, modelName, panelReply, textPreview } from '../protocol';
+import { CaptureSource, CaptureSummary, HostMessage, PanelHandlers, PanelMethod, isWebviewMessage, modelName, panelReply, textPreview } from '../protocol';
 import { captureCacheBytes, executionProvider, headMapSeconds, panelPerRun } from './settings';
 import { saveExport } from './webviewExport';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -63,6 +63,10 @@ export interface PanelHost {
   specimenFolder: string;
   /** the panel's "Run again with…": another text for the model it shows, into this panel */
   runAgain(panel: AttentionPanel, source: CaptureSource): void;
+  /** the Methods tab's "Run the lab": the panel's text again with the efficient-attention lab, into this panel */
+  runLab(panel: AttentionPanel, source: CaptureSource): void;
+  /** the header's "Compare with…": this panel's capture beside another open panel's */
+  compareWith(panel: AttentionPanel): void;
 }
 
 const TITLE_TEXT_CHARS = 24;
@@ -150,6 +154,23 @@ export class AttentionPanel {
     }
   }
 
+  /** What the panel shows, for a compare panel to set beside another's: its summary and title; none before a capture. */
+  get compared(): { summary: CaptureSummary; title: string } | undefined {
+    return this.shown && { summary: this.summary(this.shown), title: this.panel.title };
+  }
+
+  /** The other open panels that show a capture: what this one can be compared with. */
+  static others(panel: AttentionPanel): AttentionPanel[] {
+    return AttentionPanel.open.filter((p) => p !== panel && p.shown);
+  }
+
+  private readonly disposedListeners = new vscode.EventEmitter<void>();
+  /** fires when the panel closes: a compare panel showing its capture says so */
+  readonly onDidDispose = this.disposedListeners.event;
+  private readonly captureListeners = new vscode.EventEmitter<void>();
+  /** fires when the panel shows another capture (a run in place, a head map): a compare panel showing it follows */
+  readonly onDidSetCapture = this.captureListeners.event;
+
   /** Makes this the panel that a run without a panel of its own goes to. */
   private lastShown(): void {
     const open = AttentionPanel.open;
@@ -175,6 +196,7 @@ export class AttentionPanel {
     this.panel.title = `Attention: ${this.modelLabel(shown).name} · ${sourceWords(shown.source)}`;
     this.lastShown();
     this.post({ type: 'summary', summary: this.summary(shown) });
+    this.captureListeners.fire();
   }
 
   /** The built-in specimen is "specimen", not the path of the extension's folder. */
@@ -194,11 +216,13 @@ export class AttentionPanel {
       else if (this.pendingNotice) this.post({ type: 'notice', ...this.pendingNotice });
       return;
     }
-    if (m.type === 'runAgain') {
+    if (m.type === 'runAgain' || m.type === 'runLab') {
       const source = this.shown?.source ?? this.pendingNotice?.source;
-      if (source) this.host.runAgain(this, source);
+      if (source && m.type === 'runAgain') this.host.runAgain(this, source);
+      else if (source) this.host.runLab(this, source);
       return;
     }
+    if (m.type === 'compareWith') return this.host.compareWith(this);
     if (m.type === 'export') {
       void saveExport(m.fileName, m.content, m.base64);
       return;
@@ -206,11 +230,14 @@ export class AttentionPanel {
     void panelReply(this.handlers, m).then((reply) => reply && this.post(reply));
   }
 
-  /** The webview's requests, answered from the engine for the capture the panel shows. */
-  private readonly handlers: PanelHandlers = {
+  /** The webview's requests (all but the compare panel's), answered from the engine for the capture the panel shows. */
+  private readonly handlers: PanelHandlers<Exclude<PanelMethod, 'pair'>> = {
     head: (params) => this.fromEngine((capture) => this.engine.head({ ...params, capture })),
     tile: (params) => this.fromEngine((capture) => this.engine.tile({ ...params, capture })),
     headMap: () => this.withHeadMap(),
+    window: (params) => this.fromEngine((capture) => this.engine.window({ ...params, capture })),
+    tokenRow: (params) => this.fromEngine((capture) => this.engine.tokenRow({ ...params, capture })),
+    buckets: (params) => this.fromEngine((capture) => this.engine.buckets({ ...params, capture })),
   };
 
   /**
@@ -219,7 +246,7 @@ export class AttentionPanel {
    * (evicted for newer ones, or an engine that restarted) is made again first, once for all the
    * requests that found it gone, with a progress notification.
    */
-  private async fromEngine<T>(ask: (captureId: string) => Promise<T>): Promise<T | undefined> {
+  async fromEngine<T>(ask: (captureId: string) => Promise<T>): Promise<T | undefined> {
     const shown = this.shown;
     if (!shown?.captureId) throw new Error('this panel holds no capture: run the analysis again');
     try {
@@ -285,6 +312,9 @@ export class AttentionPanel {
 
   dispose(): void {
     this.disposed = true;
+    this.disposedListeners.fire();
+    this.disposedListeners.dispose();
+    this.captureListeners.dispose();
     if (this.shown?.captureId) this.engine.release(this.shown.captureId);
     const at = AttentionPanel.open.indexOf(this);
     if (at >= 0) AttentionPanel.open.splice(at, 1);

@@ -17,8 +17,7 @@ import type { CaptureSummary } from '../../src/protocol';
 import { randomBert } from '../../src/model/builder/randomBert';
 import { plotCell } from '../helpers/overviewCell';
 import { TINY_BERT } from '../helpers/paths';
-import { PAGE_CHECKS } from './pageChecks';
-import { answerHeads, launch, standInPage } from './standInPage';
+import { launch, openPanel, showView } from './standInPage';
 import { THEME_NAMES, ThemeName, setTheme } from './themes';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
@@ -26,7 +25,7 @@ process.env.ORT_DISABLE_TELEMETRY = '1';
 const SHOTS = process.env.ATTENTION_LENS_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'attention-lens-shots-'));
 mkdirSync(SHOTS, { recursive: true });
 
-const VIEWS = ['overview', 'head', 'spans', 'relative', 'rollout', 'methods', 'buckets'];
+const VIEWS = ['overview', 'model', 'head', 'token', 'spans', 'relative', 'rollout', 'methods', 'buckets'];
 const WIDTHS = [300, 600, 1400];
 // words of one WordPiece each, in an order that repeats rarely: the text runs past the model's 128 positions and is cut there
 const WORDS = 'the quick brown fox jumps over a lazy dog while seven small birds sing in old green trees near the river bank and children play with red balls on warm summer days'.split(' ');
@@ -50,18 +49,9 @@ async function randomCapture(layers: number, heads: number, n: number) {
 
 const pageErrors = new Map<Page, string[]>();
 
-/** A panel page at `width` in `theme` with the summary shown and every head answered. */
-async function openPanel(browser: Awaited<ReturnType<typeof launch>>, width: number, theme: ThemeName, data: { capture: AttentionCapture; summary: CaptureSummary }): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.addInitScript(PAGE_CHECKS);
-  await page.goto(`file://${standInPage()}`);
-  await setTheme(page, theme);
-  await page.waitForFunction('window.sent.length > 0');
-  await answerHeads(page, data.capture);
-  await page.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary: data.summary })}, '*')`);
-  await page.waitForSelector('#view[data-ready="overview"]', { timeout: 30000 });
+/** A panel page at `width` in `theme`, its errors kept for closed(). */
+async function openedPanel(browser: Awaited<ReturnType<typeof launch>>, width: number, theme: ThemeName, data: { capture: AttentionCapture; summary: CaptureSummary }): Promise<Page> {
+  const { page, errors } = await openPanel(browser, data, width, theme);
   pageErrors.set(page, errors);
   return page;
 }
@@ -72,12 +62,6 @@ async function closed(page: Page): Promise<void> {
   await page.close();
 }
 
-async function showView(page: Page, view: string): Promise<void> {
-  await page.locator('#view').evaluate((e) => e.removeAttribute('data-ready'));
-  await page.click(`nav.tabs button[data-view="${view}"]`);
-  await page.waitForSelector(`#view[data-ready="${view}"]`, { timeout: 30000 });
-}
-
 test('every view at 300, 600 and 1400 px in light, dark and high contrast: reachable, labels apart and whole, colours and text in contrast, tooltips inside', async () => {
   const data = await longCapture();
   const n = data.capture.tokens.length;
@@ -86,7 +70,7 @@ test('every view at 300, 600 and 1400 px in light, dark and high contrast: reach
   try {
     for (const theme of THEME_NAMES) {
       for (const width of WIDTHS) {
-        const page = await openPanel(browser, width, theme, data);
+        const page = await openedPanel(browser, width, theme, data);
         const where = `${theme} at ${width} px`;
         if (theme.startsWith('high-contrast')) {
           const look = (await page.evaluate('window.activeTabLook()')) as { active: string; other: string };
@@ -138,7 +122,7 @@ test('weights on 0-1 by default, the data range, square root and log on request,
   const data = await longCapture();
   const browser = await launch();
   try {
-    const page = await openPanel(browser, 900, 'dark', data);
+    const page = await openedPanel(browser, 900, 'dark', data);
     await showView(page, 'head');
     const bar = async (): Promise<{ title: string; ticks: string[]; zmin: number; zmax: number }> =>
       (await page.evaluate(`(() => { const d = document.getElementById('heatmap').data[0]; return { title: d.colorbar.title.text, ticks: d.colorbar.ticktext, zmin: d.zmin, zmax: d.zmax }; })()`)) as { title: string; ticks: string[]; zmin: number; zmax: number };
@@ -178,7 +162,7 @@ test("a theme change repaints every plot in the new theme's colours, the head fr
   const data = await longCapture();
   const browser = await launch();
   try {
-    const page = await openPanel(browser, 900, 'light', data);
+    const page = await openedPanel(browser, 900, 'light', data);
     const backgrounds = async (): Promise<string[]> => (await page.evaluate(`[...document.querySelectorAll('#view .js-plotly-plot')].map((el) => getComputedStyle(el.querySelector('.main-svg')).backgroundColor)`)) as string[];
     const repainted = async (expected: string): Promise<void> => {
       await page.waitForFunction(`[...document.querySelectorAll('#view .js-plotly-plot')].every((el) => getComputedStyle(el.querySelector('.main-svg')).backgroundColor === '${expected}')`, undefined, { timeout: 10000 });
@@ -207,7 +191,7 @@ test('144 heads: their labels on the head map never overlap; 512 tokens: the til
   const browser = await launch();
   try {
     for (const width of WIDTHS) {
-      const page = await openPanel(browser, width, 'dark', many);
+      const page = await openedPanel(browser, width, 'dark', many);
       const labels = (await page.evaluate(`window.pointLabelOverlaps('embedding')`)) as { shown: number; overlaps: string[] };
       assert.ok(labels.shown >= 5 && labels.shown < 144, `${width} px: ${labels.shown} of 144 heads labelled`);
       assert.deepEqual(labels.overlaps, [], `${width} px`);
@@ -215,7 +199,7 @@ test('144 heads: their labels on the head map never overlap; 512 tokens: the til
       await page.screenshot({ path: join(SHOTS, `panel-144-heads-dark-${width}-overview.png`), fullPage: true });
       await closed(page);
     }
-    const page = await openPanel(browser, 600, 'light', long);
+    const page = await openedPanel(browser, 600, 'light', long);
     await showView(page, 'head');
     assert.deepEqual(await page.evaluate('window.layoutProblems()'), []);
     await page.screenshot({ path: join(SHOTS, 'panel-512-tokens-light-600-head.png') });

@@ -73,7 +73,7 @@ test('the standalone report renders every view offline, and the overview opens a
         assert.equal(bars.name, 'scores computed per head');
         assert.equal(bars.scores.length, 7);
         const hatched = bars.shapes.flatMap((shape, i) => (shape === '/' ? [bars.names[i]] : []));
-        assert.ok(hatched.includes('strided') && hatched.includes('adaptiveSpan'), `hatched: ${hatched}`);
+        assert.ok(hatched.includes('strided') && hatched.includes('adaptive span'), `hatched: ${hatched}`);
         assert.ok(bars.shapes.indexOf('/') > bars.shapes.lastIndexOf(''), 'the methods over budget come after the ranked ones');
         assert.equal(bars.text[0], '#1');
         assert.ok((await page.locator('#methods-bars pattern').count()) > 0, 'the hatching is drawn');
@@ -340,7 +340,7 @@ test("the report's header names the model's folder and the text; a head's export
     await page.waitForSelector('#view[data-ready="overview"]', { timeout: 30000 });
     assert.equal(await page.locator('header .model').innerText(), 'specimen');
     assert.match((await page.locator('header .model').getAttribute('title')) ?? '', /specimen[\\/]model\.onnx$/);
-    assert.equal(await page.locator('#run-again').count(), 0, 'the report runs no model');
+    assert.equal(await page.locator('#run-again, #compare-with').count(), 0, 'the report runs no model and has no other panel to compare with');
     assert.equal(await page.locator('#analysed-text p').textContent(), 'the cat sat on the mat .', 'read back from its tokens');
     await page.click('nav.tabs button[data-view="head"]');
     await page.waitForSelector('#view[data-ready="head"]');

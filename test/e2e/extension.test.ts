@@ -354,12 +354,20 @@ describe('in a trusted workspace', () => {
     // the tokenizer is remembered for this model: the text is asked for at once
     await vscode.runCommand('Attention Lens: Analyze Model');
     await vscode.pick('notok', MODEL_PICK);
-    await typeInput('text to analyze', 'a second text about dogs and what they do');
+    await typeInput('text to analyze', 'the dog lay on the rug');
     const tabs = vscode.page.locator('.tabs-container .tab');
-    await tabs.filter({ hasText: 'Attention: notok · a second text about…' }).waitFor({ timeout: 60_000 });
+    await tabs.filter({ hasText: 'Attention: notok · the dog lay on the rug' }).waitFor({ timeout: 60_000 });
     assert.equal(await tabs.filter({ hasText: 'Attention: notok · the cat sat on the mat' }).count(), 1, 'the first run keeps its panel');
-    await vscode.webviewFrame('#analysed-text:has-text("a second text about dogs")');
+    const second = await vscode.webviewFrame('#analysed-text:has-text("the dog lay on the rug")');
     await vscode.screenshot('two-panels');
+    // the two texts side by side: the same model, the same token count, so a cell-wise difference
+    await second.click('#compare-with');
+    await tabs.filter({ hasText: 'Compare: notok · the dog lay on the rug ↔ notok · the cat sat on the mat' }).waitFor({ timeout: 30_000 });
+    const compare = await vscode.webviewFrame('#view[data-ready="compare"]');
+    assert.match(await compare.locator('header').innerText(), /the same model on two texts/);
+    assert.ok((await compare.locator('#compare-difference .main-svg').count()) > 0, 'the difference heatmap is drawn');
+    await compare.waitForSelector('#compare-stats[data-ready="stats"]');
+    await vscode.screenshot('compare');
   });
 
   e2eTest(vscode, 'an export says where it was saved, and Export HTML Report writes the standalone report of the panel shown', async () => {
