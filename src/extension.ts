@@ -56,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('attentionLens.estimateMemory', () => estimateActiveDocument(context.extensionUri, scans)),
     vscode.window.registerWebviewPanelSerializer(AttentionPanel.viewType, {
       deserializeWebviewPanel: (panel, state: WebviewState | undefined) => {
-        log.info(`restoring the attention panel: ${state?.source?.corpus ?? state?.source?.model ?? 'nothing to restore'}`);
+        log.info(`restoring the attention panel: ${state?.source?.corpus ?? state?.source?.model ?? 'nothing to restore'}${state?.source?.lab ? ', with the lab' : ''}`);
         return restorePanel(analysis, panel, state?.source);
       },
     }),

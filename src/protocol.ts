@@ -109,6 +109,18 @@ export function textPreview(text: string, chars = 24): string {
   return `${cut.includes(' ') ? cut.slice(0, cut.lastIndexOf(' ')) : cut}…`;
 }
 
+/** Why two captures cannot be compared head by head, in one line; undefined when they have the same layers and heads. */
+export function shapeMismatch(first: CaptureSummary, second: CaptureSummary): string | undefined {
+  const [a, b] = [first.layers, second.layers];
+  if (a.length !== b.length) return `the first capture has ${a.length} layers, the second ${b.length}`;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].index !== b[i].index) return `the first capture holds layer ${a[i].index} where the second holds layer ${b[i].index}`;
+    if (a[i].heads !== b[i].heads) return `layer ${a[i].index} has ${a[i].heads} heads in the first capture, ${b[i].heads} in the second`;
+    if (a[i].part !== b[i].part) return `layer ${a[i].index} is ${a[i].part ?? 'self-attention'} in the first capture, ${b[i].part ?? 'self-attention'} in the second`;
+  }
+  return undefined;
+}
+
 /** One head's attention [queries][keys], row-major. */
 export interface HeadMatrix {
   layer: number;

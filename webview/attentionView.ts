@@ -1,7 +1,7 @@
 // The attention panel: a header naming the model and the text, the masked-LM predictions, and a
 // tab bar over the views (one module each under tabs/). One AttentionView per panel holds its
 // state; the tab shown receives the host's answers to its requests.
-import { CaptureSummary, HostMessage, PanelMethod, WebviewState, modelName, textPreview } from '../src/protocol';
+import { CaptureSource, CaptureSummary, HostMessage, PanelMethod, WebviewState, modelName, textPreview } from '../src/protocol';
 import { note, tabBar } from './elements';
 import type { HostApi } from './hostApi';
 import { PanelRequests, panelRequests } from './panelRequests';
@@ -99,8 +99,9 @@ export class AttentionView {
 
   private render(s: CaptureSummary): void {
     this.summary = s;
-    // A new model or text opens on the overview; the same one (a reload, a head map) stays where it was.
-    const fresh = this.state.source !== undefined && JSON.stringify(this.state.source) !== JSON.stringify(s.source);
+    // A new model or text opens on the overview; the same one (a reload, a head map, the lab run on it) stays where it was.
+    const read = (source: CaptureSource | undefined): string => JSON.stringify({ ...source, lab: undefined });
+    const fresh = this.state.source !== undefined && read(this.state.source) !== read(s.source);
     this.update({ source: s.source, ...(fresh ? { view: 'overview' } : {}) });
     // the induction probe opens coloured by its score, unless the user chose another for it
     if (s.probe && (fresh || this.state.statistic === undefined)) this.update({ statistic: 'induction' });

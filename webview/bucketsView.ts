@@ -11,6 +11,9 @@ import { PLOT_CONFIG, plotLayout } from './theme';
 const ROW_PX = 30;
 const FRAME_PX = 200;
 
+/** A share of the attention as a percentage; 1 - recall can fall a rounding error below 0. */
+const percentOutside = (share: number): string => `${(100 * Math.max(0, share)).toFixed(1)}%`;
+
 /** LSH buckets of every token in every round and routing clusters, of one head. */
 export async function drawBuckets(lshRoot: HTMLElement, routingRoot: HTMLElement, s: CaptureSummary, b: BucketSummary): Promise<void> {
   const tokens = s.tokens;
@@ -49,6 +52,6 @@ export async function drawBuckets(lshRoot: HTMLElement, routingRoot: HTMLElement
     PLOT_CONFIG,
   );
   await fitTokenTicks(routingRoot, { xaxis: tokens });
-  setChartTitle(lshRoot, `LSH buckets, head ${b.layer}.${b.head}: ${(100 * b.lshMassOutside).toFixed(1)}% of the attention falls outside`);
-  setChartTitle(routingRoot, `Routing: each key's nearest centroid (the raw assignment; balanced, each cluster takes ${b.routingClusterSizes[0]} keys): ${(100 * b.routingMassOutside).toFixed(1)}% of the attention falls outside`);
+  setChartTitle(lshRoot, `LSH buckets, head ${b.layer}.${b.head}: ${percentOutside(b.lshMassOutside)} of the attention falls outside`);
+  setChartTitle(routingRoot, `Routing: each key's nearest centroid (the raw assignment; balanced, each cluster takes ${b.routingClusterSizes[0]} keys): ${percentOutside(b.routingMassOutside)} of the attention falls outside`);
 }

@@ -3,10 +3,10 @@
 // cell where the token counts agree, and a head statistic's difference in every head, whose cells
 // pick the head. Captures of different layers or heads are not compared: one line says why.
 import type { CaptureSummary, CompareSummary, HeadSummary, HeadTile, HostMessage, WebviewState } from '../src/protocol';
-import { modelName, textPreview } from '../src/protocol';
+import { modelName, shapeMismatch, textPreview } from '../src/protocol';
 import { setChartTitle } from './chartTitle';
 import { colorChoice, colorControls } from './colorControls';
-import { comparisonKind, layerShape, shapeMismatch, statisticDifferenceBound, statisticDifferences, tileDifference, tokenMismatch } from './comparison';
+import { comparisonKind, layerShape, statisticDifferenceBound, statisticDifferences, tileDifference, tokenMismatch } from './comparison';
 import { dropdown } from './controls';
 import { drawDifference, drawStatisticDifferences } from './differenceView';
 import { note, plotDiv } from './elements';

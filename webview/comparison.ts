@@ -5,18 +5,6 @@ import { layerTokens } from '../src/analysis/attentionCapture';
 import type { CaptureSummary, HeadSummary, HeadTile } from '../src/protocol';
 import { statisticRange } from './statisticRange';
 
-/** Why two captures cannot be compared head by head, in one line; undefined when they have the same layers and heads. */
-export function shapeMismatch(first: CaptureSummary, second: CaptureSummary): string | undefined {
-  const [a, b] = [first.layers, second.layers];
-  if (a.length !== b.length) return `the first capture has ${a.length} layers, the second ${b.length}`;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i].index !== b[i].index) return `the first capture holds layer ${a[i].index} where the second holds layer ${b[i].index}`;
-    if (a[i].heads !== b[i].heads) return `layer ${a[i].index} has ${a[i].heads} heads in the first capture, ${b[i].heads} in the second`;
-    if (a[i].part !== b[i].part) return `layer ${a[i].index} is ${a[i].part ?? 'self-attention'} in the first capture, ${b[i].part ?? 'self-attention'} in the second`;
-  }
-  return undefined;
-}
-
 /** What is compared: one model on two texts, or two models (checkpoints) of one shape. */
 export const comparisonKind = (first: CaptureSummary, second: CaptureSummary): string =>
   first.modelPath === second.modelPath ? 'the same model on two texts' : 'two models with the same layers and heads';

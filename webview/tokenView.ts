@@ -112,9 +112,9 @@ export async function drawTokenView(root: HTMLElement, s: CaptureSummary, rows: 
   const height = blockPx.reduce((a, px) => a + px, 0) + BLOCK_GAP_PX * (blocks.length - 1);
   root.style.height = `${height + MARGIN.t + MARGIN.b + COLORBAR_PX}px`;
   // a row of n keys holds weights near 1/n: the data's range, a square root or a log scale shows them
-  const values = rows.layers.flatMap((l) => Array.from(l.values));
-  const smallestPositive = values.reduce((a, v) => (v > 0 && v < a ? v : a), Infinity);
-  const scale = colorScale('weight', [0, 1], valueRange(values), color.range, color.curve, { smallestPositive, lying: true });
+  let smallestPositive = Infinity;
+  for (const l of rows.layers) for (const v of l.values) if (v > 0 && v < smallestPositive) smallestPositive = v;
+  const scale = colorScale('weight', [0, 1], valueRange(rows.layers.flatMap((l) => valueRange(l.values))), color.range, color.curve, { smallestPositive, lying: true });
   const width = root.clientWidth - MARGIN.l - MARGIN.r;
   const traces: object[] = [];
   const layout: Record<string, unknown> = { margin: MARGIN, shapes: [] as object[] };

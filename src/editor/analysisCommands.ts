@@ -11,7 +11,7 @@ import { corpusTexts } from '../engine/corpus';
 import { EngineClient, EngineError } from '../engine/engineClient';
 import type { LoadOptions, ModelInfo } from '../model/capture';
 import { InputError } from '../model/inputError';
-import { CaptureSource, modelName } from '../protocol';
+import { CaptureSource, modelName, shapeMismatch } from '../protocol';
 import { isInside, realPath } from '../model/userFiles';
 import { AttentionPanel, PanelHost, Shown, panelRun, sourceLoad } from './attentionPanel';
 import { ComparePanel } from './comparePanel';
@@ -458,8 +458,10 @@ async function runLabIn(ctx: AnalysisContext, panel: AttentionPanel, source: Cap
 
 /** Compare with…: the panel's capture beside another open panel's, picked when there are several. */
 async function compareWith(ctx: AnalysisContext, panel: AttentionPanel): Promise<void> {
-  const others = AttentionPanel.others(panel);
-  if (!others.length) return void vscode.window.showInformationMessage('Attention Lens: open a second analysis to compare with (another text, or another checkpoint of the same shape).');
+  const shown = panel.compared;
+  // only captures of the same layers and heads can be compared head by head
+  const others = AttentionPanel.others(panel).filter((p) => shown && !shapeMismatch(shown.summary, p.compared!.summary));
+  if (!others.length) return void vscode.window.showInformationMessage('Attention Lens: open a second analysis of the same layers and heads to compare with (another text, or another checkpoint of the same shape).');
   const picked =
     others.length === 1
       ? others[0]

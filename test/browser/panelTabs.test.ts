@@ -71,6 +71,13 @@ test('without the lab, Methods and Buckets offer to run it; the button asks the 
     await page.click('#run-lab');
     assert.equal((await sentOf(page, `m.type === 'runLab'`)).length, 1);
     assert.equal(await page.locator('#run-lab').textContent(), 'Running the lab…');
+    // the host's answer: the same text with the lab, drawn where the user is
+    const lab = captureSummary('', data.capture, undefined, efficientAttentionLab(data.capture)).lab;
+    const withLab = { ...data.summary, lab, source: { ...data.summary.source!, lab: {} } };
+    await page.locator('#view').evaluate((e) => e.removeAttribute('data-ready'));
+    await page.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary: withLab })}, '*')`);
+    await page.waitForSelector('#view[data-ready="methods"] #methods-bars .main-svg');
+    assert.deepEqual(((await page.evaluate('window.savedState')) as { source: { lab?: object } }).source.lab, {}, 'the lab is kept with the source, for a reload to run it again');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -121,12 +121,29 @@ export class VsCodeInstance {
    * the next window would open without them.
    */
   async reload(): Promise<void> {
+    await this.saveState();
     const failed = await this.page.reload().then(() => undefined, (e: Error) => e);
     if (failed) {
       if (!/ERR_ABORTED|frame was detached|Not attached to an active page/.test(failed.message)) throw failed;
       await this.page.waitForLoadState('load');
     }
     await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  }
+
+  /**
+   * Has the workbench write its state now (the open editors, each webview's state with them).
+   * In the browser it writes when the page is hidden, or once a minute: a reload right after a
+   * change (a panel just opened, a lab just run) would otherwise restore what was written before.
+   * The page is hidden for a moment, as switching browser tabs would.
+   */
+  async saveState(): Promise<void> {
+    const visibility = (hidden: boolean): string =>
+      hidden
+        ? `(() => { Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true }); Object.defineProperty(document, 'hidden', { value: true, configurable: true }); document.dispatchEvent(new Event('visibilitychange')); })()`
+        : `(() => { delete document.visibilityState; delete document.hidden; document.dispatchEvent(new Event('visibilitychange')); })()`;
+    await this.page.evaluate(visibility(true));
+    await this.page.waitForTimeout(2_000);
+    await this.page.evaluate(visibility(false));
   }
 
   /** Runs a command from the palette (F1), retrying while the extension's commands register. */

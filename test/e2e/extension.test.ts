@@ -109,6 +109,28 @@ describe('in a trusted workspace', () => {
     assert.deepEqual(picked.slice(0, 2), ['1', '2'], 'the clicked head is the one shown');
     assert.ok((await frame.locator('#heatmap .main-svg').count()) > 0, 'the heatmap is drawn');
     await vscode.screenshot('specimen-head-1-2');
+    // a theme change repaints the heatmap in the new theme's colours (its labels, its background), and back
+    const inkOf = (): Promise<string> =>
+      frame.locator('#heatmap').evaluate((el) => {
+        const l = (el as unknown as { _fullLayout: { font: { color: string }; paper_bgcolor: string } })._fullLayout;
+        return `${l.font.color} on ${l.paper_bgcolor}`;
+      });
+    let before = await inkOf();
+    for (const [name, shot] of [['Dark Modern', 'specimen-head-1-2-dark'], ['Light Modern', 'specimen-head-1-2-light']]) {
+      // the theme picker's keys reach the workbench, not the webview: the Explorer takes the focus first
+      await vscode.page.locator('.explorer-folders-view').first().click();
+      await vscode.page.keyboard.press('Control+K');
+      await vscode.page.keyboard.press('Control+T');
+      await vscode.pick(name);
+      // each theme's ink differs from the one before
+      const deadline = Date.now() + 30_000;
+      while ((await inkOf()) === before) {
+        if (Date.now() > deadline) throw new Error(`the heatmap was not repainted in ${name}`);
+        await vscode.page.waitForTimeout(250);
+      }
+      before = await inkOf();
+      await vscode.screenshot(shot);
+    }
     // The status bar names the provider that ran; the log says what ran.
     await vscode.page.locator('.statusbar-item', { hasText: 'Attention Lens: CPU' }).first().waitFor({ timeout: 10_000 });
     assert.match(vscode.outputLog(), /specimen: \d+ tokens, 3 layers, 12 heads, \d+ ms, provider cpu/);
@@ -354,24 +376,31 @@ describe('in a trusted workspace', () => {
     // the tokenizer is remembered for this model: the text is asked for at once
     await vscode.runCommand('Attention Lens: Analyze Model');
     await vscode.pick('notok', MODEL_PICK);
-    await typeInput('text to analyze', 'the dog lay on the rug');
+    await typeInput('text to analyze', 'the cat lay on the mat');
     const tabs = vscode.page.locator('.tabs-container .tab');
-    await tabs.filter({ hasText: 'Attention: notok · the dog lay on the rug' }).waitFor({ timeout: 60_000 });
+    await tabs.filter({ hasText: 'Attention: notok · the cat lay on the mat' }).waitFor({ timeout: 60_000 });
     assert.equal(await tabs.filter({ hasText: 'Attention: notok · the cat sat on the mat' }).count(), 1, 'the first run keeps its panel');
-    const second = await vscode.webviewFrame('#analysed-text:has-text("the dog lay on the rug")');
+    const second = await vscode.webviewFrame('#analysed-text:has-text("the cat lay on the mat")');
     await vscode.screenshot('two-panels');
     // the two texts side by side: the same model, the same token count, so a cell-wise difference
     await second.click('#compare-with');
-    await tabs.filter({ hasText: 'Compare: notok · the dog lay on the rug ↔ notok · the cat sat on the mat' }).waitFor({ timeout: 30_000 });
+    // the open panels of the same layers and heads are offered
+    await vscode.pick('notok · the cat sat on the mat', 'compare with');
+    await tabs.filter({ hasText: 'Compare: notok · the cat lay on the mat ↔ notok · the cat sat on the mat' }).waitFor({ timeout: 30_000 });
     const compare = await vscode.webviewFrame('#view[data-ready="compare"]');
     assert.match(await compare.locator('header').innerText(), /the same model on two texts/);
     assert.ok((await compare.locator('#compare-difference .main-svg').count()) > 0, 'the difference heatmap is drawn');
     await compare.waitForSelector('#compare-stats[data-ready="stats"]');
     await vscode.screenshot('compare');
+    // closed, it leaves the two panels as they were
+    const compareTab = tabs.filter({ hasText: 'Compare:' });
+    await compareTab.hover();
+    await compareTab.locator('.tab-actions .action-label').click();
+    await compareTab.waitFor({ state: 'detached', timeout: 30_000 });
   });
 
   e2eTest(vscode, 'an export says where it was saved, and Export HTML Report writes the standalone report of the panel shown', async () => {
-    const frame = await vscode.webviewFrame('#analysed-text:has-text("a second text about dogs")');
+    const frame = await vscode.webviewFrame('#analysed-text:has-text("the cat lay on the mat")');
     await frame.waitForSelector('#view[data-ready="overview"]');
     await frame.locator('.exports button[data-export="png"]').click();
     const png = join(vscode.workspaceFolder, 'exported-overview.png');
@@ -381,12 +410,12 @@ describe('in a trusted workspace', () => {
     assert.equal(readFileSync(png).subarray(1, 4).toString(), 'PNG');
     await vscode.runCommand('Attention Lens: Export HTML Report');
     const report = join(vscode.workspaceFolder, 'notok-report.html');
-    await inFileDialog(report, '/notok-a-second-text-about.html');
+    await inFileDialog(report, '/notok-the-cat-lay-on-the-mat.html');
     await vscode.notification('saved notok-report.html');
     const html = readFileSync(report, 'utf8');
     assert.match(html, /window\.attentionLensReport = /);
     assert.ok(html.includes('"matrices":[{'), 'every head\'s matrix, as the CLI\'s --html writes them');
-    assert.ok(html.includes('"tokens":["[CLS]","a",'), 'the tokens of the text shown');
+    assert.ok(html.includes('"tokens":["[CLS]","the","c","##a","##t","l","##a","##y",'), 'the tokens of the text shown');
   });
 
   e2eTest(vscode, 'a corrupt model fails when it is picked, before any text is asked', async () => {
@@ -485,6 +514,29 @@ describe('in a trusted workspace', () => {
     await vscode.screenshot('head-map-drawn');
   });
 
+  const LAB_TEXT = 'the lab runs from the methods tab';
+
+  e2eTest(vscode, "the lab runs from an open panel's Methods tab, into that panel, and its Buckets tab computes any head's", async () => {
+    await vscode.runCommand('Attention Lens: Analyze Attention');
+    await vscode.pick('Specimen model', MODEL_PICK);
+    await typeInput('text to analyze', LAB_TEXT);
+    const frame = await vscode.webviewFrame(`#analysed-text:has-text("${LAB_TEXT}")`);
+    await frame.waitForSelector('#view[data-ready="overview"]', { timeout: 60_000 });
+    await frame.click('nav.tabs button[data-view="methods"]');
+    await frame.click('#run-lab');
+    await frame.waitForSelector('#view[data-ready="methods"] #methods-bars .main-svg', { timeout: 120_000 });
+    const names = (await frame.evaluate(`document.getElementById('methods-bars').data[0].x`)) as string[];
+    assert.ok(names.includes('LSH, shared Q/K') && names.includes('routing clusters'), names.join(', '));
+    await vscode.screenshot('lab-from-methods-tab');
+    await frame.click('nav.tabs button[data-view="buckets"]');
+    await frame.waitForSelector('#view[data-ready="buckets"]', { timeout: 60_000 });
+    await frame.locator('#view').evaluate((e) => e.removeAttribute('data-ready'));
+    await frame.evaluate(`(() => { const d = document.querySelectorAll('#view .controls vscode-dropdown')[1]; d.value = '2'; d.dispatchEvent(new Event('change')); })()`);
+    await frame.waitForSelector('#view[data-ready="buckets"]', { timeout: 60_000 });
+    assert.match((await frame.locator('#view p.chart-title').first().textContent()) ?? '', /^LSH buckets, head 0\.2:/);
+    await vscode.screenshot('buckets-of-a-chosen-head');
+  });
+
   test('activation time, as VS Code measures it (Developer: Show Running Extensions)', async (t) => {
     await vscode.runCommand('Developer: Show Running Extensions');
     const time = vscode.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Attention Lens' }).locator('.activation-time');
@@ -495,7 +547,7 @@ describe('in a trusted workspace', () => {
     await vscode.screenshot('running-extensions');
   });
 
-  e2eTest(vscode, 'a window reload brings the attention panel back, its model run again', async () => {
+  e2eTest(vscode, 'a window reload brings the attention panels back, their models run again, the lab too', async () => {
     await vscode.reload();
     // VS Code restores a panel when it is shown: the 144-head model's, brought to the front
     await vscode.runCommand('View: Show All Editors By Most Recently Used');
@@ -504,6 +556,13 @@ describe('in a trusted workspace', () => {
     assert.match(await frame.locator('header').innerText(), /^wide · 512 tokens · 12 layers, 144 heads/);
     assert.match(vscode.outputLog(), /restoring the attention panel: .*wide/);
     await vscode.screenshot('restored-after-reload');
+    await vscode.runCommand('View: Show All Editors By Most Recently Used');
+    await vscode.pick('Attention: specimen · the lab runs from');
+    const lab = await vscode.webviewFrame(`#analysed-text:has-text("${LAB_TEXT}")`, 90_000);
+    await waitFor('the lab panel restored with the lab', () => /restoring the attention panel: .*specimen, with the lab/.test(vscode.outputLog()));
+    await lab.click('nav.tabs button[data-view="methods"]');
+    await lab.waitForSelector('#view[data-ready="methods"] #methods-bars .main-svg', { timeout: 120_000 });
+    await vscode.screenshot('lab-restored-after-reload');
   });
 
   e2eTest(vscode, "the extension's page shows the README: the quick start and the settings table", async () => {
@@ -567,7 +626,7 @@ describe('in an untrusted workspace', () => {
   // VS Code itself neither activates the extension nor asks it to restore its panels once trust is
   // taken away (microsoft/vscode#195009; a reload in restricted mode alike, in code-server
   // 4.139): the restored panel stays empty, and what this test can see is that nothing runs.
-  e2eTest(vscode, 'a panel of a workspace model, trust taken away and the window reloaded: the model does not run again', async () => {
+  e2eTest(vscode, 'a panel of a workspace model, trust taken away and the window reloaded: the model does not run again, and the panel says why', async () => {
     await vscode.runCommand('Workspaces: Manage Workspace Trust');
     await vscode.page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).click();
     await vscode.runCommand('Attention Lens: Analyze Model');
@@ -577,6 +636,8 @@ describe('in an untrusted workspace', () => {
     assert.match(await frame.locator('header').innerText(), /spec · \d+ tokens · 3 layers, 12 heads/);
     const runs = (): number => vscode.outputLog().match(/spec\/?[^\n]*: capturing attention/g)?.length ?? 0;
     const before = runs();
+    // taking trust away reloads the window at once: the panel's state is written first
+    await vscode.saveState();
     await vscode.runCommand('Workspaces: Manage Workspace Trust');
     const trusted = vscode.page.locator('.trusted-uris-table .monaco-list-row').first();
     await trusted.hover();
@@ -584,6 +645,10 @@ describe('in an untrusted workspace', () => {
     await vscode.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 30_000 });
     await vscode.reload();
     await vscode.page.locator('.tab', { hasText: /^Attention/ }).first().waitFor({ timeout: 30_000 });
+    // VS Code restores a panel's webview once it is shown
+    await vscode.page.locator('.tab', { hasText: /^Attention/ }).first().click();
+    const restored = await vscode.webviewFrame('p.note:has-text("It was not run again after the reload: the workspace is not trusted")', 60_000);
+    assert.match(await restored.locator('p.note').innerText(), /^This panel showed spec\. It was not run again after the reload: the workspace is not trusted, and an ONNX model is code that ONNX Runtime executes\./);
     await vscode.page.waitForTimeout(5_000);
     assert.equal(runs(), before, 'the model was run again in the untrusted window');
     assert.deepEqual(vscode.enginePids(), [], 'no engine process runs');

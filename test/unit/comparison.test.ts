@@ -4,7 +4,8 @@ import { analyzeCapture } from '../../src/analysis/attentionAnalysis';
 import { captureSummary, headTile } from '../../src/analysis/captureViews';
 import { randomAttention, randomCapture } from '../../src/analysis/syntheticAttention';
 import type { CaptureSummary } from '../../src/protocol';
-import { comparisonKind, shapeMismatch, statisticDifferenceBound, statisticDifferences, tileDifference, tokenMismatch } from '../../webview/comparison';
+import { shapeMismatch } from '../../src/protocol';
+import { comparisonKind, statisticDifferenceBound, statisticDifferences, tileDifference, tokenMismatch } from '../../webview/comparison';
 import { zoomedWindow } from '../../webview/zoomedWindow';
 
 const capture = (seed: string, heads: number[], n: number) => randomCapture(heads.map((h, i) => randomAttention(`${seed}-${i}`, h, n)));
