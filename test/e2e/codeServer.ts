@@ -121,7 +121,10 @@ export class VsCodeInstance {
    * the next window would open without them.
    */
   async reload(): Promise<void> {
-    await this.saveState();
+    // a reload VS Code is already making (trust taken away) has saved the state itself
+    await this.saveState().catch((e: Error) => {
+      if (!/Execution context was destroyed|navigation/.test(e.message)) throw e;
+    });
     const failed = await this.page.reload().then(() => undefined, (e: Error) => e);
     if (failed) {
       if (!/ERR_ABORTED|frame was detached|Not attached to an active page/.test(failed.message)) throw failed;
@@ -131,10 +134,11 @@ export class VsCodeInstance {
   }
 
   /**
-   * Has the workbench write its state now (the open editors, each webview's state with them).
-   * In the browser it writes when the page is hidden, or once a minute: a reload right after a
-   * change (a panel just opened, a lab just run) would otherwise restore what was written before.
-   * The page is hidden for a moment, as switching browser tabs would.
+   * Asks the workbench to write its state now (the open editors, each webview's state with them).
+   * In the browser it writes when the page is hidden, and once a minute: a reload right after a
+   * change (a panel just opened) would otherwise restore what was written before. The page is
+   * hidden for a moment, as switching browser tabs would. A webview's state changed in the last
+   * seconds may still miss it: a test that needs that state waits out the minute.
    */
   async saveState(): Promise<void> {
     const visibility = (hidden: boolean): string =>
