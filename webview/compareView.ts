@@ -40,6 +40,10 @@ function captureName(s: CaptureSummary, chars = 24): string {
   return `${s.modelLabel?.name ?? modelName(s.modelPath)} ${text}`;
 }
 
+// the statistic grid's height: its axes and title, and a row of cells a layer
+const STATS_FRAME_PX = 160;
+const STATS_LAYER_PX = 48;
+
 /** A tile that is a whole head, cell by cell: drawn as the head, with its tokens in the hover. */
 const isWholeHead = (t: HeadTile): boolean => t.rowStep === 1 && t.colStep === 1 && t.rows === t.queries && t.cols === t.keys;
 
@@ -203,6 +207,8 @@ export function comparePanel(app: HTMLElement, host: HostApi): ComparePanel {
     const key = stat.key as keyof HeadSummary;
     const d = statisticDifferences(c.first, c.second, key);
     const plot = plotDiv('compare-stats');
+    // a row a layer, with room for the axes: a model of few layers gets a short grid, not a screenful
+    plot.style.height = `min(70vh, ${STATS_FRAME_PX + STATS_LAYER_PX * d.layers.length}px)`;
     const controls = document.createElement('div');
     controls.className = 'controls';
     controls.appendChild(
