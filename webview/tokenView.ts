@@ -2,7 +2,7 @@
 // head of every layer, a heat row each, heads stacked within their layer; the token's own position
 // outlined. Layers whose rows run over different texts (an encoder-decoder's) get a block each.
 import Plotly from 'plotly.js-dist';
-import { layerTokens } from '../src/analysis/attentionCapture';
+import { layerTexts } from '../src/analysis/attentionCapture';
 import type { CaptureSummary, PanelMethods, TokenRows } from '../src/protocol';
 import type { ColorChoice } from './colorControls';
 import { colorScale, valueRange } from './colorScale';
@@ -57,11 +57,11 @@ interface Block {
 function blocksOf(s: CaptureSummary, rows: TokenRows): Block[] {
   const blocks: Block[] = [];
   for (const l of rows.layers) {
-    const sides = layerTokens(s, s.layers[l.layer].part);
-    const tokens = (rows.side === 'query' ? sides.keys : sides.queries).tokens;
-    const block = blocks.find((b) => b.tokens === tokens);
+    const texts = layerTexts(s.layers[l.layer].part);
+    const text = rows.side === 'query' ? texts.keys : texts.queries;
+    const block = blocks.find((b) => b.text === text);
     if (block) block.layers.push(l);
-    else blocks.push({ tokens, text: tokens === s.tokens ? 'source' : 'target', layers: [l] });
+    else blocks.push({ tokens: choiceTokens(s, text), text, layers: [l] });
   }
   return blocks;
 }

@@ -53,9 +53,19 @@ export interface AttentionCapture {
 /** The tokens a layer's queries and keys stand for: the target's for the decoder's, the source's otherwise. */
 export function layerTokens(capture: Side & { target?: Side }, part: AttentionPart | undefined): { queries: Side; keys: Side } {
   const source: Side = { tokens: capture.tokens, offsets: capture.offsets };
-  const target: Side = capture.target ?? source;
-  return { queries: part === 'decoder' || part === 'cross' ? target : source, keys: part === 'decoder' ? target : source };
+  const of = (text: TextName): Side => (text === 'target' ? (capture.target ?? source) : source);
+  const texts = layerTexts(part);
+  return { queries: of(texts.queries), keys: of(texts.keys) };
 }
+
+/** An encoder-decoder's two texts; every other model reads the source only. */
+export type TextName = 'source' | 'target';
+
+/** Which text a layer's queries and keys read: the decoder's self-attention the target's, its cross-attention target x source. */
+export const layerTexts = (part: AttentionPart | undefined): { queries: TextName; keys: TextName } => ({
+  queries: part === 'decoder' || part === 'cross' ? 'target' : 'source',
+  keys: part === 'decoder' ? 'target' : 'source',
+});
 
 export interface Side {
   tokens: string[];

@@ -1,6 +1,6 @@
 // What a view of a capture receives: summaries first, one head's matrix when asked.
 import type { AttentionAnalysis } from './attentionAnalysis';
-import { AttentionCapture, Side, layerTokens } from './attentionCapture';
+import { AttentionCapture, Side, layerTexts, layerTokens } from './attentionCapture';
 import { attentionTile } from './attentionTiles';
 import type { HeadTile, TokenRows } from '../protocol';
 import { isSpecialToken, wordIndices, wordLabels, wordLevelLayer } from './wordAttention';
@@ -84,9 +84,8 @@ export function tokenRows(capture: AttentionCapture, token: number, side: 'query
   if (token >= tokens.length) throw new Error(`token ${token} is out of range: the ${text} text has ${tokens.length} tokens`);
   const layers: TokenRows['layers'] = [];
   capture.layers.forEach((l, layer) => {
-    // layerTokens hands back the text's own token array, so identity says which text a side reads
-    const sides = layerTokens(capture, l.part);
-    if ((side === 'query' ? sides.queries : sides.keys).tokens !== tokens) return;
+    const texts = layerTexts(l.part);
+    if ((side === 'query' ? texts.queries : texts.keys) !== text) return;
     const length = side === 'query' ? l.keys : l.queries;
     const values = new Float32Array(l.heads * length);
     const size = l.queries * l.keys;

@@ -136,9 +136,9 @@ interface LabSettings {
   atBudget: ReturnType<typeof methodSettings>;
 }
 
-function labSettings(capture: AttentionCapture, opts: LabOptions): LabSettings {
+/** `causal` where the caller knows it: finding it reads every head's upper triangle. */
+function labSettings(capture: AttentionCapture, opts: LabOptions, causal = isCausal(capture.layers)): LabSettings {
   const n = capture.tokens.length;
-  const causal = isCausal(capture.layers);
   const ramp = opts.ramp ?? Math.max(1, Math.min(SPAN_RAMP, Math.floor(n / 4)));
   const chunk = Math.max(1, Math.min(n, opts.chunk ?? Math.max(4, Math.round(n / 16))));
   const buckets = Math.max(2, 2 * Math.round(n / chunk / 2));
@@ -195,12 +195,14 @@ function bucketsOf(layer: number, head: number, x: HeadHashing, buckets: number)
  * lab shows them for `opts.head`: `layer` is the layer's place among the captured layers, the
  * result's layer the model's index. Undefined for a head out of range, a layer that is not
  * self-attention over the source (an encoder-decoder's decoder and cross-attention), or one
- * captured without its queries and keys.
+ * captured without its queries and keys. `causal`, as the capture's analysis found it, spares
+ * reading the attention again.
  */
-export function headBuckets(whole: AttentionCapture, layer: number, head: number, opts: LabOptions = {}): HeadBuckets | undefined {
+export function headBuckets(whole: AttentionCapture, layer: number, head: number, opts: LabOptions = {}, causal?: boolean): HeadBuckets | undefined {
   const l = whole.layers[layer];
   if (!l || head >= l.heads || (l.part !== undefined && l.part !== 'encoder')) return undefined;
-  const s = labSettings(encoderSelfAttention(whole), opts);
+  const capture = encoderSelfAttention(whole);
+  const s = labSettings(capture, opts, causal ?? isCausal(capture.layers));
   const hashed = headHashing(l, head, { probs: l.probs, offset: head * s.n * s.n, n: s.n, causal: s.causal }, s);
   return hashed && bucketsOf(whole.layerIndices[layer], head, hashed, s.ctx.buckets);
 }

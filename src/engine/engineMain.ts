@@ -151,11 +151,11 @@ const handlers: { [M in EngineMethod]: (p: EngineMethods[M]['params']) => Promis
   window: (p) => ({ tiles: headsWindow(captures.get(p.capture).capture, p.q0, p.q1, p.k0, p.k1, p.maxCells) }),
   tokenRow: (p) => tokenRows(captures.get(p.capture).capture, p.token, p.side, p.text),
   buckets: (p) => {
-    const { capture, lab } = captures.get(p.capture);
+    const { capture, lab, causal } = captures.get(p.capture);
     const l = capture.layers[p.layer];
     if (!l || p.head >= l.heads) throw new InputError(`no head ${p.head} in layer ${p.layer}`);
     if (l.part && l.part !== 'encoder') throw new InputError(`layer ${p.layer} is the decoder's ${l.part === 'cross' ? 'cross-attention' : 'self-attention'}: LSH buckets and routing clusters are computed on the encoder's self-attention`);
-    const buckets = headBuckets(capture, p.layer, p.head, lab);
+    const buckets = headBuckets(capture, p.layer, p.head, lab, causal);
     if (!buckets) throw new InputError('this capture holds no queries and keys: run the lab (Run the lab in the Methods tab) to see LSH buckets and routing clusters');
     return buckets;
   },

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Page, chromium } from 'playwright-core';
 import type { AttentionCapture } from '../../src/analysis/attentionCapture';
-import { headMatrix, headTile, headsWindow, tokenRows } from '../../src/analysis/captureViews';
-import type { CaptureSummary } from '../../src/protocol';
+import { askedHead, headTile, headsWindow, tokenRows } from '../../src/analysis/captureViews';
+import { CaptureSummary, PanelHandlers, PanelRequest, panelReply } from '../../src/protocol';
 import { REPO } from '../helpers/paths';
 import { PAGE_CHECKS } from './pageChecks';
 import { ThemeName, setTheme } from './themes';
@@ -31,56 +31,37 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.sent.push(m), getS
 
 export const launch = () => chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--allow-file-access-from-files'] });
 
-/** Replies to every head and tile request of the page from `capture`, as the host does. */
-export async function answerHeads(p: Page, capture: AttentionCapture): Promise<void> {
-  await p.exposeFunction('headOf', (layer: number, head: number) => {
-    const { probs, ...shape } = headMatrix(capture, layer, head)!;
-    return { ...shape, probs: Array.from(probs) };
-  });
-  await p.exposeFunction('tileOf', (r: { layer: number; head: number; q0: number; q1: number; k0: number; k1: number; maxCells: number }) => {
-    const { values, ...shape } = headTile(capture, r.layer, r.head, r.q0, r.q1, r.k0, r.k1, r.maxCells)!;
-    return { ...shape, values: Array.from(values) };
-  });
-  await p.evaluate(`setInterval(async () => {
-    const r = window.sent.find((m) => m.type === 'request' && (m.method === 'head' || m.method === 'tile') && !m.answered);
-    if (!r) return;
-    r.answered = true;
-    if (r.method === 'tile') {
-      const t = await window.tileOf(r.params);
-      window.postMessage({ type: 'reply', id: r.id, method: 'tile', result: { ...t, values: new Float32Array(t.values) } }, '*');
-      return;
-    }
-    const h = await window.headOf(r.params.layer, r.params.head);
-    window.postMessage({ type: 'reply', id: r.id, method: 'head', result: { matrix: { ...h, probs: new Float32Array(h.probs) } } }, '*');
-  }, 20)`);
-}
+/** A reply with its Float32Arrays as marked arrays, which the page's bridge turns back: playwright passes plain JSON. */
+const plain = (v: unknown): unknown =>
+  v instanceof Float32Array ? { float32: Array.from(v) } : Array.isArray(v) ? v.map(plain) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v;
 
-/** Replies to every window and tokenRow request of the page from `capture`, as the host does: the model and token views' data. */
-export async function answerViews(p: Page, capture: AttentionCapture): Promise<void> {
-  await p.exposeFunction('windowOf', (r: { q0: number; q1: number; k0: number; k1: number; maxCells: number }) =>
-    headsWindow(capture, r.q0, r.q1, r.k0, r.k1, r.maxCells).map(({ values, ...shape }) => ({ ...shape, values: Array.from(values) })),
-  );
-  await p.exposeFunction('tokenRowOf', (r: { token: number; side: 'query' | 'key'; text: 'source' | 'target' }) => {
-    try {
-      const rows = tokenRows(capture, r.token, r.side, r.text);
-      return { ...rows, layers: rows.layers.map(({ values, ...shape }) => ({ ...shape, values: Array.from(values) })) };
-    } catch (e) {
-      return { error: (e as Error).message };
-    }
-  });
-  await p.evaluate(`setInterval(async () => {
-    const r = window.sent.find((m) => m.type === 'request' && (m.method === 'window' || m.method === 'tokenRow') && !m.answered);
-    if (!r) return;
-    r.answered = true;
-    if (r.method === 'window') {
-      const tiles = await window.windowOf(r.params);
-      window.postMessage({ type: 'reply', id: r.id, method: 'window', result: { tiles: tiles.map((t) => ({ ...t, values: new Float32Array(t.values) })) } }, '*');
-      return;
-    }
-    const rows = await window.tokenRowOf(r.params);
-    if (rows.error) window.postMessage({ type: 'reply', id: r.id, method: 'tokenRow', error: rows.error }, '*');
-    else window.postMessage({ type: 'reply', id: r.id, method: 'tokenRow', result: { ...rows, layers: rows.layers.map((l) => ({ ...l, values: new Float32Array(l.values) })) } }, '*');
-  }, 20)`);
+/**
+ * Replies to the page's head, tile, window and tokenRow requests from `capture` with the functions
+ * the engine answers them with, paired by panelReply as the host pairs them.
+ */
+export async function answerHeads(p: Page, capture: AttentionCapture): Promise<void> {
+  const outOfRange = (): never => {
+    throw new Error('no such head');
+  };
+  const handlers: PanelHandlers<'head' | 'tile' | 'window' | 'tokenRow'> = {
+    head: (r) => askedHead(capture, r.layer, r.head, !!r.words) ?? outOfRange(),
+    tile: (r) => headTile(capture, r.layer, r.head, r.q0, r.q1, r.k0, r.k1, r.maxCells) ?? outOfRange(),
+    window: (r) => ({ tiles: headsWindow(capture, r.q0, r.q1, r.k0, r.k1, r.maxCells) }),
+    tokenRow: (r) => tokenRows(capture, r.token, r.side, r.text),
+  };
+  await p.exposeFunction('replyTo', async (request: PanelRequest) => plain(await panelReply(handlers, request)));
+  await p.evaluate(`(() => {
+    const typed = (v) => (v && typeof v === 'object' ? (Array.isArray(v.float32) ? new Float32Array(v.float32) : Array.isArray(v) ? v.map(typed) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typed(x)]))) : v);
+    const asked = ['head', 'tile', 'window', 'tokenRow'];
+    setInterval(async () => {
+      const r = window.sent.find((m) => m.type === 'request' && asked.includes(m.method) && !m.answered);
+      if (!r) return;
+      r.answered = true;
+      const { answered, ...request } = r;
+      const reply = await window.replyTo(request);
+      if (reply) window.postMessage(typed(reply), '*');
+    }, 20);
+  })()`);
 }
 
 /**
@@ -96,7 +77,6 @@ export async function openPanel(browser: Awaited<ReturnType<typeof launch>>, dat
   await setTheme(page, theme);
   await page.waitForFunction('window.sent.length > 0');
   await answerHeads(page, data.capture);
-  await answerViews(page, data.capture);
   await page.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary: data.summary })}, '*')`);
   await page.waitForSelector('#view[data-ready="overview"]', { timeout: 30000 });
   return { page, errors };

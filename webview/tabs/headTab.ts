@@ -1,6 +1,7 @@
 // The Head tab: one head's attention as a heatmap (from tiles above a screen's worth of tokens),
 // or as bertviz's lines, with a threshold, a sparse pattern shaded over it, and words for pieces.
 import Plotly from 'plotly.js-dist';
+import { layerTexts } from '../../src/analysis/attentionCapture';
 import { fixedSummaryColumns } from '../../src/analysis/patternCounts';
 import { fixedPattern, localPattern, spanMask, stridedPattern } from '../../src/analysis/sparsePatterns';
 import type { HeadMatrix, HeadTile } from '../../src/protocol';
@@ -111,10 +112,9 @@ export function headTab(ctx: PanelContext): Tab {
     (el as unknown as { on(e: string, cb: (ev: { points: { x: number; y: number }[]; event: MouseEvent }) => void): void }).on('plotly_click', (ev) => {
       const point = ev.points[0];
       if (!point || shownLabels) return;
-      const part = s.layers[ctx.state.layer].part;
+      const texts = layerTexts(s.layers[ctx.state.layer].part);
       const key = ev.event.shiftKey;
-      const text = key ? (part === 'decoder' ? 'target' : 'source') : part === 'decoder' || part === 'cross' ? 'target' : 'source';
-      ctx.update({ token: Math.round(key ? point.x : point.y), tokenSide: key ? 'key' : 'query', tokenText: text });
+      ctx.update({ token: Math.round(key ? point.x : point.y), tokenSide: key ? 'key' : 'query', tokenText: key ? texts.keys : texts.queries });
       ctx.show('token');
     });
   }
